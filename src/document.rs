@@ -1,0 +1,284 @@
+//! Documents, their numbered paragraphs and sentences, and loading them from files.
+//!
+//! A document is a `.txt` file (its id is the file stem) or one line of a JSONL file
+//! (`{"id", "text", "title"?}`). Paragraphs are the blank-line-separated blocks, numbered from 1,
+//! every block counted, so that a citation `[doc ¶n]` can be checked by counting blocks in the
+//! original file. Blocks that are not content (credits, promotions, captions) keep their number but
+//! are never used as evidence.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::embed::fingerprint;
+use crate::error::{Error, Result};
+use crate::segment;
+
+/// One blank-line-separated block of a document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paragraph {
+    /// 1-based position among all blocks of the document.
+    pub number: usize,
+    pub text: String,
+    /// False for credits, promotions and captions: such blocks are never evidence.
+    pub is_content: bool,
+    /// Verbatim slices of `text`, in order.
+    pub sentences: Vec<String>,
+}
+
+/// An article split into numbered paragraphs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub id: String,
+    pub title: Option<String>,
+    pub paragraphs: Vec<Paragraph>,
+    /// Hash of the text: names the document's cached embeddings.
+    pub content_hash: String,
+}
+
+impl Document {
+    /// Splits `text` into paragraphs and sentences. Fails only on text with no words at all.
+    pub fn new(id: impl Into<String>, title: Option<String>, text: &str) -> Result<Self> {
+        let id = id.into();
+        validate_id(&id)?;
+        let paragraphs: Vec<Paragraph> = segment::paragraphs(text)
+            .into_iter()
+            .map(|p| Paragraph {
+                number: p.number,
+                text: p.text.to_string(),
+                is_content: p.is_content,
+                sentences: segment::sentences(p.text)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+            })
+            .collect();
+        if paragraphs.is_empty() {
+            return Err(Error::InvalidInput(format!("document `{id}` has no text")));
+        }
+        Ok(Document {
+            id,
+            title,
+            paragraphs,
+            content_hash: fingerprint(&[text.as_bytes()]),
+        })
+    }
+
+    /// The paragraph numbered `number` (1-based), if the document has it.
+    pub fn paragraph(&self, number: usize) -> Option<&Paragraph> {
+        number
+            .checked_sub(1)
+            .and_then(|i| self.paragraphs.get(i))
+            .filter(|p| p.number == number)
+    }
+
+    /// Paragraphs usable as evidence.
+    pub fn content(&self) -> impl Iterator<Item = &Paragraph> {
+        self.paragraphs.iter().filter(|p| p.is_content)
+    }
+}
+
+/// Ids appear inside citations `[id ¶n]` and URLs: keep them printable and bracket-free.
+fn validate_id(id: &str) -> Result<()> {
+    let ok = !id.trim().is_empty()
+        && id.len() <= 200
+        && !id
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '[' | ']' | '/' | '¶'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(format!(
+            "invalid document id {id:?}: use 1-200 characters without spaces, slashes, brackets or ¶"
+        )))
+    }
+}
+
+/// A document id derived from its text, for records that do not name one.
+pub fn id_from_text(text: &str) -> String {
+    fingerprint(&[text.as_bytes()])[..12].to_string()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Record {
+    id: Option<String>,
+    title: Option<String>,
+    text: String,
+}
+
+/// Documents loaded from paths, plus the records that could not be read.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub documents: Vec<Document>,
+    /// Problems that did not stop the load (a malformed JSONL line, a duplicate id).
+    pub problems: Vec<Error>,
+}
+
+/// Loads every document under `paths`: `.txt` files, `.jsonl` files, or directories of them.
+///
+/// A missing, unreadable, empty or non-text file fails the whole load: the user named it. A bad
+/// line inside a JSONL file is reported in `problems` with its line number and the rest is kept.
+pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded> {
+    let mut loaded = Loaded::default();
+    for path in paths {
+        for file in expand(path)? {
+            load_file(&file, &mut loaded)?;
+        }
+    }
+    Ok(loaded)
+}
+
+/// A directory becomes its `.txt` and `.jsonl` files, sorted; a file stays itself.
+fn expand(path: &Path) -> Result<Vec<PathBuf>> {
+    let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = fs::read_dir(path)
+        .map_err(|e| Error::io(path, e))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && (is_jsonl(p) || p.extension().is_some_and(|x| x == "txt")))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::NoDocuments {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(files)
+}
+
+pub fn is_jsonl(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|x| x == "jsonl" || x == "ndjson")
+}
+
+fn load_file(path: &Path, loaded: &mut Loaded) -> Result<()> {
+    let text = read_text(path)?;
+    if is_jsonl(path) {
+        for (line_no, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match parse_record(line) {
+                Ok(doc) => push_unique(loaded, doc),
+                Err(message) => loaded.problems.push(Error::BadRecord {
+                    path: path.to_path_buf(),
+                    line: line_no + 1,
+                    message,
+                }),
+            }
+        }
+        return Ok(());
+    }
+    let id = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let doc = Document::new(id, None, &text)
+        .map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
+    push_unique(loaded, doc);
+    Ok(())
+}
+
+/// Parses one JSONL line into a document; the error is a message for the line's report.
+pub fn parse_record(line: &str) -> std::result::Result<Document, String> {
+    let record: Record =
+        serde_json::from_str(line).map_err(|e| format!("malformed record: {e}"))?;
+    if record.text.trim().is_empty() {
+        return Err("the record's text is empty".into());
+    }
+    let id = record.id.unwrap_or_else(|| id_from_text(&record.text));
+    Document::new(id, record.title, &record.text).map_err(|e| e.to_string())
+}
+
+fn push_unique(loaded: &mut Loaded, doc: Document) {
+    if loaded.documents.iter().any(|d| d.id == doc.id) {
+        loaded.problems.push(Error::DuplicateId(doc.id));
+    } else {
+        loaded.documents.push(doc);
+    }
+}
+
+/// Reads a file that must be non-empty UTF-8 text.
+pub fn read_text(path: &Path) -> Result<String> {
+    let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+    // NUL bytes mean a binary file even when the bytes happen to be valid UTF-8.
+    if bytes.contains(&0) {
+        return Err(Error::NotUtf8 {
+            path: path.to_path_buf(),
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|_| Error::NotUtf8 {
+        path: path.to_path_buf(),
+    })?;
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_string)
+        .unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(Error::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraph_lookup_is_one_based_and_bounded() {
+        let doc = Document::new("d", None, "First block.\n\nSecond block.").unwrap();
+        assert_eq!(doc.paragraph(1).unwrap().text, "First block.");
+        assert_eq!(doc.paragraph(2).unwrap().text, "Second block.");
+        assert!(doc.paragraph(0).is_none());
+        assert!(doc.paragraph(3).is_none());
+    }
+
+    #[test]
+    fn malformed_jsonl_line_is_reported_with_its_number_and_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("batch.jsonl");
+        fs::write(
+            &path,
+            "{\"id\":\"a\",\"text\":\"One. Two.\"}\n{not json\n\n{\"id\":\"b\",\"text\":\"Three.\"}\n",
+        )
+        .unwrap();
+        let loaded = load_paths(&[path]).unwrap();
+        assert_eq!(loaded.documents.len(), 2);
+        assert_eq!(loaded.problems.len(), 1);
+        assert!(loaded.problems[0].to_string().contains(":2:"));
+    }
+
+    #[test]
+    fn binary_and_non_utf8_and_empty_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: [(&str, &[u8]); 3] = [
+            ("bin.txt", b"abc\0def"),
+            ("latin1.txt", b"caf\xe9 au lait"),
+            ("empty.txt", b"  \n\n "),
+        ];
+        for (name, bytes) in cases {
+            let path = dir.path().join(name);
+            fs::write(&path, bytes).unwrap();
+            assert!(load_paths(&[path]).is_err(), "{name} should be refused");
+        }
+    }
+
+    #[test]
+    fn missing_path_is_an_error_naming_it() {
+        let err = load_paths(&[PathBuf::from("/no/such/file.txt")]).unwrap_err();
+        assert!(err.to_string().contains("/no/such/file.txt"));
+    }
+
+    #[test]
+    fn ids_with_brackets_or_spaces_are_refused() {
+        assert!(Document::new("a b", None, "Text.").is_err());
+        assert!(Document::new("a]b", None, "Text.").is_err());
+        assert!(Document::new("003_03060291541c335c", None, "Text.").is_ok());
+    }
+}

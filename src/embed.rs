@@ -1,0 +1,321 @@
+//! Sentence embeddings from a sentence-transformers BERT model, run with candle.
+//!
+//! Reproduces what `SentenceTransformer.encode` does for BERT-family models: WordPiece
+//! tokenisation truncated at the model's max sequence length, the transformer, the pooling named
+//! in `1_Pooling/config.json` (mean over real tokens, or the CLS token), then L2 normalisation.
+//! Texts are sorted by token length and cut into batches under a token budget, so that padding
+//! (wasted work) stays small whatever order the caller passes texts in.
+
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use serde::Deserialize;
+use tokenizers::{Tokenizer, TruncationParams};
+
+use crate::error::{Error, Result};
+use crate::model::ModelDir;
+
+/// How token vectors become one sentence vector (`1_Pooling/config.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pooling {
+    Mean,
+    Cls,
+}
+
+#[derive(Deserialize)]
+struct PoolingConfig {
+    #[serde(default)]
+    pooling_mode_cls_token: bool,
+    #[serde(default)]
+    pooling_mode_mean_tokens: bool,
+}
+
+#[derive(Deserialize)]
+struct SentenceBertConfig {
+    max_seq_length: Option<usize>,
+}
+
+/// Limits for one forward pass: padded tokens and sequences per batch.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchLimits {
+    pub max_tokens: usize,
+    pub max_sequences: usize,
+}
+
+impl Default for BatchLimits {
+    fn default() -> Self {
+        // Measured on 2 cores: batches past ~32 sentences or ~4k tokens gain nothing.
+        BatchLimits {
+            max_tokens: 4096,
+            max_sequences: 32,
+        }
+    }
+}
+
+/// A loaded embedding model, ready to embed text.
+pub struct Embedder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    pooling: Pooling,
+    device: Device,
+    dim: usize,
+    max_seq_len: usize,
+    model_name: String,
+    /// Identifies the exact model files, for embedding caches.
+    fingerprint: String,
+    pub batch_limits: BatchLimits,
+}
+
+impl Embedder {
+    /// Loads the model in `dir` onto `device`.
+    pub fn load(dir: &ModelDir, device: &Device) -> Result<Self> {
+        let started = Instant::now();
+        let model_err = |message: String| Error::Model {
+            model: dir.name.clone(),
+            message,
+        };
+        let config_text = read_to_string(&dir.file("config.json"))?;
+        let config: BertConfig = serde_json::from_str(&config_text)
+            .map_err(|e| model_err(format!("config.json: {e}")))?;
+        let pooling = read_pooling(dir)?;
+        let max_seq_len = read_max_seq_len(dir)?.min(config.max_position_embeddings);
+
+        let mut tokenizer = Tokenizer::from_file(dir.file("tokenizer.json"))
+            .map_err(|e| model_err(format!("tokenizer.json: {e}")))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: max_seq_len,
+                ..Default::default()
+            }))
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        tokenizer.with_padding(None);
+
+        let weights = dir.file("model.safetensors");
+        // SAFETY: the file is memory-mapped read-only; footnote never writes model files while
+        // a model is loaded from them.
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, device) }
+            .map_err(|e| model_err(format!("model.safetensors: {e}")))?;
+        let model = BertModel::load(vb, &config)
+            .map_err(|e| model_err(format!("not a BERT model this build can run: {e}")))?;
+        let weights_len = std::fs::metadata(&weights)
+            .map_err(|e| Error::io(&weights, e))?
+            .len();
+        let fingerprint = fingerprint(&[
+            config_text.as_bytes(),
+            &weights_len.to_le_bytes(),
+            format!("{pooling:?}/{max_seq_len}").as_bytes(),
+        ]);
+        tracing::debug!(model = %dir.name, ?pooling, max_seq_len, elapsed = ?started.elapsed(), "model loaded");
+        Ok(Embedder {
+            model,
+            tokenizer,
+            pooling,
+            device: device.clone(),
+            dim: config.hidden_size,
+            max_seq_len,
+            model_name: dir.name.clone(),
+            fingerprint,
+            batch_limits: BatchLimits::default(),
+        })
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn max_seq_len(&self) -> usize {
+        self.max_seq_len
+    }
+
+    pub fn model_name(&self) -> &str {
+        &self.model_name
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// A short hash naming the model files and settings, for keying caches.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Token ids of each text after truncation, in input order.
+    pub fn tokenize(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        Ok(encodings
+            .into_iter()
+            .map(|e| e.get_ids().to_vec())
+            .collect())
+    }
+
+    /// Embeds texts; returns one L2-normalised vector per text, in input order.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let ids = self.tokenize(texts)?;
+        self.embed_tokens(&ids)
+    }
+
+    /// Embeds already tokenised texts (see [`Embedder::tokenize`]), in input order.
+    pub fn embed_tokens(&self, ids: &[Vec<u32>]) -> Result<Vec<Vec<f32>>> {
+        let mut out = vec![Vec::new(); ids.len()];
+        for batch in length_sorted_batches(ids, self.batch_limits) {
+            let seqs: Vec<&[u32]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
+            let vectors = self.forward_batch(&seqs)?;
+            for (slot, vector) in batch.into_iter().zip(vectors) {
+                out[slot] = vector;
+            }
+        }
+        Ok(out)
+    }
+
+    fn forward_batch(&self, seqs: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        let batch = seqs.len();
+        let len = seqs.iter().map(|s| s.len()).max().unwrap_or(0).max(1);
+        let mut input_ids = vec![0u32; batch * len];
+        let mut mask = vec![0u32; batch * len];
+        for (row, seq) in seqs.iter().enumerate() {
+            input_ids[row * len..row * len + seq.len()].copy_from_slice(seq);
+            mask[row * len..row * len + seq.len()].fill(1);
+        }
+        let input_ids = Tensor::from_vec(input_ids, (batch, len), &self.device)?;
+        let mask = Tensor::from_vec(mask, (batch, len), &self.device)?;
+        let token_type_ids = input_ids.zeros_like()?;
+        let hidden = self
+            .model
+            .forward(&input_ids, &token_type_ids, Some(&mask))?;
+        let pooled = match self.pooling {
+            Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+            Pooling::Mean => {
+                let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+                let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+                let counts = mask.sum(1)?.clamp(1e-9f32, f32::MAX)?;
+                summed.broadcast_div(&counts)?
+            }
+        };
+        let norms = pooled
+            .sqr()?
+            .sum_keepdim(1)?
+            .sqrt()?
+            .clamp(1e-12f32, f32::MAX)?;
+        let normalised = pooled.broadcast_div(&norms)?;
+        Ok(normalised.to_dtype(DType::F32)?.to_vec2::<f32>()?)
+    }
+}
+
+/// Groups text indices into batches of similar length, longest first, each under the limits.
+pub fn length_sorted_batches(ids: &[Vec<u32>], limits: BatchLimits) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
+    let mut batches = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
+    for i in order {
+        // Sorted longest first, so the batch's padded width is its first member's length.
+        let width = current
+            .first()
+            .map_or(ids[i].len(), |&f| ids[f].len())
+            .max(1);
+        let fits = current.len() < limits.max_sequences
+            && (current.len() + 1) * width <= limits.max_tokens.max(width);
+        if !fits {
+            batches.push(std::mem::take(&mut current));
+        }
+        current.push(i);
+    }
+    if !current.is_empty() {
+        batches.push(current);
+    }
+    batches
+}
+
+fn read_to_string(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+}
+
+fn read_pooling(dir: &ModelDir) -> Result<Pooling> {
+    let path = dir.file("1_Pooling/config.json");
+    if !path.is_file() {
+        return Ok(Pooling::Mean);
+    }
+    let config: PoolingConfig =
+        serde_json::from_str(&read_to_string(&path)?).map_err(|e| Error::Model {
+            model: dir.name.clone(),
+            message: format!("1_Pooling/config.json: {e}"),
+        })?;
+    match (
+        config.pooling_mode_mean_tokens,
+        config.pooling_mode_cls_token,
+    ) {
+        (true, false) => Ok(Pooling::Mean),
+        (false, true) => Ok(Pooling::Cls),
+        _ => Err(Error::Model {
+            model: dir.name.clone(),
+            message: "1_Pooling/config.json: only mean or CLS pooling is supported".into(),
+        }),
+    }
+}
+
+/// sentence-transformers truncates at `max_seq_length`; without that file, BERT's 512.
+fn read_max_seq_len(dir: &ModelDir) -> Result<usize> {
+    let path = dir.file("sentence_bert_config.json");
+    if !path.is_file() {
+        return Ok(512);
+    }
+    let config: SentenceBertConfig =
+        serde_json::from_str(&read_to_string(&path)?).map_err(|e| Error::Model {
+            model: dir.name.clone(),
+            message: format!("sentence_bert_config.json: {e}"),
+        })?;
+    Ok(config.max_seq_length.unwrap_or(512))
+}
+
+/// Hex sha256 over byte strings, shortened: enough to tell models and texts apart.
+pub fn fingerprint(parts: &[&[u8]]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hex::encode(&hasher.finalize()[..16])
+}
+
+/// Cosine similarity of two L2-normalised vectors (their dot product).
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_respect_token_budget_and_keep_every_text() {
+        let ids: Vec<Vec<u32>> = [5, 200, 7, 30, 30, 1, 256, 12]
+            .iter()
+            .map(|&n| vec![1; n])
+            .collect();
+        let limits = BatchLimits {
+            max_tokens: 300,
+            max_sequences: 3,
+        };
+        let batches = length_sorted_batches(&ids, limits);
+        let mut seen: Vec<usize> = batches.iter().flatten().copied().collect();
+        seen.sort();
+        assert_eq!(seen, (0..ids.len()).collect::<Vec<_>>());
+        for batch in &batches {
+            let width = batch.iter().map(|&i| ids[i].len()).max().unwrap();
+            assert!(batch.len() <= 3);
+            assert!(batch.len() == 1 || batch.len() * width <= 300);
+        }
+    }
+
+    #[test]
+    fn empty_input_gives_no_batches() {
+        assert!(length_sorted_batches(&[], BatchLimits::default()).is_empty());
+    }
+}

@@ -1,0 +1,50 @@
+//! The library's error type. Binaries wrap it in `anyhow` at the edge; the HTTP layer maps it
+//! to status codes in one place.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong inside footnote, phrased for the person who has to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a UTF-8 text file (binary or another encoding)")]
+    NotUtf8 { path: PathBuf },
+    #[error("{path}: the file is empty")]
+    EmptyFile { path: PathBuf },
+    #[error("{path}: no .txt or .jsonl documents found")]
+    NoDocuments { path: PathBuf },
+    #[error("{path}:{line}: {message}")]
+    BadRecord {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("duplicate document id `{0}` (ids must be unique across the corpus)")]
+    DuplicateId(String),
+    #[error("the question is empty")]
+    EmptyQuestion,
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("model {model}: {message}")]
+    Model { model: String, message: String },
+    #[error("model inference failed: {0}")]
+    Inference(#[from] candle_core::Error),
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

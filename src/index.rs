@@ -1,0 +1,316 @@
+//! The searchable index over a corpus: sentence and paragraph embeddings plus a BM25 index of
+//! sentences, fused by reciprocal rank fusion.
+//!
+//! Dense vectors find paraphrases; BM25 finds rare names and numbers that small embedding models
+//! blur. Reciprocal rank fusion combines the rankings without having to put cosine similarities
+//! and BM25 scores on one scale. Embeddings are cached on disk per document, keyed by the model's
+//! fingerprint and the document's content hash, so a second run over the same corpus embeds only
+//! the question.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use bm25::{
+    DefaultTokenizer, Embedder as Bm25Embedder, EmbedderBuilder, Language, Scorer, Tokenizer,
+};
+use candle_core::{Device, Tensor};
+
+use crate::citation::Citation;
+use crate::document::{Document, Paragraph};
+use crate::embed::{cosine, Embedder};
+use crate::error::Result;
+
+/// Constant of reciprocal rank fusion (Cormack et al. 2009): damps the weight of the very top ranks.
+const RRF_K: f32 = 60.0;
+
+/// A content sentence of the corpus.
+#[derive(Debug, Clone, Copy)]
+pub struct SentenceEntry {
+    pub doc: usize,
+    /// Index into the document's `paragraphs`.
+    pub paragraph: usize,
+    /// Index into the paragraph's `sentences`.
+    pub sentence: usize,
+    /// Index into the index's `passages`.
+    pub passage: usize,
+}
+
+/// A content paragraph of the corpus.
+#[derive(Debug, Clone, Copy)]
+pub struct PassageEntry {
+    pub doc: usize,
+    pub paragraph: usize,
+}
+
+/// A sentence with its retrieval signals for one query.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate {
+    pub sentence: usize,
+    /// Cosine similarity of the query and the sentence.
+    pub dense: f32,
+    /// Cosine similarity of the query and the sentence's paragraph.
+    pub passage_dense: f32,
+    /// BM25 score of the sentence (0 when no query term occurs in it).
+    pub lexical: f32,
+    /// Reciprocal-rank-fusion score of the three rankings.
+    pub fused: f32,
+}
+
+pub struct Index {
+    pub documents: Vec<Document>,
+    pub sentences: Vec<SentenceEntry>,
+    pub passages: Vec<PassageEntry>,
+    dim: usize,
+    sentence_vectors: Vec<f32>,
+    passage_vectors: Vec<f32>,
+    bm25: Bm25Embedder<u32>,
+    bm25_scores: Scorer<usize, u32>,
+}
+
+/// Per-document embeddings, in the order of the document's content sentences and paragraphs.
+struct DocVectors {
+    sentences: Vec<Vec<f32>>,
+    passages: Vec<Vec<f32>>,
+}
+
+/// On-disk cache of document embeddings.
+#[derive(Debug, Clone)]
+pub struct EmbeddingCache {
+    dir: Option<PathBuf>,
+}
+
+impl EmbeddingCache {
+    /// A cache in `dir`; `None` disables caching.
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        EmbeddingCache { dir }
+    }
+
+    fn path(&self, embedder: &Embedder, doc: &Document) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| {
+            d.join(embedder.fingerprint())
+                .join(format!("{}.safetensors", doc.content_hash))
+        })
+    }
+
+    fn load(&self, embedder: &Embedder, doc: &Document) -> Option<DocVectors> {
+        let path = self.path(embedder, doc)?;
+        if !path.is_file() {
+            return None;
+        }
+        let tensors = candle_core::safetensors::load(&path, &Device::Cpu).ok()?;
+        let rows = |name: &str| -> Option<Vec<Vec<f32>>> {
+            let t = tensors.get(name)?;
+            if t.dim(1).ok()? != embedder.dim() {
+                return None;
+            }
+            t.to_vec2::<f32>().ok()
+        };
+        let vectors = DocVectors {
+            sentences: rows("sentences")?,
+            passages: rows("passages")?,
+        };
+        // A changed segmenter changes the counts: treat such a file as stale.
+        let (n_sentences, n_passages) = content_counts(doc);
+        (vectors.sentences.len() == n_sentences && vectors.passages.len() == n_passages)
+            .then_some(vectors)
+    }
+
+    fn store(&self, embedder: &Embedder, doc: &Document, vectors: &DocVectors) {
+        let Some(path) = self.path(embedder, doc) else {
+            return;
+        };
+        if let Err(e) = write_vectors(&path, embedder.dim(), vectors) {
+            // A cache that cannot be written costs time, never correctness.
+            tracing::warn!("could not write embedding cache {}: {e}", path.display());
+        }
+    }
+}
+
+fn write_vectors(path: &std::path::Path, dim: usize, vectors: &DocVectors) -> anyhow::Result<()> {
+    let to_tensor = |rows: &[Vec<f32>]| {
+        let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+        Tensor::from_vec(flat, (rows.len(), dim), &Device::Cpu)
+    };
+    let tensors: HashMap<String, Tensor> = [
+        ("sentences".to_string(), to_tensor(&vectors.sentences)?),
+        ("passages".to_string(), to_tensor(&vectors.passages)?),
+    ]
+    .into();
+    let dir = path.parent().ok_or_else(|| anyhow::anyhow!("no parent"))?;
+    std::fs::create_dir_all(dir)?;
+    // Write then rename, so a reader never sees half a file.
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    candle_core::safetensors::save(&tensors, tmp.path())?;
+    tmp.persist(path)?;
+    Ok(())
+}
+
+fn content_counts(doc: &Document) -> (usize, usize) {
+    doc.content()
+        .fold((0, 0), |(s, p), para| (s + para.sentences.len(), p + 1))
+}
+
+impl Index {
+    /// Embeds (or loads from cache) every document and builds the lexical index.
+    pub fn build(
+        documents: Vec<Document>,
+        embedder: &Embedder,
+        cache: &EmbeddingCache,
+    ) -> Result<Self> {
+        let mut per_doc: Vec<Option<DocVectors>> =
+            documents.iter().map(|d| cache.load(embedder, d)).collect();
+        let missing: Vec<usize> = (0..documents.len())
+            .filter(|&i| per_doc[i].is_none())
+            .collect();
+        if !missing.is_empty() {
+            tracing::info!(documents = missing.len(), "embedding documents");
+            let mut texts: Vec<&str> = Vec::new();
+            for &i in &missing {
+                for para in documents[i].content() {
+                    texts.extend(para.sentences.iter().map(String::as_str));
+                    texts.push(&para.text);
+                }
+            }
+            let mut vectors = embedder.embed(&texts)?.into_iter();
+            for &i in &missing {
+                let mut doc_vectors = DocVectors {
+                    sentences: Vec::new(),
+                    passages: Vec::new(),
+                };
+                for para in documents[i].content() {
+                    doc_vectors
+                        .sentences
+                        .extend(vectors.by_ref().take(para.sentences.len()));
+                    doc_vectors.passages.extend(vectors.next());
+                }
+                cache.store(embedder, &documents[i], &doc_vectors);
+                per_doc[i] = Some(doc_vectors);
+            }
+        }
+
+        let dim = embedder.dim();
+        let mut sentences = Vec::new();
+        let mut passages = Vec::new();
+        let mut sentence_vectors = Vec::new();
+        let mut passage_vectors = Vec::new();
+        for (d, (doc, vectors)) in documents.iter().zip(per_doc).enumerate() {
+            let Some(vectors) = vectors else { continue };
+            let mut sentence_rows = vectors.sentences.into_iter();
+            let mut passage_rows = vectors.passages.into_iter();
+            for (p, para) in doc
+                .paragraphs
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.is_content)
+            {
+                let passage = passages.len();
+                passages.push(PassageEntry {
+                    doc: d,
+                    paragraph: p,
+                });
+                passage_vectors.extend(passage_rows.next().unwrap_or_else(|| vec![0.0; dim]));
+                for s in 0..para.sentences.len() {
+                    sentences.push(SentenceEntry {
+                        doc: d,
+                        paragraph: p,
+                        sentence: s,
+                        passage,
+                    });
+                    sentence_vectors.extend(sentence_rows.next().unwrap_or_else(|| vec![0.0; dim]));
+                }
+            }
+        }
+
+        let sentence_texts: Vec<&str> = sentences
+            .iter()
+            .map(|e| documents[e.doc].paragraphs[e.paragraph].sentences[e.sentence].as_str())
+            .collect();
+        let bm25: Bm25Embedder<u32> =
+            EmbedderBuilder::with_fit_to_corpus(Language::English, &sentence_texts).build();
+        let mut bm25_scores = Scorer::new();
+        for (i, text) in sentence_texts.iter().enumerate() {
+            bm25_scores.upsert(&i, bm25.embed(text));
+        }
+        Ok(Index {
+            documents,
+            sentences,
+            passages,
+            dim,
+            sentence_vectors,
+            passage_vectors,
+            bm25,
+            bm25_scores,
+        })
+    }
+
+    pub fn sentence_text(&self, i: usize) -> &str {
+        let e = self.sentences[i];
+        &self.documents[e.doc].paragraphs[e.paragraph].sentences[e.sentence]
+    }
+
+    pub fn sentence_paragraph(&self, i: usize) -> &Paragraph {
+        let e = self.sentences[i];
+        &self.documents[e.doc].paragraphs[e.paragraph]
+    }
+
+    pub fn citation(&self, i: usize) -> Citation {
+        let e = self.sentences[i];
+        let doc = &self.documents[e.doc];
+        Citation {
+            doc: doc.id.clone(),
+            paragraph: doc.paragraphs[e.paragraph].number,
+        }
+    }
+
+    pub fn sentence_vector(&self, i: usize) -> &[f32] {
+        &self.sentence_vectors[i * self.dim..(i + 1) * self.dim]
+    }
+
+    pub fn passage_vector(&self, p: usize) -> &[f32] {
+        &self.passage_vectors[p * self.dim..(p + 1) * self.dim]
+    }
+
+    /// Scores every sentence accepted by `keep` against the query; best first.
+    pub fn rank(
+        &self,
+        query: &str,
+        query_vector: &[f32],
+        keep: impl Fn(&SentenceEntry) -> bool,
+    ) -> Vec<Candidate> {
+        let query_bm25 = self.bm25.embed(query);
+        let mut candidates: Vec<Candidate> = self
+            .sentences
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| keep(e))
+            .map(|(i, e)| Candidate {
+                sentence: i,
+                dense: cosine(query_vector, self.sentence_vector(i)),
+                passage_dense: cosine(query_vector, self.passage_vector(e.passage)),
+                lexical: self.bm25_scores.score(&i, &query_bm25).unwrap_or(0.0),
+                fused: 0.0,
+            })
+            .collect();
+        let signals: [fn(&Candidate) -> f32; 3] = [|c| c.dense, |c| c.passage_dense, |c| c.lexical];
+        for signal in signals {
+            let mut order: Vec<usize> = (0..candidates.len()).collect();
+            order.sort_by(|&a, &b| signal(&candidates[b]).total_cmp(&signal(&candidates[a])));
+            for (rank, &c) in order.iter().enumerate() {
+                // A sentence sharing no term with the query gets nothing from the lexical ranking.
+                if signal(&candidates[c]) > 0.0 {
+                    candidates[c].fused += 1.0 / (RRF_K + rank as f32 + 1.0);
+                }
+            }
+        }
+        candidates.sort_by(|a, b| b.fused.total_cmp(&a.fused));
+        candidates
+    }
+}
+
+/// Content words of a text: lower-cased, stemmed, stop words removed (the BM25 tokenizer).
+pub fn content_terms(text: &str) -> Vec<String> {
+    thread_local! {
+        static TOKENIZER: DefaultTokenizer = DefaultTokenizer::new(Language::English);
+    }
+    TOKENIZER.with(|t| t.tokenize(text))
+}

@@ -1,0 +1,88 @@
+//! footnote: grounded, cited answers and summaries over news articles.
+//!
+//! The pipeline, one module per step:
+//! - [`segment`]: articles into numbered paragraphs and sentences;
+//! - [`document`]: loading documents from `.txt` and JSONL files;
+//! - [`model`]: finding or fetching the embedding model's files;
+//! - [`embed`]: sentence embeddings with candle;
+//! - [`index`]: dense + BM25 retrieval with an on-disk embedding cache;
+//! - [`answer`]: cited answers, or abstention;
+//! - [`summarize`]: extractive summaries with corroborating citations;
+//! - [`citation`]: citation ids and the grounding check.
+
+pub mod answer;
+pub mod citation;
+pub mod device;
+pub mod document;
+pub mod embed;
+pub mod error;
+pub mod index;
+pub mod model;
+pub mod rouge;
+pub mod segment;
+pub mod summarize;
+
+use std::path::PathBuf;
+
+pub use error::{Error, Result};
+
+use document::Document;
+use embed::Embedder;
+use index::{EmbeddingCache, Index};
+
+/// Where the model comes from and where its files and caches live.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// A hub id (`org/name`) or a local model directory.
+    pub model: String,
+    /// Where hub models are stored (`<models_dir>/<name>`).
+    pub models_dir: PathBuf,
+    /// Where document embeddings are cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// `cpu`, `cuda` or `cuda:N`.
+    pub device: String,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            model: model::DEFAULT_MODEL.to_string(),
+            models_dir: PathBuf::from("models"),
+            cache_dir: Some(PathBuf::from("models/.cache")),
+            device: "cpu".to_string(),
+        }
+    }
+}
+
+/// A loaded model with its embedding cache: everything needed to index and query documents.
+pub struct Engine {
+    pub embedder: Embedder,
+    cache: EmbeddingCache,
+}
+
+impl Engine {
+    /// Resolves (fetching if needed) and loads the model.
+    pub fn load(settings: &EngineSettings) -> Result<Self> {
+        let device = device::parse(&settings.device)?;
+        let dir = model::resolve(&settings.model, &settings.models_dir)?;
+        let embedder = Embedder::load(&dir, &device)?;
+        Ok(Engine {
+            embedder,
+            cache: EmbeddingCache::new(settings.cache_dir.clone()),
+        })
+    }
+
+    /// Embeds (or loads cached embeddings of) the documents and indexes them.
+    pub fn index(&self, documents: Vec<Document>) -> Result<Index> {
+        Index::build(documents, &self.embedder, &self.cache)
+    }
+
+    pub fn ask(
+        &self,
+        index: &Index,
+        question: &str,
+        options: &answer::AskOptions,
+    ) -> Result<answer::Answer> {
+        answer::ask(index, &self.embedder, question, options)
+    }
+}

@@ -1,0 +1,372 @@
+//! The `footnote` command line: ask, summarize, embed, fetch the model.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use footnote::answer::{AskOptions, MAX_ANSWER_SENTENCES};
+use footnote::document::{self, Document};
+use footnote::summarize::{self, Length, Summary};
+use footnote::{Engine, EngineSettings};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+/// Grounded, cited answers and summaries over news articles.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(flatten)]
+    engine: EngineArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct EngineArgs {
+    /// Embedding model: a hub id (fetched into --models-dir on first use) or a local directory.
+    #[arg(long, env = "FOOTNOTE_MODEL", default_value = footnote::model::DEFAULT_MODEL, global = true)]
+    model: String,
+    /// Where hub models are stored.
+    #[arg(
+        long,
+        env = "FOOTNOTE_MODELS_DIR",
+        default_value = "models",
+        global = true
+    )]
+    models_dir: PathBuf,
+    /// Where document embeddings are cached [default: <models-dir>/.cache].
+    #[arg(long, env = "FOOTNOTE_CACHE_DIR", global = true)]
+    cache_dir: Option<PathBuf>,
+    /// Do not read or write the embedding cache.
+    #[arg(long, global = true)]
+    no_cache: bool,
+    /// Where the model runs: cpu, cuda or cuda:N (CUDA needs a build with --features cuda).
+    #[arg(long, env = "FOOTNOTE_DEVICE", default_value = "cpu", global = true)]
+    device: String,
+}
+
+impl EngineArgs {
+    fn settings(&self) -> EngineSettings {
+        let cache_dir = (!self.no_cache).then(|| {
+            self.cache_dir
+                .clone()
+                .unwrap_or_else(|| self.models_dir.join(".cache"))
+        });
+        EngineSettings {
+            model: self.model.clone(),
+            models_dir: self.models_dir.clone(),
+            cache_dir,
+            device: self.device.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Answer a question from the articles, citing the paragraph behind every sentence.
+    Ask {
+        /// The question.
+        question: String,
+        /// Documents to answer from: .txt files, .jsonl files or directories.
+        #[arg(long, default_value = "seeds")]
+        corpus: Vec<PathBuf>,
+        /// Most sentences in the answer.
+        #[arg(long, default_value_t = MAX_ANSWER_SENTENCES)]
+        max_sentences: usize,
+        /// Print the answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Summarize articles with cited sentences. A JSONL input gives JSONL output, one summary per
+    /// record, for batch jobs.
+    Summarize {
+        /// .txt files, .jsonl files ({"id","text"} per line) or directories.
+        #[arg(default_value = "seeds")]
+        paths: Vec<PathBuf>,
+        /// Number of sentences [default: 5].
+        #[arg(long, conflicts_with = "words")]
+        sentences: Option<usize>,
+        /// Word budget instead of a sentence count.
+        #[arg(long)]
+        words: Option<usize>,
+        /// One summary per document instead of one across all.
+        #[arg(long)]
+        per_document: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Embed text: lines or JSONL {"text"} from a file or stdin; JSONL {"text","embedding"} out.
+    Embed {
+        /// Input file [default: stdin].
+        input: Option<PathBuf>,
+    },
+    /// Fetch the model if it is missing and check that it loads.
+    FetchModel,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "footnote=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = cli.engine.settings();
+    match cli.command {
+        Command::Ask {
+            question,
+            corpus,
+            max_sentences,
+            json,
+        } => ask(&settings, &question, &corpus, max_sentences, json),
+        Command::Summarize {
+            paths,
+            sentences,
+            words,
+            per_document,
+            json,
+        } => {
+            let length = match (sentences, words) {
+                (_, Some(w)) => Length::Words(w),
+                (Some(s), None) => Length::Sentences(s),
+                (None, None) => Length::Sentences(5),
+            };
+            if matches!(length, Length::Sentences(0) | Length::Words(0)) {
+                bail!("the summary length must be at least 1");
+            }
+            summarize(&settings, &paths, length, per_document, json)
+        }
+        Command::Embed { input } => embed(&settings, input.as_deref()),
+        Command::FetchModel => {
+            let engine = Engine::load(&settings)?;
+            println!(
+                "model {} ready ({} dimensions, max {} tokens)",
+                engine.embedder.model_name(),
+                engine.embedder.dim(),
+                engine.embedder.max_seq_len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Loads documents; reports skipped records on stderr. Returns whether any were skipped.
+fn load_documents(paths: &[PathBuf]) -> anyhow::Result<(Vec<Document>, bool)> {
+    let loaded = document::load_paths(paths)?;
+    for problem in &loaded.problems {
+        eprintln!("error: {problem} (skipped)");
+    }
+    if loaded.documents.is_empty() {
+        bail!("no readable documents in {}", display_paths(paths));
+    }
+    Ok((loaded.documents, !loaded.problems.is_empty()))
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn exit_code(had_problems: bool) -> ExitCode {
+    if had_problems {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn ask(
+    settings: &EngineSettings,
+    question: &str,
+    corpus: &[PathBuf],
+    max_sentences: usize,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if question.trim().is_empty() {
+        bail!("the question is empty");
+    }
+    let (documents, had_problems) = load_documents(corpus)?;
+    let engine = Engine::load(settings)?;
+    let index = engine.index(documents)?;
+    let options = AskOptions {
+        max_sentences,
+        documents: None,
+    };
+    let answer = engine.ask(&index, question, &options)?;
+    if json {
+        print_json(&answer)?;
+    } else {
+        println!("{}", answer.answer);
+        let (heading, passages) = if answer.abstained {
+            ("Related reading", &answer.related)
+        } else {
+            ("Sources", &answer.citations)
+        };
+        if !passages.is_empty() {
+            println!("\n{heading}:");
+            for p in passages {
+                println!("  [{} ¶{}] {}", p.doc, p.paragraph, p.text);
+            }
+        }
+    }
+    Ok(exit_code(had_problems))
+}
+
+fn summarize(
+    settings: &EngineSettings,
+    paths: &[PathBuf],
+    length: Length,
+    per_document: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if paths.iter().any(|p| document::is_jsonl(p)) {
+        return summarize_batch(settings, paths, length);
+    }
+    let (documents, had_problems) = load_documents(paths)?;
+    let engine = Engine::load(settings)?;
+    let index = engine.index(documents)?;
+    let groups: Vec<Vec<usize>> = if per_document {
+        (0..index.documents.len()).map(|d| vec![d]).collect()
+    } else {
+        vec![Vec::new()]
+    };
+    for group in groups {
+        let summary = summarize::summarize(&index, &group, length)?;
+        if json {
+            print_json(&summary)?;
+        } else {
+            print_summary(&summary);
+        }
+    }
+    Ok(exit_code(had_problems))
+}
+
+fn print_summary(summary: &Summary) {
+    println!("Summary of {}:", summary.documents.join(", "));
+    for s in &summary.sentences {
+        let cites: String = s.citations.iter().map(|c| c.to_string()).collect();
+        print!("- {} {cites}", s.text);
+        if !s.corroborated_by.is_empty() {
+            let also: Vec<String> = s.corroborated_by.iter().map(|c| c.to_string()).collect();
+            print!(" (also {})", also.join(" "));
+        }
+        println!();
+    }
+    println!();
+}
+
+/// Summarizes each record of JSONL inputs on its own: one JSON line out per record.
+fn summarize_batch(
+    settings: &EngineSettings,
+    paths: &[PathBuf],
+    length: Length,
+) -> anyhow::Result<ExitCode> {
+    let (documents, had_problems) = load_documents(paths)?;
+    let engine = Engine::load(settings)?;
+    let progress = ProgressBar::new(documents.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} documents, {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut failures = 0usize;
+    let stdout = std::io::stdout();
+    for doc in documents {
+        let id = doc.id.clone();
+        let result = engine
+            .index(vec![doc])
+            .and_then(|index| summarize::summarize(&index, &[], length));
+        match result {
+            Ok(summary) => {
+                #[derive(Serialize)]
+                struct Line<'a> {
+                    id: &'a str,
+                    #[serde(flatten)]
+                    summary: &'a Summary,
+                }
+                let line = serde_json::to_string(&Line {
+                    id: &id,
+                    summary: &summary,
+                })?;
+                progress.suspend(|| writeln!(stdout.lock(), "{line}"))?;
+            }
+            Err(e) => {
+                failures += 1;
+                progress.suspend(|| eprintln!("error: document {id}: {e}"));
+            }
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    Ok(exit_code(had_problems || failures > 0))
+}
+
+fn embed(settings: &EngineSettings, input: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let reader: Box<dyn BufRead> = match input {
+        Some(path) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).with_context(|| path.display().to_string())?,
+        )),
+        None => Box::new(std::io::stdin().lock()),
+    };
+    let mut texts = Vec::new();
+    let mut had_problems = false;
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("line {}: not UTF-8 text", n + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if line.trim_start().starts_with('{') {
+            #[derive(serde::Deserialize)]
+            struct TextRecord {
+                text: String,
+            }
+            match serde_json::from_str::<TextRecord>(&line) {
+                Ok(record) => texts.push(record.text),
+                Err(e) => {
+                    eprintln!("error: line {}: malformed record: {e} (skipped)", n + 1);
+                    had_problems = true;
+                }
+            }
+        } else {
+            texts.push(line);
+        }
+    }
+    let engine = Engine::load(settings)?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let vectors = engine.embedder.embed(&refs)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (text, embedding) in texts.iter().zip(vectors) {
+        #[derive(Serialize)]
+        struct Embedded<'a> {
+            text: &'a str,
+            embedding: Vec<f32>,
+        }
+        serde_json::to_writer(&mut out, &Embedded { text, embedding })?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(exit_code(had_problems))
+}
+
+fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! Extractive, grounded summaries of one or many documents.
+//!
+//! Sentences are scored by centrality (closeness to the centroid of all candidate sentences: what
+//! the documents are mostly about) and by position (news puts the main facts first), then picked
+//! with maximal marginal relevance so that five reports of one fact become one sentence. Each
+//! picked sentence is copied verbatim with its citation, lists the other paragraphs that state the
+//! same thing, and the summary is printed in reading order.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::citation::Citation;
+use crate::embed::cosine;
+use crate::error::{Error, Result};
+use crate::index::Index;
+
+/// Weight of relevance against novelty in maximal marginal relevance.
+const MMR_LAMBDA: f32 = 0.7;
+/// A sentence this similar to a picked one states the same fact: never picked too.
+const SAME_FACT_COSINE: f32 = 0.8;
+/// A paragraph holding a sentence this similar to a picked one corroborates it.
+const CORROBORATION_COSINE: f32 = 0.75;
+/// Share of a sentence's score that comes from its position in the article.
+const POSITION_WEIGHT: f32 = 0.35;
+/// Shorter sentences are rarely informative summary sentences (datelines, fragments).
+const MIN_WORDS: usize = 6;
+
+/// How long a summary should be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Length {
+    Sentences(usize),
+    Words(usize),
+}
+
+/// One summary sentence: verbatim, cited, with the paragraphs that say the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummarySentence {
+    pub text: String,
+    pub citations: Vec<Citation>,
+    pub corroborated_by: Vec<Citation>,
+}
+
+/// The result of `footnote summarize`; its JSON form is a stable interface.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub documents: Vec<String>,
+    pub sentences: Vec<SummarySentence>,
+}
+
+impl Summary {
+    /// The summary as text, each sentence followed by its citation.
+    pub fn to_text(&self) -> String {
+        self.sentences
+            .iter()
+            .map(|s| {
+                let cites: Vec<String> = s.citations.iter().map(Citation::to_string).collect();
+                format!("{} {}", s.text, cites.join(""))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Summarizes the documents at the given positions of the index (all when `documents` is empty).
+pub fn summarize(index: &Index, documents: &[usize], length: Length) -> Result<Summary> {
+    match length {
+        Length::Sentences(0) | Length::Words(0) => {
+            return Err(Error::InvalidInput(
+                "summary length must be at least 1".into(),
+            ))
+        }
+        _ => {}
+    }
+    let wanted: HashSet<usize> = if documents.is_empty() {
+        (0..index.documents.len()).collect()
+    } else {
+        documents.iter().copied().collect()
+    };
+    let mut doc_ids: Vec<usize> = wanted.iter().copied().collect();
+    doc_ids.sort();
+
+    let pool: Vec<usize> = (0..index.sentences.len())
+        .filter(|&i| wanted.contains(&index.sentences[i].doc))
+        .collect();
+    let candidates: Vec<usize> = pool
+        .iter()
+        .copied()
+        .filter(|&i| index.sentence_text(i).split_whitespace().count() >= MIN_WORDS)
+        .collect();
+    let relevance = relevance_scores(index, &candidates);
+    let picked = pick_with_mmr(index, &candidates, &relevance, length);
+
+    let mut ordered = picked;
+    ordered.sort_by(|&a, &b| reading_position(index, a).total_cmp(&reading_position(index, b)));
+    let sentences = ordered
+        .iter()
+        .map(|&i| SummarySentence {
+            text: index.sentence_text(i).to_string(),
+            citations: vec![index.citation(i)],
+            corroborated_by: corroborating_paragraphs(index, i, &pool),
+        })
+        .collect();
+    Ok(Summary {
+        documents: doc_ids
+            .iter()
+            .map(|&d| index.documents[d].id.clone())
+            .collect(),
+        sentences,
+    })
+}
+
+/// Centrality plus a position prior, per candidate.
+fn relevance_scores(index: &Index, candidates: &[usize]) -> Vec<f32> {
+    let dim = candidates
+        .first()
+        .map_or(0, |&i| index.sentence_vector(i).len());
+    let mut centroid = vec![0.0f32; dim];
+    for &i in candidates {
+        for (c, v) in centroid.iter_mut().zip(index.sentence_vector(i)) {
+            *c += v;
+        }
+    }
+    let norm = centroid
+        .iter()
+        .map(|x| x * x)
+        .sum::<f32>()
+        .sqrt()
+        .max(1e-12);
+    centroid.iter_mut().for_each(|x| *x /= norm);
+    candidates
+        .iter()
+        .map(|&i| {
+            let centrality = cosine(&centroid, index.sentence_vector(i));
+            (1.0 - POSITION_WEIGHT) * centrality + POSITION_WEIGHT * position_prior(index, i)
+        })
+        .collect()
+}
+
+/// 1 for the first content paragraph, decaying with depth into the article.
+fn position_prior(index: &Index, i: usize) -> f32 {
+    let e = index.sentences[i];
+    let rank = index.documents[e.doc].paragraphs[..e.paragraph]
+        .iter()
+        .filter(|p| p.is_content)
+        .count();
+    1.0 / (1.0 + rank as f32).sqrt()
+}
+
+/// Where a sentence sits in its article, from 0 (start) to 1 (end), for reading order.
+fn reading_position(index: &Index, i: usize) -> f32 {
+    let e = index.sentences[i];
+    let paragraphs = index.documents[e.doc].paragraphs.len().max(1);
+    (e.paragraph as f32 + e.sentence as f32 * 0.01) / paragraphs as f32 + e.doc as f32 * 1e-6
+}
+
+fn pick_with_mmr(
+    index: &Index,
+    candidates: &[usize],
+    relevance: &[f32],
+    length: Length,
+) -> Vec<usize> {
+    let mut picked: Vec<usize> = Vec::new();
+    let mut words = 0usize;
+    let mut available: Vec<usize> = (0..candidates.len()).collect();
+    loop {
+        if let Length::Sentences(n) = length {
+            if picked.len() >= n {
+                break;
+            }
+        }
+        let best = available
+            .iter()
+            .copied()
+            .map(|k| {
+                let redundancy = picked
+                    .iter()
+                    .map(|&p| {
+                        cosine(
+                            index.sentence_vector(p),
+                            index.sentence_vector(candidates[k]),
+                        )
+                    })
+                    .fold(0.0f32, f32::max);
+                (
+                    k,
+                    MMR_LAMBDA * relevance[k] - (1.0 - MMR_LAMBDA) * redundancy,
+                    redundancy,
+                )
+            })
+            .filter(|&(_, _, redundancy)| redundancy < SAME_FACT_COSINE)
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let Some((k, _, _)) = best else { break };
+        available.retain(|&a| a != k);
+        let sentence_words = index
+            .sentence_text(candidates[k])
+            .split_whitespace()
+            .count();
+        if let Length::Words(limit) = length {
+            // Always give at least one sentence; after that, stop before passing the budget.
+            if !picked.is_empty() && words + sentence_words > limit {
+                continue;
+            }
+        }
+        words += sentence_words;
+        picked.push(candidates[k]);
+    }
+    picked
+}
+
+/// Other paragraphs with a sentence stating the same thing as sentence `i`.
+fn corroborating_paragraphs(index: &Index, i: usize, pool: &[usize]) -> Vec<Citation> {
+    let own = index.citation(i);
+    let mut out: Vec<Citation> = Vec::new();
+    for &j in pool {
+        if cosine(index.sentence_vector(i), index.sentence_vector(j)) < CORROBORATION_COSINE {
+            continue;
+        }
+        let citation = index.citation(j);
+        if citation != own && !out.contains(&citation) {
+            out.push(citation);
+        }
+    }
+    out
+}
