@@ -1,10 +1,13 @@
 //! Answering a question with verbatim, cited sentences, or abstaining.
 //!
 //! The answer is made only of corpus sentences, copied verbatim, each followed by the citation
-//! of its paragraph. Whether the corpus supports an answer is decided from two signals of the best
-//! sentence: how close it is in meaning to the question (embedding cosine), and how much of the
-//! question's content words its paragraph contains. When the support is weak, footnote says the
-//! articles do not answer and lists the closest passages as related reading, never as the answer.
+//! of its paragraph. Whether the corpus supports an answer is decided from signals of the best
+//! sentence: how close it is in meaning to the question (embedding cosine), how much of the
+//! question's content its paragraph contains (content words weighted by rarity, so that a name
+//! found all over the corpus counts less than the word that says what is asked), and whether it
+//! carries the kind of fact the question asks for (a number for "how many", a time for "when").
+//! When the support is weak, footnote says the articles do not answer and lists the closest
+//! passages as related reading, never as the answer.
 
 use std::collections::HashSet;
 
@@ -23,7 +26,8 @@ const SHORTLIST: usize = 8;
 const STRONG_COSINE: f32 = 0.6;
 /// Below this cosine a sentence never supports an answer, whatever words it shares.
 const WEAK_COSINE: f32 = 0.3;
-/// Between the two cosines, the paragraph must hold this share of the question's content words.
+/// Between the two cosines, the paragraph must hold this IDF-weighted share of the question's
+/// content words.
 const MIN_COVERAGE: f32 = 0.5;
 /// Extra sentences must be nearly as close to the question as the best one.
 const EXTRA_SENTENCE_MARGIN: f32 = 0.08;
@@ -99,9 +103,13 @@ pub fn ask(
     let candidates = index.rank(question, &query_vector, |e| {
         wanted_docs.as_ref().is_none_or(|set| set.contains(&e.doc))
     });
-    let question_terms: HashSet<String> = content_terms(question).into_iter().collect();
+    let (wanted_kind, topic) = FactKind::asked_for(question);
+    let question_terms: HashSet<String> = content_terms(&topic).into_iter().collect();
 
-    let supported = |c: &Candidate| supports(index, c, &question_terms);
+    let supported = |c: &Candidate| {
+        wanted_kind.is_none_or(|kind| kind.found_in(index.sentence_text(c.sentence)))
+            && supports(index, c, &question_terms)
+    };
     let Some(best) = candidates.iter().take(SHORTLIST).find(|c| supported(c)) else {
         return Ok(abstain(index, question, &candidates));
     };
@@ -158,8 +166,146 @@ fn supports(index: &Index, c: &Candidate, question_terms: &HashSet<String>) -> b
         content_terms(&index.sentence_paragraph(c.sentence).text)
             .into_iter()
             .collect();
-    let covered = question_terms.intersection(&paragraph_terms).count();
-    covered as f32 / question_terms.len() as f32 >= MIN_COVERAGE
+    let weight =
+        |terms: &mut dyn Iterator<Item = &String>| terms.map(|t| index.idf(t)).sum::<f32>();
+    let covered = weight(&mut question_terms.intersection(&paragraph_terms));
+    let total = weight(&mut question_terms.iter());
+    total > 0.0 && covered / total >= MIN_COVERAGE
+}
+
+/// The kind of fact a question asks for, when its wording says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FactKind {
+    /// "how many", "how much", "how old": the answer holds a number.
+    Quantity,
+    /// "when", "how long", "what year": the answer holds a number or a word of time.
+    Time,
+}
+
+impl FactKind {
+    /// The kind of fact asked for, and the question without the words that ask for it
+    /// ("how long did the call last" asks for a time about "the call last").
+    fn asked_for(question: &str) -> (Option<FactKind>, String) {
+        const FRAMES: [(&str, FactKind); 12] = [
+            ("how many", FactKind::Quantity),
+            ("how much", FactKind::Quantity),
+            ("what percentage", FactKind::Quantity),
+            ("what number", FactKind::Quantity),
+            ("how long", FactKind::Time),
+            ("what year", FactKind::Time),
+            ("which year", FactKind::Time),
+            ("what date", FactKind::Time),
+            ("what time", FactKind::Time),
+            ("what day", FactKind::Time),
+            ("what month", FactKind::Time),
+            ("when", FactKind::Time),
+        ];
+        // "how old", "how far" and the like ask for a number too, but their adjective is part of
+        // what the answer must say ("69 years old", "40 km away"), so it stays in the topic.
+        const KEPT_FRAMES: [&str; 5] = ["how old", "how far", "how big", "how large", "how tall"];
+        let lower = question.to_lowercase();
+        if KEPT_FRAMES.iter().any(|f| lower.contains(f)) {
+            return (Some(FactKind::Quantity), question.to_string());
+        }
+        for (frame, kind) in FRAMES {
+            let at_word_start = lower
+                .match_indices(frame)
+                .find(|(i, _)| *i == 0 || !lower[..*i].ends_with(char::is_alphanumeric));
+            if let Some((i, _)) = at_word_start {
+                let mut topic = lower.clone();
+                topic.replace_range(i..i + frame.len(), " ");
+                // "take place" and "happen" only restate that a time is asked for.
+                let topic = topic.replace("take place", " ").replace("happen", " ");
+                return (Some(kind), topic);
+            }
+        }
+        (None, question.to_string())
+    }
+
+    fn found_in(self, sentence: &str) -> bool {
+        const NUMBER_WORDS: [&str; 19] = [
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "dozen",
+            "dozens",
+            "hundred",
+            "hundreds",
+            "thousand",
+            "thousands",
+            "million",
+            "billion",
+            "trillion",
+        ];
+        const TIME_WORDS: [&str; 41] = [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+            "jan",
+            "feb",
+            "mar",
+            "apr",
+            "jun",
+            "jul",
+            "aug",
+            "sept",
+            "oct",
+            "nov",
+            "dec",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+            "today",
+            "yesterday",
+            "tomorrow",
+            "week",
+            "month",
+            "year",
+            "hour",
+            "minute",
+            "decade",
+            "century",
+            "ago",
+        ];
+        let words: Vec<String> = sentence
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| w.to_lowercase())
+            .collect();
+        let has_number = words
+            .iter()
+            .any(|w| w.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w.as_str()));
+        match self {
+            FactKind::Quantity => has_number,
+            FactKind::Time => {
+                has_number
+                    || words.iter().any(|w| {
+                        let singular = w.strip_suffix('s').unwrap_or(w);
+                        TIME_WORDS.contains(&w.as_str()) || TIME_WORDS.contains(&singular)
+                    })
+            }
+        }
+    }
 }
 
 fn abstain(index: &Index, question: &str, candidates: &[Candidate]) -> Answer {
@@ -168,10 +314,12 @@ fn abstain(index: &Index, question: &str, candidates: &[Candidate]) -> Answer {
         .take(RELATED_PASSAGES)
         .collect();
     let answer = if related.is_empty() {
-        "The articles do not say: no document is available to answer from.".to_string()
+        include_str!("../prompts/abstain-empty.txt")
     } else {
-        "The articles do not say. The closest passages are listed as related reading.".to_string()
-    };
+        include_str!("../prompts/abstain.txt")
+    }
+    .trim()
+    .to_string();
     Answer {
         question: question.to_string(),
         abstained: true,
@@ -221,4 +369,36 @@ fn resolve_documents(index: &Index, ids: Option<&[String]>) -> Result<Option<Has
         set.insert(position);
     }
     Ok(Some(set))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn question_wording_names_the_fact_kind() {
+        let kind = |q| FactKind::asked_for(q).0;
+        assert_eq!(kind("How many troops are there?"), Some(FactKind::Quantity));
+        assert_eq!(
+            kind("When will the talks take place?"),
+            Some(FactKind::Time)
+        );
+        assert_eq!(kind("How long did the call last?"), Some(FactKind::Time));
+        assert_eq!(kind("Who requested the call?"), None);
+        assert_eq!(kind("Whenever it rains, who gets wet?"), None);
+        assert_eq!(
+            FactKind::asked_for("How long did the call last?").1.trim(),
+            "did the call last?"
+        );
+    }
+
+    #[test]
+    fn fact_kinds_are_found_in_numbers_and_time_words() {
+        assert!(FactKind::Quantity.found_in("About 100,000 soldiers remain."));
+        assert!(FactKind::Quantity.found_in("Three officials spoke."));
+        assert!(!FactKind::Quantity.found_in("Officials spoke at length."));
+        assert!(FactKind::Time.found_in("The call lasted just under an hour."));
+        assert!(FactKind::Time.found_in("Talks are scheduled for Jan. 10."));
+        assert!(!FactKind::Time.found_in("Biden handled the call from his home."));
+    }
 }

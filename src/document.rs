@@ -276,6 +276,32 @@ mod tests {
     }
 
     #[test]
+    fn five_mb_article_is_chunked_not_rejected() {
+        let sentence = "Officials said the talks would continue next week in Geneva. ";
+        let mut text = String::new();
+        while text.len() < 5 * 1024 * 1024 {
+            text.push_str(sentence);
+            if text.len().is_multiple_of(7) {
+                text.push_str("\n\n");
+            }
+        }
+        // One more paragraph with no punctuation at all, a single 1 MB run of words.
+        text.push_str("\n\n");
+        text.push_str(&"word ".repeat(200_000));
+        let doc = Document::new("big", None, &text).unwrap();
+        let sentences: Vec<&String> = doc.paragraphs.iter().flat_map(|p| &p.sentences).collect();
+        assert!(sentences.len() > 50_000);
+        assert!(
+            sentences.iter().all(|s| s.len() <= 4096),
+            "long runs are cut into chunks"
+        );
+        assert!(doc
+            .paragraphs
+            .iter()
+            .all(|p| p.sentences.iter().all(|s| p.text.contains(s.as_str()))));
+    }
+
+    #[test]
     fn ids_with_brackets_or_spaces_are_refused() {
         assert!(Document::new("a b", None, "Text.").is_err());
         assert!(Document::new("a]b", None, "Text.").is_err());

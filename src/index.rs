@@ -7,7 +7,7 @@
 //! fingerprint and the document's content hash, so a second run over the same corpus embeds only
 //! the question.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use bm25::{
@@ -65,6 +65,8 @@ pub struct Index {
     passage_vectors: Vec<f32>,
     bm25: Bm25Embedder<u32>,
     bm25_scores: Scorer<usize, u32>,
+    /// Number of sentences each content term occurs in, for inverse document frequency.
+    term_sentence_counts: HashMap<String, u32>,
 }
 
 /// Per-document embeddings, in the order of the document's content sentences and paragraphs.
@@ -228,8 +230,13 @@ impl Index {
         let bm25: Bm25Embedder<u32> =
             EmbedderBuilder::with_fit_to_corpus(Language::English, &sentence_texts).build();
         let mut bm25_scores = Scorer::new();
+        let mut term_sentence_counts: HashMap<String, u32> = HashMap::new();
         for (i, text) in sentence_texts.iter().enumerate() {
             bm25_scores.upsert(&i, bm25.embed(text));
+            let terms: HashSet<String> = content_terms(text).into_iter().collect();
+            for term in terms {
+                *term_sentence_counts.entry(term).or_default() += 1;
+            }
         }
         Ok(Index {
             documents,
@@ -240,6 +247,7 @@ impl Index {
             passage_vectors,
             bm25,
             bm25_scores,
+            term_sentence_counts,
         })
     }
 
@@ -268,6 +276,14 @@ impl Index {
 
     pub fn passage_vector(&self, p: usize) -> &[f32] {
         &self.passage_vectors[p * self.dim..(p + 1) * self.dim]
+    }
+
+    /// Inverse document frequency of a content term over the corpus's sentences (BM25's form):
+    /// high for a term few sentences contain, highest for a term none contains.
+    pub fn idf(&self, term: &str) -> f32 {
+        let n = self.sentences.len() as f32;
+        let df = self.term_sentence_counts.get(term).copied().unwrap_or(0) as f32;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 
     /// Scores every sentence accepted by `keep` against the query; best first.

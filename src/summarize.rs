@@ -16,9 +16,9 @@ use crate::error::{Error, Result};
 use crate::index::Index;
 
 /// Weight of relevance against novelty in maximal marginal relevance.
-const MMR_LAMBDA: f32 = 0.7;
+const MMR_LAMBDA: f32 = 0.6;
 /// A sentence this similar to a picked one states the same fact: never picked too.
-const SAME_FACT_COSINE: f32 = 0.8;
+const SAME_FACT_COSINE: f32 = 0.7;
 /// A paragraph holding a sentence this similar to a picked one corroborates it.
 const CORROBORATION_COSINE: f32 = 0.75;
 /// Share of a sentence's score that comes from its position in the article.

@@ -1,0 +1,190 @@
+//! The `footnote` binary: bad input gets a one-line error and a non-zero exit, never a panic,
+//! and good input prints cited output.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn footnote(args: &[&str], stdin: Option<&str>) -> Output {
+    let settings = common::settings();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_footnote"));
+    cmd.current_dir(common::repo_path(""))
+        .env("FOOTNOTE_MODELS_DIR", &settings.models_dir)
+        .env("RUST_LOG", "error")
+        .args(args);
+    match stdin {
+        Some(input) => {
+            use std::io::Write;
+            let mut child = cmd
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+            child.wait_with_output().unwrap()
+        }
+        None => cmd.output().unwrap(),
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn assert_clean_failure(out: &Output, expect: &str) {
+    let err = stderr(out);
+    assert!(
+        !out.status.success(),
+        "expected failure, got success: {err}"
+    );
+    assert!(!err.contains("panicked"), "panic: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "one error line expected, got: {err}");
+    assert!(lines[0].contains(expect), "`{expect}` not in: {err}");
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn ask_prints_a_cited_answer_about_the_seeds() {
+    let out = footnote(&["ask", "Where did Biden take the call from?"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text.contains("Wilmington"), "{text}");
+    assert!(text.contains(" ¶"), "{text}");
+}
+
+#[test]
+fn ask_json_has_the_documented_shape() {
+    let out = footnote(
+        &[
+            "ask",
+            "How many Russian troops are at the border?",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["abstained"], false);
+    assert!(v["question"].is_string() && v["answer"].is_string());
+    let sentence = &v["sentences"][0];
+    assert!(sentence["text"].is_string());
+    assert!(sentence["citations"][0]["doc"].is_string());
+    assert!(sentence["citations"][0]["paragraph"].is_u64());
+    let cited = &v["citations"][0];
+    assert!(cited["text"].is_string() && cited["score"].is_f64());
+    assert_eq!(v["related"], serde_json::json!([]));
+}
+
+#[test]
+fn summarize_json_has_the_documented_shape() {
+    let out = footnote(&["summarize", "--sentences", "4", "--json"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["documents"].as_array().unwrap().len(), 5);
+    let sentences = v["sentences"].as_array().unwrap();
+    assert!(!sentences.is_empty() && sentences.len() <= 4);
+    assert!(sentences[0]["citations"][0]["paragraph"].is_u64());
+    assert!(sentences[0]["corroborated_by"].is_array());
+}
+
+#[test]
+fn bad_input_gets_one_line_errors_and_nonzero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.txt", b"");
+    let blank = write(dir.path(), "blank.txt", b"\n   \n\t\n");
+    let binary = write(
+        dir.path(),
+        "binary.txt",
+        &[0x7f, b'E', b'L', b'F', 0, 1, 2, 3, 0, 0],
+    );
+    let latin1 = write(dir.path(), "latin1.txt", b"Caf\xe9 cr\xe8me, na\xefve.");
+    let empty_dir = dir.path().join("nothing");
+    std::fs::create_dir(&empty_dir).unwrap();
+    let empty_dir = empty_dir.to_string_lossy().into_owned();
+    let q = "Who requested the call?";
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["ask", ""], "question is empty"),
+        (vec!["ask", "   "], "question is empty"),
+        (vec!["ask", q, "--corpus", "/no/such/path"], "/no/such/path"),
+        (vec!["ask", q, "--corpus", &empty], "empty"),
+        (vec!["ask", q, "--corpus", &blank], "empty"),
+        (vec!["ask", q, "--corpus", &binary], "not a UTF-8 text file"),
+        (vec!["ask", q, "--corpus", &latin1], "not a UTF-8 text file"),
+        (
+            vec!["ask", q, "--corpus", &empty_dir],
+            "no .txt or .jsonl documents",
+        ),
+        (vec!["ask", q, "--max-sentences", "0"], "max_sentences"),
+        (vec!["summarize", "/no/such/file.txt"], "/no/such/file.txt"),
+        (vec!["summarize", &binary], "not a UTF-8 text file"),
+        (vec!["summarize", "--sentences", "0"], "at least 1"),
+        (vec!["ask", q, "--device", "quantum"], "unknown device"),
+    ];
+    for (args, expect) in cases {
+        let out = footnote(&args, None);
+        assert_clean_failure(&out, expect);
+    }
+}
+
+#[test]
+fn malformed_jsonl_line_is_reported_and_the_rest_of_the_batch_is_summarized() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed =
+        std::fs::read_to_string(common::repo_path("seeds/001_49e84201299b6d56.txt")).unwrap();
+    let good_a = serde_json::json!({"id": "a", "text": seed}).to_string();
+    let good_b = serde_json::json!({"id": "b", "text": "The council approved the budget on Monday. It takes effect in May."}).to_string();
+    let batch = format!("{good_a}\n{{\"id\": \"broken\", \"text\": \n{good_b}\n");
+    let path = write(dir.path(), "batch.jsonl", batch.as_bytes());
+    let out = footnote(&["summarize", &path, "--sentences", "2"], None);
+    assert!(
+        !out.status.success(),
+        "a batch with a bad line exits non-zero"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("batch.jsonl:2:"),
+        "the bad line is named: {err}"
+    );
+    assert!(!err.contains("panicked"));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = lines.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["a", "b"],
+        "both good records are summarized, in order"
+    );
+    assert!(lines[0]["sentences"].as_array().unwrap().len() <= 2);
+}
+
+#[test]
+fn embed_reads_lines_and_jsonl_and_reports_bad_lines() {
+    let out = footnote(
+        &["embed"],
+        Some("plain line of text\n{\"text\": \"json text\"}\n{oops\n"),
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("line 3"));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["text"], "json text");
+    assert_eq!(lines[0]["embedding"].as_array().unwrap().len(), 384);
+}
