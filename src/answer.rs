@@ -22,15 +22,23 @@ use crate::index::{content_terms, Candidate, Index};
 pub const MAX_ANSWER_SENTENCES: usize = 3;
 /// How many candidates are considered as extra answer sentences after the best one.
 const SHORTLIST: usize = 8;
-/// A sentence this close in meaning to the question supports an answer on its own.
-const STRONG_COSINE: f32 = 0.6;
-/// Below this cosine a sentence never supports an answer, whatever words it shares.
-const WEAK_COSINE: f32 = 0.3;
-/// Between the two cosines, the paragraph must hold this IDF-weighted share of the question's
-/// content words.
-const MIN_COVERAGE: f32 = 0.5;
-/// Extra sentences must be nearly as close to the question as the best one.
-const EXTRA_SENTENCE_MARGIN: f32 = 0.08;
+/// Two logistic models over [`Evidence`] features (in field order), fitted by
+/// `scripts/fit_support_model.py` (see EVAL.md for the data and the cross-validation): the
+/// ranking model picks the sentence that holds the answer, the answerability model decides whether
+/// the best sentence answers at all. Each weight's sign is fixed by what its signal means and the
+/// answerability model's paragraph-coverage weight is a prior (2.0), not a fit; the script says why.
+/// The weights say how much each signal counts in general, not facts about any one article.
+const SUPPORT_FEATURES: usize = 7;
+const RANKING_WEIGHTS: [f32; SUPPORT_FEATURES] =
+    [1.657, 0.919, 1.759, 0.327, -1.438, 0.342, -1.733];
+const RANKING_BIAS: f32 = -4.044;
+const SUPPORT_WEIGHTS: [f32; SUPPORT_FEATURES] =
+    [1.235, 1.644, 0.000, 2.000, -2.274, 0.000, -3.328];
+const SUPPORT_BIAS: f32 = -2.197;
+/// Answer only when the best sentence's confidence reaches this.
+const MIN_CONFIDENCE: f32 = 0.5;
+/// Extra sentences must be nearly as likely to hold the answer as the best one.
+const EXTRA_SENTENCE_MARGIN: f32 = 0.15;
 /// Sentences this similar to one already chosen say the same thing and are left out.
 const DUPLICATE_COSINE: f32 = 0.9;
 /// Passages listed as related reading when abstaining.
@@ -76,6 +84,9 @@ pub struct Answer {
     pub abstained: bool,
     /// The answer as text: sentences each followed by `[doc ¶n]`, or the abstention.
     pub answer: String,
+    /// Estimated probability that the best sentence answers the question (0 to 1); footnote
+    /// answers only from 0.5.
+    pub confidence: f32,
     pub sentences: Vec<AnswerSentence>,
     pub citations: Vec<CitedParagraph>,
     /// Closest passages when abstaining; never the answer.
@@ -103,40 +114,34 @@ pub fn ask(
     let candidates = index.rank(question, &query_vector, |e| {
         wanted_docs.as_ref().is_none_or(|set| set.contains(&e.doc))
     });
-    let (wanted_kind, topic) = FactKind::asked_for(question);
-    let question_terms: HashSet<String> = content_terms(&topic).into_iter().collect();
-
-    let supported = |c: &Candidate| {
-        wanted_kind.is_none_or(|kind| kind.found_in(index.sentence_text(c.sentence)))
-            && supports(index, c, &question_terms)
-    };
-    let Some(best) = candidates.iter().take(SHORTLIST).find(|c| supported(c)) else {
-        return Ok(abstain(index, question, &candidates));
+    let shortlist = score_shortlist(index, question, &candidates);
+    let confidence = shortlist.first().map_or(0.0, |s| s.evidence.confidence());
+    let Some(best) = shortlist.first().filter(|_| confidence >= MIN_CONFIDENCE) else {
+        return Ok(abstain(index, question, &candidates, confidence));
     };
 
-    let mut chosen: Vec<&Candidate> = vec![best];
-    for c in candidates.iter().take(SHORTLIST) {
+    let mut chosen: Vec<&Scored> = vec![best];
+    for s in &shortlist[1..] {
         if chosen.len() >= options.max_sentences {
             break;
         }
-        let close_enough = c.dense >= best.dense - EXTRA_SENTENCE_MARGIN;
+        let close_enough = s.relevance >= best.relevance - EXTRA_SENTENCE_MARGIN;
         let repeats = chosen.iter().any(|k| {
-            k.sentence == c.sentence
-                || cosine(
-                    index.sentence_vector(k.sentence),
-                    index.sentence_vector(c.sentence),
-                ) >= DUPLICATE_COSINE
+            cosine(
+                index.sentence_vector(k.candidate.sentence),
+                index.sentence_vector(s.candidate.sentence),
+            ) >= DUPLICATE_COSINE
         });
-        if close_enough && !repeats && supported(c) {
-            chosen.push(c);
+        if close_enough && !repeats {
+            chosen.push(s);
         }
     }
 
     let sentences: Vec<AnswerSentence> = chosen
         .iter()
-        .map(|c| AnswerSentence {
-            text: index.sentence_text(c.sentence).to_string(),
-            citations: vec![index.citation(c.sentence)],
+        .map(|s| AnswerSentence {
+            text: index.sentence_text(s.candidate.sentence).to_string(),
+            citations: vec![index.citation(s.candidate.sentence)],
         })
         .collect();
     let answer = sentences
@@ -148,29 +153,168 @@ pub fn ask(
         question: question.to_string(),
         abstained: false,
         answer,
+        confidence,
         sentences,
-        citations: cited_paragraphs(index, chosen.iter().copied()),
+        citations: cited_paragraphs(index, chosen.iter().map(|s| &s.candidate)),
         related: Vec::new(),
     })
 }
 
-/// Whether a candidate sentence is strong enough evidence to answer from.
-fn supports(index: &Index, c: &Candidate, question_terms: &HashSet<String>) -> bool {
-    if c.dense >= STRONG_COSINE {
-        return true;
+/// What speaks for a sentence being the answer: the inputs of the support model.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Cosine similarity of question and sentence.
+    pub similarity: f32,
+    /// Cosine similarity of question and the sentence's paragraph.
+    pub paragraph_similarity: f32,
+    /// IDF-weighted share of the question's content words found in the sentence.
+    pub sentence_coverage: f32,
+    /// The same, in the sentence's paragraph.
+    pub paragraph_coverage: f32,
+    /// 1 when the question names something (a capitalised word or a number) that the sentence's
+    /// document never mentions: it asks about something else than what the document reports.
+    pub missing_name_or_number: f32,
+    /// Share of the question's adjacent content-word pairs found adjacent in the sentence.
+    pub sentence_bigram_coverage: f32,
+    /// 1 when the question is negated ("not", "never") and the sentence is not, else 0.
+    pub negation_mismatch: f32,
+}
+
+impl Evidence {
+    fn features(&self) -> [f32; SUPPORT_FEATURES] {
+        [
+            self.similarity,
+            self.paragraph_similarity,
+            self.sentence_coverage,
+            self.paragraph_coverage,
+            self.missing_name_or_number,
+            self.sentence_bigram_coverage,
+            self.negation_mismatch,
+        ]
     }
-    if c.dense < WEAK_COSINE || question_terms.is_empty() {
-        return false;
+
+    /// Probability that this sentence holds the answer, if the question has one (ranking model).
+    pub fn relevance(&self) -> f32 {
+        logistic(&self.features(), &RANKING_WEIGHTS, RANKING_BIAS)
     }
-    let paragraph_terms: HashSet<String> =
-        content_terms(&index.sentence_paragraph(c.sentence).text)
-            .into_iter()
-            .collect();
-    let weight =
-        |terms: &mut dyn Iterator<Item = &String>| terms.map(|t| index.idf(t)).sum::<f32>();
-    let covered = weight(&mut question_terms.intersection(&paragraph_terms));
-    let total = weight(&mut question_terms.iter());
-    total > 0.0 && covered / total >= MIN_COVERAGE
+
+    /// Probability that the question is answered here at all (answerability model), given that
+    /// this is the best sentence.
+    pub fn confidence(&self) -> f32 {
+        logistic(&self.features(), &SUPPORT_WEIGHTS, SUPPORT_BIAS)
+    }
+}
+
+fn logistic(x: &[f32; SUPPORT_FEATURES], w: &[f32; SUPPORT_FEATURES], bias: f32) -> f32 {
+    let z = bias + x.iter().zip(w).map(|(x, w)| x * w).sum::<f32>();
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// A shortlisted candidate with its evidence and relevance.
+#[derive(Debug, Clone, Copy)]
+pub struct Scored {
+    pub candidate: Candidate,
+    pub evidence: Evidence,
+    pub relevance: f32,
+}
+
+/// The best candidates by fused rank, scored by the ranking model, most relevant first.
+pub fn score_shortlist(index: &Index, question: &str, candidates: &[Candidate]) -> Vec<Scored> {
+    let (wanted_kind, topic) = FactKind::asked_for(question);
+    let topic_terms = content_terms(&topic);
+    let question_terms: HashSet<&String> = topic_terms.iter().collect();
+    let question_bigrams: HashSet<(&String, &String)> =
+        topic_terms.iter().zip(topic_terms.iter().skip(1)).collect();
+    let idf_sum =
+        |terms: &mut dyn Iterator<Item = &&String>| terms.map(|t| index.idf(t)).sum::<f32>();
+    let total = idf_sum(&mut question_terms.iter());
+    let coverage = |terms: &HashSet<&String>| {
+        if total <= 0.0 {
+            return 0.0;
+        }
+        idf_sum(&mut question_terms.intersection(terms)) / total
+    };
+    let question_negated = is_negated(question);
+    let question_names = names_and_numbers(question);
+    // Lower-cased text of the documents the shortlist draws from, each made once per question.
+    let mut lowered_documents: std::collections::HashMap<usize, String> = Default::default();
+    // A sentence without the kind of fact asked for (no number for "how many") cannot answer.
+    let mut scored: Vec<Scored> = candidates
+        .iter()
+        .filter(|c| wanted_kind.is_none_or(|kind| kind.found_in(index.sentence_text(c.sentence))))
+        .take(SHORTLIST)
+        .map(|c| {
+            let sentence = index.sentence_text(c.sentence);
+            let sentence_terms = content_terms(sentence);
+            let paragraph_terms = content_terms(&index.sentence_paragraph(c.sentence).text);
+            let sentence_set: HashSet<&String> = sentence_terms.iter().collect();
+            let paragraph_set: HashSet<&String> = paragraph_terms.iter().collect();
+            let sentence_bigrams: HashSet<(&String, &String)> = sentence_terms
+                .iter()
+                .zip(sentence_terms.iter().skip(1))
+                .collect();
+            let doc = index.sentences[c.sentence].doc;
+            let document_text = lowered_documents.entry(doc).or_insert_with(|| {
+                let paragraphs = &index.documents[doc].paragraphs;
+                paragraphs
+                    .iter()
+                    .map(|p| p.text.to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+            let missing_name_or_number = question_names
+                .iter()
+                .any(|name| !document_text.contains(name.as_str()));
+            let evidence = Evidence {
+                similarity: c.dense,
+                paragraph_similarity: c.passage_dense,
+                sentence_coverage: coverage(&sentence_set),
+                paragraph_coverage: coverage(&paragraph_set),
+                missing_name_or_number: f32::from(u8::from(missing_name_or_number)),
+                sentence_bigram_coverage: if question_bigrams.is_empty() {
+                    0.0
+                } else {
+                    question_bigrams.intersection(&sentence_bigrams).count() as f32
+                        / question_bigrams.len() as f32
+                },
+                negation_mismatch: f32::from(u8::from(question_negated && !is_negated(sentence))),
+            };
+            Scored {
+                candidate: *c,
+                evidence,
+                relevance: evidence.relevance(),
+            }
+        })
+        .collect();
+    scored.sort_by(|a, b| b.relevance.total_cmp(&a.relevance));
+    scored
+}
+
+/// Lower-cased capitalised words (other than the first) and numbers of a question.
+fn names_and_numbers(question: &str) -> Vec<String> {
+    question
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty())
+        .enumerate()
+        .filter(|(i, w)| {
+            w.chars().any(|c| c.is_ascii_digit())
+                || (*i > 0 && w.chars().next().is_some_and(char::is_uppercase))
+        })
+        .map(|(_, w)| w.to_lowercase())
+        .collect()
+}
+
+/// Whether a text contains a negation word.
+fn is_negated(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+        .any(|w| {
+            let w = w.to_lowercase();
+            matches!(
+                w.as_str(),
+                "not" | "never" | "no" | "none" | "neither" | "nor" | "without"
+            ) || w.ends_with("n't")
+                || w.ends_with("n’t")
+        })
 }
 
 /// The kind of fact a question asks for, when its wording says so.
@@ -180,6 +324,8 @@ enum FactKind {
     Quantity,
     /// "when", "how long", "what year": the answer holds a number or a word of time.
     Time,
+    /// "how old": the answer states an age ("69-year-old", "aged 69", "69 years old").
+    Age,
 }
 
 impl FactKind {
@@ -200,10 +346,13 @@ impl FactKind {
             ("what month", FactKind::Time),
             ("when", FactKind::Time),
         ];
-        // "how old", "how far" and the like ask for a number too, but their adjective is part of
-        // what the answer must say ("69 years old", "40 km away"), so it stays in the topic.
-        const KEPT_FRAMES: [&str; 5] = ["how old", "how far", "how big", "how large", "how tall"];
         let lower = question.to_lowercase();
+        if lower.contains("how old") {
+            return (Some(FactKind::Age), lower.replace("how old", " "));
+        }
+        // "how far" and the like ask for a number too, but their adjective is part of what the
+        // answer must say ("40 km away", "as large as"), so it stays in the topic.
+        const KEPT_FRAMES: [&str; 4] = ["how far", "how big", "how large", "how tall"];
         if KEPT_FRAMES.iter().any(|f| lower.contains(f)) {
             return (Some(FactKind::Quantity), question.to_string());
         }
@@ -296,6 +445,22 @@ impl FactKind {
             .iter()
             .any(|w| w.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w.as_str()));
         match self {
+            FactKind::Age => {
+                let lower = sentence.to_lowercase();
+                has_number
+                    && [
+                        "year-old",
+                        "years old",
+                        "years-old",
+                        "aged ",
+                        "age of",
+                        "at age",
+                        "birthday",
+                        "born",
+                    ]
+                    .iter()
+                    .any(|cue| lower.contains(cue))
+            }
             FactKind::Quantity => has_number,
             FactKind::Time => {
                 has_number
@@ -308,7 +473,7 @@ impl FactKind {
     }
 }
 
-fn abstain(index: &Index, question: &str, candidates: &[Candidate]) -> Answer {
+fn abstain(index: &Index, question: &str, candidates: &[Candidate], confidence: f32) -> Answer {
     let related: Vec<CitedParagraph> = cited_paragraphs(index, candidates.iter())
         .into_iter()
         .take(RELATED_PASSAGES)
@@ -324,6 +489,7 @@ fn abstain(index: &Index, question: &str, candidates: &[Candidate]) -> Answer {
         question: question.to_string(),
         abstained: true,
         answer,
+        confidence,
         sentences: Vec::new(),
         citations: Vec::new(),
         related,
@@ -385,6 +551,7 @@ mod tests {
         );
         assert_eq!(kind("How long did the call last?"), Some(FactKind::Time));
         assert_eq!(kind("Who requested the call?"), None);
+        assert_eq!(kind("How old is the senator?"), Some(FactKind::Age));
         assert_eq!(kind("Whenever it rains, who gets wet?"), None);
         assert_eq!(
             FactKind::asked_for("How long did the call last?").1.trim(),
@@ -400,5 +567,7 @@ mod tests {
         assert!(FactKind::Time.found_in("The call lasted just under an hour."));
         assert!(FactKind::Time.found_in("Talks are scheduled for Jan. 10."));
         assert!(!FactKind::Time.found_in("Biden handled the call from his home."));
+        assert!(FactKind::Age.found_in("The 69-year-old leader spoke."));
+        assert!(!FactKind::Age.found_in("Putin spoke last Thursday (30)."));
     }
 }

@@ -16,6 +16,7 @@ pub mod device;
 pub mod document;
 pub mod embed;
 pub mod error;
+pub mod eval;
 pub mod index;
 pub mod model;
 pub mod rouge;

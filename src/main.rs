@@ -105,6 +105,62 @@ enum Command {
     },
     /// Fetch the model if it is missing and check that it loads.
     FetchModel,
+    /// Measure quality on public evaluation sets (see ../shared/eval/README.md).
+    Eval {
+        #[command(subcommand)]
+        set: EvalSet,
+        /// Print JSON instead of a table.
+        #[arg(long, global = true)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalSet {
+    /// STS-B: Spearman correlation of cosine similarity with human scores.
+    Sts {
+        /// stsb.jsonl
+        file: PathBuf,
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Use an even spread of this many pairs.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// SQuAD 2.0: answer-hit, citation accuracy, abstention, grounding.
+    Qa {
+        /// squad2-dev-sample.jsonl
+        file: PathBuf,
+        /// Ask an even spread of this many questions.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Write each question's outcome as JSONL here.
+        #[arg(long)]
+        details: Option<PathBuf>,
+        /// Write the support model's training data (features of shortlisted sentences) here.
+        #[arg(long)]
+        features_out: Option<PathBuf>,
+    },
+    /// News summaries: ROUGE of 3-sentence summaries, footnote and lead-3, per set.
+    Summaries {
+        /// news-summaries.jsonl
+        file: PathBuf,
+        /// Use an even spread of this many articles per set.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// All three sets from one folder; with --check, fail on a grounding or STS parity problem.
+    All {
+        /// Folder holding stsb.jsonl, squad2-dev-sample.jsonl and news-summaries.jsonl.
+        #[arg(long, default_value = "../shared/eval")]
+        dir: PathBuf,
+        /// A fast slice: 50 questions and 5 articles per summary set (STS stays whole).
+        #[arg(long)]
+        quick: bool,
+        /// Exit non-zero unless grounding is 100% and STS-B is within 0.001 of sentence-transformers.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -154,6 +210,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             summarize(&settings, &paths, length, per_document, json)
         }
         Command::Embed { input } => embed(&settings, input.as_deref()),
+        Command::Eval { set, json } => eval(&settings, set, json),
         Command::FetchModel => {
             let engine = Engine::load(&settings)?;
             println!(
@@ -368,5 +425,178 @@ fn embed(settings: &EngineSettings, input: Option<&Path>) -> anyhow::Result<Exit
 
 fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// STS-B test Spearman of sentence-transformers with all-MiniLM-L6-v2 (../shared/eval/README.md).
+const STS_REFERENCE: f64 = 0.8203;
+const STS_TOLERANCE: f64 = 0.001;
+
+fn eval(settings: &EngineSettings, set: EvalSet, json: bool) -> anyhow::Result<ExitCode> {
+    use footnote::eval;
+    let engine = Engine::load(settings)?;
+    let mut report = serde_json::Map::new();
+    let mut ok = true;
+    match set {
+        EvalSet::Sts { file, split, limit } => {
+            let sts = eval::sts(&engine, &file, &split, limit)?;
+            report.insert("sts".into(), serde_json::to_value(&sts)?);
+        }
+        EvalSet::Qa {
+            file,
+            limit,
+            details,
+            features_out,
+        } => {
+            if let Some(out) = features_out {
+                let rows = eval::qa_features(&engine, &file)?;
+                write_jsonl(&out, &rows)?;
+            }
+            let (qa, outcomes) = eval::qa(&engine, &file, limit)?;
+            if let Some(out) = details {
+                write_jsonl(&out, &outcomes)?;
+            }
+            ok &= qa.grounding.is_perfect();
+            report.insert("qa".into(), serde_json::to_value(&qa)?);
+        }
+        EvalSet::Summaries { file, limit } => {
+            let sums = eval::summaries(&engine, &file, limit)?;
+            ok &= sums.iter().all(|s| s.grounding.is_perfect());
+            report.insert("summaries".into(), serde_json::to_value(&sums)?);
+        }
+        EvalSet::All { dir, quick, check } => {
+            let sts = eval::sts(&engine, &dir.join("stsb.jsonl"), "test", None)?;
+            let (qa, _) = eval::qa(
+                &engine,
+                &dir.join("squad2-dev-sample.jsonl"),
+                quick.then_some(50),
+            )?;
+            let sums = eval::summaries(
+                &engine,
+                &dir.join("news-summaries.jsonl"),
+                quick.then_some(5),
+            )?;
+            let grounded =
+                qa.grounding.is_perfect() && sums.iter().all(|s| s.grounding.is_perfect());
+            let sts_ok = (sts.spearman - STS_REFERENCE).abs() <= STS_TOLERANCE;
+            if check {
+                if !grounded {
+                    eprintln!("error: grounding audit below 100%");
+                }
+                if !sts_ok && settings.model == footnote::model::DEFAULT_MODEL {
+                    eprintln!(
+                        "error: STS-B Spearman {:.4} differs from sentence-transformers' {STS_REFERENCE} by more than {STS_TOLERANCE}",
+                        sts.spearman
+                    );
+                    ok = false;
+                }
+                ok &= grounded;
+            }
+            report.insert("sts".into(), serde_json::to_value(&sts)?);
+            report.insert("qa".into(), serde_json::to_value(&qa)?);
+            report.insert("summaries".into(), serde_json::to_value(&sums)?);
+        }
+    }
+    if json {
+        print_json(&report)?;
+    } else {
+        print_eval_tables(&report);
+    }
+    Ok(exit_code(!ok))
+}
+
+fn print_eval_tables(report: &serde_json::Map<String, serde_json::Value>) {
+    let pct = |v: &serde_json::Value| format!("{:.3}", v.as_f64().unwrap_or(f64::NAN));
+    let audit = |g: &serde_json::Value| {
+        let share = |a: &str, b: &str| {
+            let (x, y) = (g[a].as_f64().unwrap_or(0.0), g[b].as_f64().unwrap_or(0.0));
+            if y == 0.0 {
+                100.0
+            } else {
+                100.0 * x / y
+            }
+        };
+        format!(
+            "{:.1}% of {} sentences verbatim in a cited paragraph, {:.1}% of {} citations exist",
+            share("verbatim", "sentences"),
+            g["sentences"],
+            share("existing", "citations"),
+            g["citations"]
+        )
+    };
+    if let Some(sts) = report.get("sts") {
+        println!(
+            "STS-B ({} split, {} pairs)",
+            sts["split"].as_str().unwrap_or(""),
+            sts["pairs"]
+        );
+        println!(
+            "  Spearman                 {}   [sentence-transformers {STS_REFERENCE}]\n",
+            pct(&sts["spearman"])
+        );
+    }
+    if let Some(qa) = report.get("qa") {
+        println!(
+            "QA, SQuAD 2.0 sample ({} questions: {} answerable, {} unanswerable)",
+            qa["questions"], qa["answerable"], qa["unanswerable"]
+        );
+        println!(
+            "  answer-hit               {}   [dense top-1 0.655, BM25 0.618]",
+            pct(&qa["answer_hit"])
+        );
+        println!(
+            "  answer-hit, 1st sentence {}",
+            pct(&qa["first_sentence_hit"])
+        );
+        println!(
+            "  citation accuracy        {}",
+            pct(&qa["citation_accuracy"])
+        );
+        println!(
+            "  abstention precision     {}",
+            pct(&qa["abstention_precision"])
+        );
+        println!(
+            "  abstention recall        {}",
+            pct(&qa["abstention_recall"])
+        );
+        println!(
+            "  answer/abstain accuracy  {}   [best single threshold 0.583]",
+            pct(&qa["decision_accuracy"])
+        );
+        println!("  grounding                {}\n", audit(&qa["grounding"]));
+    }
+    if let Some(serde_json::Value::Array(sets)) = report.get("summaries") {
+        println!("Summaries, ROUGE F1 of 3-sentence summaries (R-1 / R-2 / R-Lsum)");
+        for s in sets {
+            let r = |sys: &str| {
+                format!(
+                    "{:.1} / {:.1} / {:.1}",
+                    s[sys]["rouge1"].as_f64().unwrap_or(f64::NAN),
+                    s[sys]["rouge2"].as_f64().unwrap_or(f64::NAN),
+                    s[sys]["rouge_lsum"].as_f64().unwrap_or(f64::NAN)
+                )
+            };
+            println!(
+                "  {:<5} ({:>3} articles)  footnote {}   lead-3 {}",
+                s["set"].as_str().unwrap_or(""),
+                s["articles"],
+                r("footnote"),
+                r("lead3")
+            );
+            println!("  grounding                {}", audit(&s["grounding"]));
+        }
+    }
+}
+
+fn write_jsonl(path: &Path, rows: &[impl Serialize]) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| path.display().to_string())?,
+    );
+    for row in rows {
+        serde_json::to_writer(&mut out, row)?;
+        writeln!(out)?;
+    }
+    out.flush()?;
     Ok(())
 }

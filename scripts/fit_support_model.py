@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Fit the two logistic models of `src/answer.rs` over the evidence features of shortlisted
+sentences:
+
+Both are fitted with each weight's sign fixed (see SIGNS).
+
+1. the ranking model: does this sentence hold the answer? (per sentence; label: the question is
+   answerable and the sentence contains a gold answer);
+2. the answerability model: is the question answered at all, judged from the features of the
+   sentence the ranking model puts first? (per question; label: answerable). Its bias is shifted
+   so that footnote's cut, probability 0.5, is the one that maximises answer/abstain accuracy.
+
+Data: `footnote eval qa FILE --features-out features.jsonl`. Cross-validation: fit on one
+article's questions, test on the other's, both ways, and report held-out numbers; the printed
+constants are then fitted on all rows. Plain Python, no packages:
+
+    python3 scripts/fit_support_model.py features.jsonl
+"""
+import json
+import math
+import sys
+from collections import defaultdict
+
+FEATURES = [
+    "similarity",
+    "paragraph_similarity",
+    "sentence_coverage",
+    "paragraph_coverage",
+    "missing_name_or_number",
+    "sentence_bigram_coverage",
+    "negation_mismatch",
+]
+# The direction of each signal is fixed by what it means, and only its size is fitted: evidence
+# that the question's words and meaning are found can only add support; a missing name or a
+# negation mismatch can only take it away. Without this, the fit learns artefacts of one data set
+# (SQuAD 2.0's unanswerable questions were written by copying a paragraph's words, so there more
+# overlap means less answerable, which is false for real questions).
+SIGNS = [+1, +1, +1, +1, -1, +1, -1]
+# Weights held fixed in the answerability model, as priors rather than fits. How much of the
+# question's content the paragraph covers is what makes an off-topic question abstain; SQuAD 2.0
+# cannot teach it (its unanswerable questions reuse the paragraph's words by construction), so the
+# fit would leave it at zero.
+SUPPORT_FIXED = {"paragraph_coverage": 2.0}
+
+
+def load(path):
+    questions = defaultdict(list)
+    for line in open(path):
+        r = json.loads(line)
+        r["x"] = [float(r["evidence"][f]) for f in FEATURES]
+        questions[r["id"]].append(r)
+    return questions
+
+
+def fit(xs, ys, l2=1e-3, steps=2000, lr=1.0, fixed=None):
+    """Batch gradient descent on the mean log loss; features are all in [0, 1]."""
+    fixed = {FEATURES.index(k): v for k, v in (fixed or {}).items()}
+    w = [fixed.get(i, 0.0) for i in range(len(FEATURES))]
+    b = 0.0
+    n = len(xs)
+    for _ in range(steps):
+        gw = [0.0] * len(w)
+        gb = 0.0
+        for x, y in zip(xs, ys):
+            z = b + sum(wi * xi for wi, xi in zip(w, x))
+            d = 1.0 / (1.0 + math.exp(-z)) - y
+            gb += d
+            for i, xi in enumerate(x):
+                gw[i] += d * xi
+        w = [wi - lr * (gi / n + l2 * wi) for wi, gi in zip(w, gw)]
+        w = [max(0.0, wi * sign) * sign for wi, sign in zip(w, SIGNS)]  # projected onto the signs
+        w = [fixed.get(i, wi) for i, wi in enumerate(w)]
+        b -= lr * gb / n
+    return w, b
+
+
+def logit(model, x):
+    w, b = model
+    return b + sum(wi * xi for wi, xi in zip(w, x))
+
+
+def fit_both(questions):
+    rows = [r for q in questions for r in q]
+    ranking = fit([r["x"] for r in rows], [float(r["answerable"] and r["contains_gold"]) for r in rows])
+    tops = [max(q, key=lambda r: logit(ranking, r["x"])) for q in questions]
+    support = fit([t["x"] for t in tops], [float(t["answerable"]) for t in tops], fixed=SUPPORT_FIXED)
+    scored = [(logit(support, t["x"]), t["answerable"]) for t in tops]
+    cut = max(sorted(z for z, _ in scored), key=lambda c: accuracy(scored, c))
+    return ranking, (support[0], support[1] - cut)
+
+
+def accuracy(scored, cut=0.0):
+    return sum((z >= cut) == answerable for z, answerable in scored) / len(scored)
+
+
+def evaluate(questions, ranking, support):
+    tops = [max(q, key=lambda r: logit(ranking, r["x"])) for q in questions]
+    scored = [(logit(support, t["x"]), t["answerable"]) for t in tops]
+    answerable = [t for t in tops if t["answerable"]]
+    hit = sum(t["contains_gold"] and logit(support, t["x"]) >= 0 for t in answerable) / len(answerable)
+    return accuracy(scored), hit
+
+
+def main(path):
+    by_id = load(path)
+    by_title = defaultdict(list)
+    for q in by_id.values():
+        by_title[q[0]["title"]].append(q)
+    titles = sorted(by_title)
+    print(f"{len(by_id)} questions, articles: {titles}")
+    for held_out in titles:
+        train = [q for t in titles if t != held_out for q in by_title[t]]
+        ranking, support = fit_both(train)
+        acc, hit = evaluate(by_title[held_out], ranking, support)
+        tacc, thit = evaluate(train, ranking, support)
+        print(f"held out {held_out!r}: accuracy {acc:.3f}, top-1 hit {hit:.3f} (train {tacc:.3f}, {thit:.3f})")
+    everything = list(by_id.values())
+    ranking, support = fit_both(everything)
+    acc, hit = evaluate(everything, ranking, support)
+    print(f"all questions: accuracy {acc:.3f}, top-1 hit {hit:.3f}")
+    fmt = lambda ws: ", ".join(f"{x:.3f}" for x in ws)
+    print(f"const RANKING_WEIGHTS: [f32; SUPPORT_FEATURES] = [{fmt(ranking[0])}];")
+    print(f"const RANKING_BIAS: f32 = {ranking[1]:.3f};")
+    print(f"const SUPPORT_WEIGHTS: [f32; SUPPORT_FEATURES] = [{fmt(support[0])}];")
+    print(f"const SUPPORT_BIAS: f32 = {support[1]:.3f};")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,488 @@
+//! Measuring footnote on public evaluation sets: STS-B (embedding parity), SQuAD 2.0 (answers,
+//! citations, abstention) and news summaries (ROUGE against references, beside lead-3), with a
+//! grounding audit of every sentence produced along the way.
+//!
+//! Every number here comes from the same code paths users run: `ask` answers the QA questions and
+//! `summarize` writes the summaries.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::answer::{Answer, AskOptions};
+use crate::citation::{check_grounded, Citation};
+use crate::document::{read_text, Document};
+use crate::embed::cosine;
+use crate::error::{Error, Result};
+use crate::rouge::{self, RougeScores};
+use crate::summarize::{self, Length};
+use crate::Engine;
+
+/// Reads a JSONL file into records; a bad line is an error naming it.
+fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
+    let text = read_text(path)?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, line)| {
+            serde_json::from_str(line).map_err(|e| Error::BadRecord {
+                path: path.to_path_buf(),
+                line: n + 1,
+                message: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Picks `limit` items spread evenly over `items` (all of them when `limit` is `None`).
+fn spread<T>(items: Vec<T>, limit: Option<usize>) -> Vec<T> {
+    let n = items.len();
+    match limit {
+        Some(k) if k < n && k > 0 => items
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| (i * k) / n != ((i + 1) * k) / n)
+            .map(|(_, x)| x)
+            .collect(),
+        _ => items,
+    }
+}
+
+/// Share of output sentences found verbatim in a paragraph they cite, and of citations that name
+/// an existing paragraph. Both must be 1.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct GroundingAudit {
+    pub sentences: usize,
+    pub verbatim: usize,
+    pub citations: usize,
+    pub existing: usize,
+}
+
+impl GroundingAudit {
+    fn check(&mut self, text: &str, citations: &[Citation], documents: &[Document]) {
+        self.sentences += 1;
+        if check_grounded(text, citations, documents).is_ok() {
+            self.verbatim += 1;
+        }
+        for c in citations {
+            self.citations += 1;
+            let exists = documents
+                .iter()
+                .any(|d| d.id == c.doc && d.paragraph(c.paragraph).is_some());
+            self.existing += usize::from(exists);
+        }
+    }
+
+    fn add(&mut self, other: &GroundingAudit) {
+        self.sentences += other.sentences;
+        self.verbatim += other.verbatim;
+        self.citations += other.citations;
+        self.existing += other.existing;
+    }
+
+    pub fn verbatim_share(&self) -> f64 {
+        ratio(self.verbatim, self.sentences)
+    }
+
+    pub fn existing_share(&self) -> f64 {
+        ratio(self.existing, self.citations)
+    }
+
+    pub fn is_perfect(&self) -> bool {
+        self.verbatim == self.sentences && self.existing == self.citations
+    }
+}
+
+fn ratio(num: usize, den: usize) -> f64 {
+    if den == 0 {
+        1.0
+    } else {
+        num as f64 / den as f64
+    }
+}
+
+// ---------------------------------------------------------------- STS-B
+
+#[derive(Deserialize)]
+struct StsPair {
+    s1: String,
+    s2: String,
+    score: f64,
+    split: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StsReport {
+    pub split: String,
+    pub pairs: usize,
+    /// Spearman correlation of cosine similarity with the human scores.
+    pub spearman: f64,
+}
+
+/// Spearman correlation of the model's cosine similarities with STS-B human scores.
+pub fn sts(engine: &Engine, path: &Path, split: &str, limit: Option<usize>) -> Result<StsReport> {
+    let pairs: Vec<StsPair> = read_jsonl::<StsPair>(path)?
+        .into_iter()
+        .filter(|p| p.split == split)
+        .collect();
+    let pairs = spread(pairs, limit);
+    if pairs.len() < 2 {
+        return Err(Error::InvalidInput(format!(
+            "{}: fewer than 2 pairs in split `{split}`",
+            path.display()
+        )));
+    }
+    let texts: Vec<&str> = pairs
+        .iter()
+        .flat_map(|p| [p.s1.as_str(), p.s2.as_str()])
+        .collect();
+    let vectors = engine.embedder.embed(&texts)?;
+    let predicted: Vec<f64> = vectors
+        .chunks(2)
+        .map(|v| f64::from(cosine(&v[0], &v[1])))
+        .collect();
+    let gold: Vec<f64> = pairs.iter().map(|p| p.score).collect();
+    Ok(StsReport {
+        split: split.to_string(),
+        pairs: pairs.len(),
+        spearman: spearman(&predicted, &gold),
+    })
+}
+
+/// Spearman's rank correlation, ties given their average rank (as scipy does).
+pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    pearson(&ranks(a), &ranks(b))
+}
+
+fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
+    let mut ranks = vec![0.0; values.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start;
+        while end + 1 < order.len() && values[order[end + 1]] == values[order[start]] {
+            end += 1;
+        }
+        let average = (start + end) as f64 / 2.0 + 1.0;
+        for &i in &order[start..=end] {
+            ranks[i] = average;
+        }
+        start = end + 1;
+    }
+    ranks
+}
+
+fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+    if va == 0.0 || vb == 0.0 {
+        0.0
+    } else {
+        cov / (va.sqrt() * vb.sqrt())
+    }
+}
+
+// ---------------------------------------------------------------- QA
+
+#[derive(Deserialize)]
+struct QaItem {
+    id: String,
+    context: String,
+    question: String,
+    answers: Vec<String>,
+    answerable: bool,
+}
+
+/// One question's outcome, for `--details`.
+#[derive(Debug, Clone, Serialize)]
+pub struct QaOutcome {
+    pub id: String,
+    pub question: String,
+    pub answerable: bool,
+    pub abstained: bool,
+    pub hit: bool,
+    pub first_sentence_hit: bool,
+    pub cited_own_context: bool,
+    pub confidence: f32,
+    pub answer: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QaReport {
+    pub questions: usize,
+    pub answerable: usize,
+    pub unanswerable: usize,
+    /// Answerable questions whose answer sentences contain a gold answer (case-insensitive).
+    pub answer_hit: f64,
+    /// The same, counting only the first answer sentence (what the peers' top-1 figures measure).
+    pub first_sentence_hit: f64,
+    /// Answered answerable questions whose first citation is the question's own context.
+    pub citation_accuracy: f64,
+    pub abstention_precision: f64,
+    pub abstention_recall: f64,
+    /// Answered when answerable, abstained when not, over all questions.
+    pub decision_accuracy: f64,
+    pub grounding: GroundingAudit,
+}
+
+/// Indexes every distinct context as a one-paragraph document and asks every question through
+/// `ask`. `limit` asks an even spread of that many questions (the corpus stays whole).
+pub fn qa(
+    engine: &Engine,
+    path: &Path,
+    limit: Option<usize>,
+) -> Result<(QaReport, Vec<QaOutcome>)> {
+    let items: Vec<QaItem> = read_jsonl(path)?;
+    let mut context_ids: HashMap<String, String> = HashMap::new();
+    let mut documents = Vec::new();
+    for item in &items {
+        if !context_ids.contains_key(&item.context) {
+            let id = format!("context-{:03}", context_ids.len() + 1);
+            // A context is one paragraph even if it holds line breaks.
+            let text = item
+                .context
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            documents.push(Document::new(id.clone(), None, &text)?);
+            context_ids.insert(item.context.clone(), id);
+        }
+    }
+    let index = engine.index(documents)?;
+    let items = spread(items, limit);
+    let mut outcomes = Vec::with_capacity(items.len());
+    let mut grounding = GroundingAudit::default();
+    for item in &items {
+        let answer: Answer = engine.ask(&index, &item.question, &AskOptions::default())?;
+        for s in &answer.sentences {
+            grounding.check(&s.text, &s.citations, &index.documents);
+        }
+        let contains_gold = |text: &str| {
+            let text = text.to_lowercase();
+            item.answers
+                .iter()
+                .any(|a| text.contains(&a.to_lowercase()))
+        };
+        let own = &context_ids[&item.context];
+        outcomes.push(QaOutcome {
+            id: item.id.clone(),
+            question: item.question.clone(),
+            answerable: item.answerable,
+            abstained: answer.abstained,
+            hit: answer.sentences.iter().any(|s| contains_gold(&s.text)),
+            first_sentence_hit: answer
+                .sentences
+                .first()
+                .is_some_and(|s| contains_gold(&s.text)),
+            cited_own_context: answer
+                .sentences
+                .first()
+                .is_some_and(|s| &s.citations[0].doc == own),
+            confidence: answer.confidence,
+            answer: answer.answer,
+        });
+    }
+    let count = |f: &dyn Fn(&QaOutcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
+    let answerable = count(&|o| o.answerable);
+    let unanswerable = outcomes.len() - answerable;
+    let answered_answerable = count(&|o| o.answerable && !o.abstained);
+    let abstained = count(&|o| o.abstained);
+    let correct_abstentions = count(&|o| !o.answerable && o.abstained);
+    let report = QaReport {
+        questions: outcomes.len(),
+        answerable,
+        unanswerable,
+        answer_hit: ratio(count(&|o| o.answerable && o.hit), answerable),
+        first_sentence_hit: ratio(count(&|o| o.answerable && o.first_sentence_hit), answerable),
+        citation_accuracy: ratio(
+            count(&|o| o.answerable && !o.abstained && o.cited_own_context),
+            answered_answerable,
+        ),
+        abstention_precision: ratio(correct_abstentions, abstained),
+        abstention_recall: ratio(correct_abstentions, unanswerable),
+        decision_accuracy: ratio(count(&|o| o.answerable != o.abstained), outcomes.len()),
+        grounding,
+    };
+    Ok((report, outcomes))
+}
+
+/// One shortlisted candidate of one question, with whether it holds a gold answer: the training
+/// data of the support model (`scripts/fit_support_model.py`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FeatureRow {
+    pub id: String,
+    /// The article the question is about, for cross-validation by article.
+    pub title: String,
+    pub answerable: bool,
+    pub contains_gold: bool,
+    pub evidence: crate::answer::Evidence,
+}
+
+/// The evidence of every shortlisted candidate of every question (the corpus indexed as in [`qa`]).
+pub fn qa_features(engine: &Engine, path: &Path) -> Result<Vec<FeatureRow>> {
+    #[derive(Deserialize)]
+    struct Item {
+        id: String,
+        title: String,
+        context: String,
+        question: String,
+        answers: Vec<String>,
+        answerable: bool,
+    }
+    let items: Vec<Item> = read_jsonl(path)?;
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    let mut documents = Vec::new();
+    for item in &items {
+        if seen.insert(item.context.clone(), ()).is_none() {
+            let text = item
+                .context
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            documents.push(Document::new(
+                format!("context-{:03}", seen.len()),
+                None,
+                &text,
+            )?);
+        }
+    }
+    let index = engine.index(documents)?;
+    let mut rows = Vec::new();
+    for item in &items {
+        let vector = engine
+            .embedder
+            .embed(&[&item.question])?
+            .pop()
+            .unwrap_or_default();
+        let candidates = index.rank(&item.question, &vector, |_| true);
+        for scored in crate::answer::score_shortlist(&index, &item.question, &candidates) {
+            let text = index
+                .sentence_text(scored.candidate.sentence)
+                .to_lowercase();
+            rows.push(FeatureRow {
+                id: item.id.clone(),
+                title: item.title.clone(),
+                answerable: item.answerable,
+                contains_gold: item
+                    .answers
+                    .iter()
+                    .any(|a| text.contains(&a.to_lowercase())),
+                evidence: scored.evidence,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+// ---------------------------------------------------------------- summaries
+
+#[derive(Deserialize)]
+struct SummaryItem {
+    id: String,
+    article: String,
+    reference: String,
+}
+
+/// Mean ROUGE F1 (in points, 0-100) of one system over one set.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct RougeMeans {
+    pub rouge1: f64,
+    pub rouge2: f64,
+    pub rouge_lsum: f64,
+}
+
+impl RougeMeans {
+    fn mean(scores: &[RougeScores]) -> Self {
+        let n = scores.len().max(1) as f64;
+        let avg = |f: &dyn Fn(&RougeScores) -> f64| 100.0 * scores.iter().map(f).sum::<f64>() / n;
+        RougeMeans {
+            rouge1: avg(&|s| s.rouge1.f1),
+            rouge2: avg(&|s| s.rouge2.f1),
+            rouge_lsum: avg(&|s| s.rouge_lsum.f1),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryReport {
+    /// The id prefix of the set (`cnn`, `xsum`).
+    pub set: String,
+    pub articles: usize,
+    pub footnote: RougeMeans,
+    pub lead3: RougeMeans,
+    pub grounding: GroundingAudit,
+}
+
+/// Sentences in each evaluated summary, as the peers' figures use.
+pub const SUMMARY_SENTENCES: usize = 3;
+
+/// ROUGE of 3-sentence summaries, footnote's and lead-3's, per set (id prefix before `-`).
+/// `limit` takes an even spread of that many articles from each set.
+pub fn summaries(engine: &Engine, path: &Path, limit: Option<usize>) -> Result<Vec<SummaryReport>> {
+    let items: Vec<SummaryItem> = read_jsonl(path)?;
+    let mut sets: Vec<(String, Vec<SummaryItem>)> = Vec::new();
+    for item in items {
+        let set = item.id.split('-').next().unwrap_or("").to_string();
+        match sets.iter_mut().find(|(s, _)| *s == set) {
+            Some((_, v)) => v.push(item),
+            None => sets.push((set, vec![item])),
+        }
+    }
+    let mut reports = Vec::new();
+    for (set, items) in sets {
+        let items = spread(items, limit);
+        let (mut ours, mut lead) = (Vec::new(), Vec::new());
+        let mut grounding = GroundingAudit::default();
+        for item in &items {
+            let doc = Document::new(item.id.clone(), None, &item.article)?;
+            let lead3: Vec<String> = doc
+                .content()
+                .flat_map(|p| p.sentences.iter().cloned())
+                .take(SUMMARY_SENTENCES)
+                .collect();
+            let index = engine.index(vec![doc])?;
+            let summary = summarize::summarize(&index, &[], Length::Sentences(SUMMARY_SENTENCES))?;
+            let mut audit = GroundingAudit::default();
+            for s in &summary.sentences {
+                audit.check(&s.text, &s.citations, &index.documents);
+            }
+            grounding.add(&audit);
+            let text: Vec<&str> = summary.sentences.iter().map(|s| s.text.as_str()).collect();
+            ours.push(rouge::score(&item.reference, &text.join("\n")));
+            lead.push(rouge::score(&item.reference, &lead3.join("\n")));
+        }
+        reports.push(SummaryReport {
+            set,
+            articles: items.len(),
+            footnote: RougeMeans::mean(&ours),
+            lead3: RougeMeans::mean(&lead),
+            grounding,
+        });
+    }
+    Ok(reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spearman_matches_scipy_on_ties() {
+        // scipy.stats.spearmanr([1, 2, 2, 3], [1, 3, 2, 4]) = 0.9486832980505138
+        let r = spearman(&[1.0, 2.0, 2.0, 3.0], &[1.0, 3.0, 2.0, 4.0]);
+        assert!((r - 0.948_683_298_050_513_8).abs() < 1e-12, "{r}");
+        assert!((spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn spread_takes_an_even_sample() {
+        let picked = spread((0..10).collect(), Some(5));
+        assert_eq!(picked.len(), 5);
+        assert_eq!(spread((0..3).collect::<Vec<i32>>(), Some(10)).len(), 3);
+    }
+}
