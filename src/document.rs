@@ -23,7 +23,8 @@ pub struct Paragraph {
     pub text: String,
     /// False for credits, promotions and captions: such blocks are never evidence.
     pub is_content: bool,
-    /// Verbatim slices of `text`, in order.
+    /// The block's sentences usable as evidence: verbatim slices of `text`, in order (lines of
+    /// boilerplate such as "Share this with" are left out).
     pub sentences: Vec<String>,
 }
 
@@ -48,8 +49,10 @@ impl Document {
                 number: p.number,
                 text: p.text.to_string(),
                 is_content: p.is_content,
+                // Boilerplate lines inside a block ("Share this with", "Email") are not evidence.
                 sentences: segment::sentences(p.text)
                     .into_iter()
+                    .filter(|s| segment::is_content(s))
                     .map(str::to_string)
                     .collect(),
             })

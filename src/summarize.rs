@@ -137,14 +137,15 @@ fn relevance_scores(index: &Index, candidates: &[usize]) -> Vec<f32> {
         .collect()
 }
 
-/// 1 for the first content paragraph, decaying with depth into the article.
+/// 1 for the article's first sentence, decaying with depth into the article.
 fn position_prior(index: &Index, i: usize) -> f32 {
     let e = index.sentences[i];
-    let rank = index.documents[e.doc].paragraphs[..e.paragraph]
+    let before: usize = index.documents[e.doc].paragraphs[..e.paragraph]
         .iter()
         .filter(|p| p.is_content)
-        .count();
-    1.0 / (1.0 + rank as f32).sqrt()
+        .map(|p| p.sentences.len())
+        .sum();
+    1.0 / (1.0 + (before + e.sentence) as f32).sqrt()
 }
 
 /// Where a sentence sits in its article, from 0 (start) to 1 (end), for reading order.
