@@ -357,10 +357,13 @@ impl FactKind {
             return (Some(FactKind::Quantity), question.to_string());
         }
         for (frame, kind) in FRAMES {
-            let at_word_start = lower
-                .match_indices(frame)
-                .find(|(i, _)| *i == 0 || !lower[..*i].ends_with(char::is_alphanumeric));
-            if let Some((i, _)) = at_word_start {
+            let as_words = lower.match_indices(frame).find(|(i, _)| {
+                let before = &lower[..*i];
+                let after = &lower[i + frame.len()..];
+                !before.ends_with(char::is_alphanumeric)
+                    && !after.starts_with(char::is_alphanumeric)
+            });
+            if let Some((i, _)) = as_words {
                 let mut topic = lower.clone();
                 topic.replace_range(i..i + frame.len(), " ");
                 // "take place" and "happen" only restate that a time is asked for.
