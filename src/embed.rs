@@ -165,7 +165,7 @@ impl Embedder {
         let mut out = vec![Vec::new(); ids.len()];
         for batch in length_sorted_batches(ids, self.batch_limits) {
             let seqs: Vec<&[u32]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
-            let vectors = self.forward_batch(&seqs)?;
+            let vectors = self.embed_batch(&seqs)?;
             for (slot, vector) in batch.into_iter().zip(vectors) {
                 out[slot] = vector;
             }
@@ -173,7 +173,8 @@ impl Embedder {
         Ok(out)
     }
 
-    fn forward_batch(&self, seqs: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+    /// Embeds one batch of tokenised texts in a single forward pass (padded to the longest).
+    pub fn embed_batch(&self, seqs: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
         let batch = seqs.len();
         let len = seqs.iter().map(|s| s.len()).max().unwrap_or(0).max(1);
         let mut input_ids = vec![0u32; batch * len];

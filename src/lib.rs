@@ -11,6 +11,7 @@
 //! - [`citation`]: citation ids and the grounding check.
 
 pub mod answer;
+pub mod bench;
 pub mod citation;
 pub mod device;
 pub mod document;

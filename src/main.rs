@@ -105,6 +105,24 @@ enum Command {
     },
     /// Fetch the model if it is missing and check that it loads.
     FetchModel,
+    /// Time the embedding hot path: tokens/s, sentences/s and batch latency per batch size.
+    Bench {
+        /// Devices to run on, in turn (cpu, cuda, cuda:N); with two, the ratio is printed.
+        #[arg(long = "device", value_name = "DEVICE", default_values_t = vec!["cpu".to_string()])]
+        devices: Vec<String>,
+        /// Batch sizes to time.
+        #[arg(long, value_delimiter = ',', default_values_t = vec![1, 8, 32, 64])]
+        batch_sizes: Vec<usize>,
+        /// Texts to embed: the sentences of these documents.
+        #[arg(long, default_value = "seeds")]
+        corpus: Vec<PathBuf>,
+        /// Timed passes over the sentences per batch size.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Print one JSON object per device and batch size.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure quality on public evaluation sets (see ../shared/eval/README.md).
     Eval {
         #[command(subcommand)]
@@ -211,6 +229,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Embed { input } => embed(&settings, input.as_deref()),
         Command::Eval { set, json } => eval(&settings, set, json),
+        Command::Bench {
+            devices,
+            batch_sizes,
+            corpus,
+            rounds,
+            json,
+        } => bench(&settings, &devices, &batch_sizes, &corpus, rounds, json),
         Command::FetchModel => {
             let engine = Engine::load(&settings)?;
             println!(
@@ -599,4 +624,74 @@ fn write_jsonl(path: &Path, rows: &[impl Serialize]) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+fn bench(
+    settings: &EngineSettings,
+    devices: &[String],
+    batch_sizes: &[usize],
+    corpus: &[PathBuf],
+    rounds: usize,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if batch_sizes.contains(&0) {
+        bail!("batch sizes must be at least 1");
+    }
+    let (documents, _) = load_documents(corpus)?;
+    let texts: Vec<&str> = documents
+        .iter()
+        .flat_map(|d| d.content().flat_map(|p| p.sentences.iter().map(String::as_str)))
+        .collect();
+    let mut all = Vec::new();
+    for device in devices {
+        let started = std::time::Instant::now();
+        let engine = Engine::load(&EngineSettings {
+            device: device.clone(),
+            ..settings.clone()
+        })?;
+        let results = footnote::bench::run(
+            &engine.embedder,
+            device,
+            started.elapsed(),
+            &texts,
+            batch_sizes,
+            rounds,
+        )?;
+        all.extend(results);
+    }
+    if json {
+        for r in &all {
+            println!("{}", serde_json::to_string(r)?);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(first) = all.first() {
+        println!(
+            "model {}, {} sentences ({} tokens), {} threads, {} timed rounds",
+            first.model, first.sentences, first.tokens, first.threads, rounds
+        );
+    }
+    println!(
+        "{:<8} {:>6} {:>12} {:>12} {:>9} {:>9} {:>9} {:>9}",
+        "device", "batch", "tokens/s", "sentences/s", "p50 ms", "p99 ms", "load ms", "peak MB"
+    );
+    for r in &all {
+        println!(
+            "{:<8} {:>6} {:>12.0} {:>12.1} {:>9.2} {:>9.2} {:>9.0} {:>9.0}",
+            r.device, r.batch_size, r.tokens_per_second, r.sentences_per_second, r.p50_ms, r.p99_ms, r.load_ms, r.peak_rss_mb
+        );
+    }
+    if let [first, second, ..] = devices {
+        for &b in batch_sizes {
+            let speed = |d: &str| {
+                all.iter()
+                    .find(|r| r.device == d && r.batch_size == b)
+                    .map(|r| r.tokens_per_second)
+            };
+            if let (Some(a), Some(c)) = (speed(first), speed(second)) {
+                println!("batch {b}: {second} is {:.1}x {first}", c / a);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

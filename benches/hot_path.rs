@@ -1,0 +1,102 @@
+//! Criterion benchmarks of footnote's hot path with the real model (fetched into `models/` if
+//! missing): embedding at several batch sizes, retrieval over a few thousand sentences, `ask`
+//! end to end with the model loaded, and summarizing one article.
+//!
+//! Run: `cargo bench --bench hot_path`. For a whole-machine report see `footnote bench`.
+
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use footnote::answer::AskOptions;
+use footnote::document::{self, Document};
+use footnote::summarize::{self, Length};
+use footnote::{Engine, EngineSettings};
+
+fn repo(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+fn engine() -> Engine {
+    let models_dir = repo("models");
+    Engine::load(&EngineSettings {
+        cache_dir: Some(models_dir.join(".cache")),
+        models_dir,
+        ..EngineSettings::default()
+    })
+    .expect("model loads")
+}
+
+fn seeds() -> Vec<Document> {
+    document::load_paths(&[repo("seeds")]).expect("seeds").documents
+}
+
+fn embedding(c: &mut Criterion) {
+    let engine = engine();
+    let docs = seeds();
+    let sentences: Vec<&str> = docs
+        .iter()
+        .flat_map(|d| d.content().flat_map(|p| p.sentences.iter().map(String::as_str)))
+        .collect();
+    let mut ids = engine.embedder.tokenize(&sentences).expect("tokenize");
+    ids.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    let mut group = c.benchmark_group("embed");
+    group.sample_size(10);
+    for batch in [1usize, 8, 32, 64] {
+        // Time the batches covering the 64 longest-to-shortest sentences at this batch size.
+        let chosen: Vec<&[u32]> = ids.iter().step_by(ids.len().div_ceil(64).max(1)).map(Vec::as_slice).collect();
+        let tokens: usize = chosen.iter().map(|s| s.len()).sum();
+        group.throughput(Throughput::Elements(tokens as u64));
+        group.bench_with_input(BenchmarkId::new("tokens", batch), &batch, |b, &batch| {
+            b.iter(|| {
+                for chunk in chosen.chunks(batch) {
+                    engine.embedder.embed_batch(chunk).expect("embed");
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn retrieval_and_answers(c: &mut Criterion) {
+    let engine = engine();
+    // A corpus of a few thousand sentences: the seeds many times over under distinct ids
+    // (cached embeddings are reused, so only the search is new work).
+    let base = seeds();
+    let mut corpus = Vec::new();
+    for copy in 0..28 {
+        for doc in &base {
+            let mut doc = doc.clone();
+            doc.id = format!("{}-{copy}", doc.id);
+            corpus.push(doc);
+        }
+    }
+    let big = engine.index(corpus).expect("index");
+    let question = "How many Russian troops are near the border with Ukraine?";
+    let vector = engine.embedder.embed(&[question]).expect("embed").remove(0);
+    c.bench_function(&format!("retrieval/{}_sentences", big.sentences.len()), |b| {
+        b.iter(|| big.rank(question, &vector, |_| true))
+    });
+
+    let seeds_index = engine.index(seeds()).expect("index");
+    c.bench_function("ask/seeds_end_to_end", |b| {
+        b.iter(|| engine.ask(&seeds_index, question, &AskOptions::default()).expect("ask"))
+    });
+
+    // A new article: embedding it is part of the work, so this engine has no cache.
+    let uncached = Engine::load(&EngineSettings {
+        cache_dir: None,
+        models_dir: repo("models"),
+        ..EngineSettings::default()
+    })
+    .expect("model loads");
+    let article = seeds().remove(3);
+    c.bench_function("summarize/one_new_article", |b| {
+        b.iter(|| {
+            let index = uncached.index(vec![article.clone()]).expect("index");
+            summarize::summarize(&index, &[], Length::Sentences(5)).expect("summary")
+        })
+    });
+}
+
+criterion_group!(benches, embedding, retrieval_and_answers);
+criterion_main!(benches);

@@ -1,0 +1,123 @@
+//! `footnote bench`: how fast the embedding hot path runs on this machine.
+//!
+//! Texts are tokenised once, sorted by length (as the embedder does in service) and cut into
+//! batches of each requested size; every batch is timed on its own. Tokens per second count real
+//! tokens, not padding, so the figure compares fairly with other systems on the same sentences.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::embed::Embedder;
+use crate::error::Result;
+
+/// Timing of one batch size on one device.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchResult {
+    pub device: String,
+    pub model: String,
+    pub threads: usize,
+    pub batch_size: usize,
+    pub sentences: usize,
+    pub tokens: usize,
+    pub tokens_per_second: f64,
+    pub sentences_per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub load_ms: f64,
+    pub peak_rss_mb: f64,
+}
+
+/// Times the embedder over `texts` at each batch size; `rounds` passes over the texts each
+/// (after one untimed warm-up pass).
+pub fn run(
+    embedder: &Embedder,
+    device_name: &str,
+    load_time: Duration,
+    texts: &[&str],
+    batch_sizes: &[usize],
+    rounds: usize,
+) -> Result<Vec<BenchResult>> {
+    let mut ids = embedder.tokenize(texts)?;
+    ids.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    let tokens: usize = ids.iter().map(Vec::len).sum();
+    let mut results = Vec::new();
+    for &batch_size in batch_sizes {
+        let batches: Vec<Vec<&[u32]>> = ids
+            .chunks(batch_size.max(1))
+            .map(|chunk| chunk.iter().map(Vec::as_slice).collect())
+            .collect();
+        for batch in &batches {
+            embedder.embed_batch(batch)?; // warm-up: first-touch allocations, caches
+        }
+        let mut latencies = Vec::with_capacity(batches.len() * rounds);
+        let started = Instant::now();
+        for _ in 0..rounds.max(1) {
+            for batch in &batches {
+                let t = Instant::now();
+                embedder.embed_batch(batch)?;
+                latencies.push(t.elapsed());
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let passes = rounds.max(1) as f64;
+        latencies.sort();
+        results.push(BenchResult {
+            device: device_name.to_string(),
+            model: embedder.model_name().to_string(),
+            threads: threads(),
+            batch_size,
+            sentences: ids.len(),
+            tokens,
+            tokens_per_second: tokens as f64 * passes / seconds,
+            sentences_per_second: ids.len() as f64 * passes / seconds,
+            p50_ms: percentile_ms(&latencies, 0.50),
+            p99_ms: percentile_ms(&latencies, 0.99),
+            load_ms: load_time.as_secs_f64() * 1e3,
+            peak_rss_mb: peak_rss_mb().unwrap_or(f64::NAN),
+        });
+    }
+    Ok(results)
+}
+
+fn percentile_ms(sorted: &[Duration], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1e3
+}
+
+/// Worker threads candle's CPU kernels use (rayon's pool, sized by RAYON_NUM_THREADS or cores).
+pub fn threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in MB.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_pick_from_sorted_latencies() {
+        let lat: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile_ms(&lat, 0.5), 51.0);
+        assert_eq!(percentile_ms(&lat, 0.99), 99.0);
+        assert!(percentile_ms(&[], 0.5).is_nan());
+    }
+
+    #[test]
+    fn peak_rss_is_read_on_linux() {
+        assert!(peak_rss_mb().is_some_and(|mb| mb > 0.0));
+    }
+}
