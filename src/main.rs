@@ -119,6 +119,10 @@ enum Command {
         /// Timed passes over the sentences per batch size.
         #[arg(long, default_value_t = 3)]
         rounds: usize,
+        /// Also write the benchmarked sentences here, one per line (for timing other systems on
+        /// exactly the same input).
+        #[arg(long)]
+        sentences_out: Option<PathBuf>,
         /// Print one JSON object per device and batch size.
         #[arg(long)]
         json: bool,
@@ -234,8 +238,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             batch_sizes,
             corpus,
             rounds,
+            sentences_out,
             json,
-        } => bench(&settings, &devices, &batch_sizes, &corpus, rounds, json),
+        } => bench(&settings, &devices, &batch_sizes, &corpus, rounds, sentences_out.as_deref(), json),
         Command::FetchModel => {
             let engine = Engine::load(&settings)?;
             println!(
@@ -556,8 +561,8 @@ fn print_eval_tables(report: &serde_json::Map<String, serde_json::Value>) {
             sts["pairs"]
         );
         println!(
-            "  Spearman                 {}   [sentence-transformers {STS_REFERENCE}]\n",
-            pct(&sts["spearman"])
+            "  Spearman                 {:.4}   [sentence-transformers {STS_REFERENCE}]\n",
+            sts["spearman"].as_f64().unwrap_or(f64::NAN)
         );
     }
     if let Some(qa) = report.get("qa") {
@@ -632,6 +637,7 @@ fn bench(
     batch_sizes: &[usize],
     corpus: &[PathBuf],
     rounds: usize,
+    sentences_out: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     if batch_sizes.contains(&0) {
@@ -642,6 +648,11 @@ fn bench(
         .iter()
         .flat_map(|d| d.content().flat_map(|p| p.sentences.iter().map(String::as_str)))
         .collect();
+    if let Some(path) = sentences_out {
+        // One sentence per line: a sentence never holds a newline worth keeping for timing.
+        let lines: Vec<String> = texts.iter().map(|t| t.replace('\n', " ")).collect();
+        std::fs::write(path, lines.join("\n") + "\n").with_context(|| path.display().to_string())?;
+    }
     let mut all = Vec::new();
     for device in devices {
         let started = std::time::Instant::now();
