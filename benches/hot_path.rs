@@ -27,7 +27,9 @@ fn engine() -> Engine {
 }
 
 fn seeds() -> Vec<Document> {
-    document::load_paths(&[repo("seeds")]).expect("seeds").documents
+    document::load_paths(&[repo("seeds")])
+        .expect("seeds")
+        .documents
 }
 
 fn embedding(c: &mut Criterion) {
@@ -35,7 +37,10 @@ fn embedding(c: &mut Criterion) {
     let docs = seeds();
     let sentences: Vec<&str> = docs
         .iter()
-        .flat_map(|d| d.content().flat_map(|p| p.sentences.iter().map(String::as_str)))
+        .flat_map(|d| {
+            d.content()
+                .flat_map(|p| p.sentences.iter().map(String::as_str))
+        })
         .collect();
     let mut ids = engine.embedder.tokenize(&sentences).expect("tokenize");
     ids.sort_by_key(|t| std::cmp::Reverse(t.len()));
@@ -43,7 +48,11 @@ fn embedding(c: &mut Criterion) {
     group.sample_size(10);
     for batch in [1usize, 8, 32, 64] {
         // Time the batches covering the 64 longest-to-shortest sentences at this batch size.
-        let chosen: Vec<&[u32]> = ids.iter().step_by(ids.len().div_ceil(64).max(1)).map(Vec::as_slice).collect();
+        let chosen: Vec<&[u32]> = ids
+            .iter()
+            .step_by(ids.len().div_ceil(64).max(1))
+            .map(Vec::as_slice)
+            .collect();
         let tokens: usize = chosen.iter().map(|s| s.len()).sum();
         group.throughput(Throughput::Elements(tokens as u64));
         group.bench_with_input(BenchmarkId::new("tokens", batch), &batch, |b, &batch| {
@@ -73,13 +82,18 @@ fn retrieval_and_answers(c: &mut Criterion) {
     let big = engine.index(corpus).expect("index");
     let question = "How many Russian troops are near the border with Ukraine?";
     let vector = engine.embedder.embed(&[question]).expect("embed").remove(0);
-    c.bench_function(&format!("retrieval/{}_sentences", big.sentences.len()), |b| {
-        b.iter(|| big.rank(question, &vector, |_| true))
-    });
+    c.bench_function(
+        &format!("retrieval/{}_sentences", big.sentences.len()),
+        |b| b.iter(|| big.rank(question, &vector, |_| true)),
+    );
 
     let seeds_index = engine.index(seeds()).expect("index");
     c.bench_function("ask/seeds_end_to_end", |b| {
-        b.iter(|| engine.ask(&seeds_index, question, &AskOptions::default()).expect("ask"))
+        b.iter(|| {
+            engine
+                .ask(&seeds_index, question, &AskOptions::default())
+                .expect("ask")
+        })
     });
 
     // A new article: embedding it is part of the work, so this engine has no cache.

@@ -192,6 +192,8 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
 #[derive(Deserialize)]
 struct QaItem {
     id: String,
+    /// The Wikipedia article the question is about.
+    title: String,
     context: String,
     question: String,
     answers: Vec<String>,
@@ -230,17 +232,11 @@ pub struct QaReport {
     pub grounding: GroundingAudit,
 }
 
-/// Indexes every distinct context as a one-paragraph document and asks every question through
-/// `ask`. `limit` asks an even spread of that many questions (the corpus stays whole).
-pub fn qa(
-    engine: &Engine,
-    path: &Path,
-    limit: Option<usize>,
-) -> Result<(QaReport, Vec<QaOutcome>)> {
-    let items: Vec<QaItem> = read_jsonl(path)?;
+/// Every distinct context as a one-paragraph document (`context-001`, ...), with the id of each.
+fn squad_corpus(items: &[QaItem]) -> Result<(Vec<Document>, HashMap<String, String>)> {
     let mut context_ids: HashMap<String, String> = HashMap::new();
     let mut documents = Vec::new();
-    for item in &items {
+    for item in items {
         if !context_ids.contains_key(&item.context) {
             let id = format!("context-{:03}", context_ids.len() + 1);
             // A context is one paragraph even if it holds line breaks.
@@ -253,6 +249,18 @@ pub fn qa(
             context_ids.insert(item.context.clone(), id);
         }
     }
+    Ok((documents, context_ids))
+}
+
+/// Indexes every distinct context as a one-paragraph document and asks every question through
+/// `ask`. `limit` asks an even spread of that many questions (the corpus stays whole).
+pub fn qa(
+    engine: &Engine,
+    path: &Path,
+    limit: Option<usize>,
+) -> Result<(QaReport, Vec<QaOutcome>)> {
+    let items: Vec<QaItem> = read_jsonl(path)?;
+    let (documents, context_ids) = squad_corpus(&items)?;
     let index = engine.index(documents)?;
     let items = spread(items, limit);
     let mut outcomes = Vec::with_capacity(items.len());
@@ -325,32 +333,8 @@ pub struct FeatureRow {
 
 /// The evidence of every shortlisted candidate of every question (the corpus indexed as in [`qa`]).
 pub fn qa_features(engine: &Engine, path: &Path) -> Result<Vec<FeatureRow>> {
-    #[derive(Deserialize)]
-    struct Item {
-        id: String,
-        title: String,
-        context: String,
-        question: String,
-        answers: Vec<String>,
-        answerable: bool,
-    }
-    let items: Vec<Item> = read_jsonl(path)?;
-    let mut seen: HashMap<String, ()> = HashMap::new();
-    let mut documents = Vec::new();
-    for item in &items {
-        if seen.insert(item.context.clone(), ()).is_none() {
-            let text = item
-                .context
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            documents.push(Document::new(
-                format!("context-{:03}", seen.len()),
-                None,
-                &text,
-            )?);
-        }
-    }
+    let items: Vec<QaItem> = read_jsonl(path)?;
+    let (documents, _) = squad_corpus(&items)?;
     let index = engine.index(documents)?;
     let mut rows = Vec::new();
     for item in &items {

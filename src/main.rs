@@ -240,7 +240,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rounds,
             sentences_out,
             json,
-        } => bench(&settings, &devices, &batch_sizes, &corpus, rounds, sentences_out.as_deref(), json),
+        } => bench(
+            &settings,
+            &devices,
+            &batch_sizes,
+            &corpus,
+            rounds,
+            sentences_out.as_deref(),
+            json,
+        ),
         Command::FetchModel => {
             let engine = Engine::load(&settings)?;
             println!(
@@ -646,12 +654,16 @@ fn bench(
     let (documents, _) = load_documents(corpus)?;
     let texts: Vec<&str> = documents
         .iter()
-        .flat_map(|d| d.content().flat_map(|p| p.sentences.iter().map(String::as_str)))
+        .flat_map(|d| {
+            d.content()
+                .flat_map(|p| p.sentences.iter().map(String::as_str))
+        })
         .collect();
     if let Some(path) = sentences_out {
         // One sentence per line: a sentence never holds a newline worth keeping for timing.
         let lines: Vec<String> = texts.iter().map(|t| t.replace('\n', " ")).collect();
-        std::fs::write(path, lines.join("\n") + "\n").with_context(|| path.display().to_string())?;
+        std::fs::write(path, lines.join("\n") + "\n")
+            .with_context(|| path.display().to_string())?;
     }
     let mut all = Vec::new();
     for device in devices {
@@ -689,7 +701,14 @@ fn bench(
     for r in &all {
         println!(
             "{:<8} {:>6} {:>12.0} {:>12.1} {:>9.2} {:>9.2} {:>9.0} {:>9.0}",
-            r.device, r.batch_size, r.tokens_per_second, r.sentences_per_second, r.p50_ms, r.p99_ms, r.load_ms, r.peak_rss_mb
+            r.device,
+            r.batch_size,
+            r.tokens_per_second,
+            r.sentences_per_second,
+            r.p50_ms,
+            r.p99_ms,
+            r.load_ms,
+            r.peak_rss_mb
         );
     }
     if let [first, second, ..] = devices {
