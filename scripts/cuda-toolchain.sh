@@ -28,8 +28,8 @@
 # of it cublas), and cargo. Idempotent: each pinned wheel is fetched and unpacked once; later runs
 # only check. The default (CPU) build does not need any of this.
 #
-# The binary this produces needs at run time libcuda.so.1 (the NVIDIA driver) plus libcublas.so.13,
-# libcublasLt.so.13, libcurand.so.10, libnvrtc.so.13 and libcudart.so.13; on a machine with a
+# The binary this produces needs at run time (ldd) libcuda.so.1 (the NVIDIA driver), libcublas.so.13
+# (which pulls in libcublasLt.so.13), libcurand.so.10 and libcudart.so.13; on a machine with a
 # CUDA 13 install, LD_LIBRARY_PATH=/usr/local/cuda/lib64 supplies the latter.
 # Without libcuda.so.1 the loader refuses to start it at all (even --help), so a GPU-less machine
 # cannot run it. Its kernels are PTX for sm_90a (CUDA_COMPUTE_CAP=90): H100/H200 only. To carry it,
