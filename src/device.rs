@@ -25,8 +25,11 @@ pub fn parse(name: &str) -> Result<Device> {
         ));
     }
     Device::new_cuda(ordinal).map_err(|e| {
+        // candle appends a backtrace to its errors when RUST_BACKTRACE is set: keep one line.
+        let reason = e.to_string();
+        let reason = reason.lines().next().unwrap_or("unknown error").to_string();
         Error::InvalidInput(format!(
-            "cannot use GPU cuda:{ordinal} (is a GPU present and its driver loaded?): {e}"
+            "cannot use GPU cuda:{ordinal} (is a GPU present and its driver loaded?): {reason}"
         ))
     })
 }
