@@ -26,6 +26,8 @@ pub enum Error {
     },
     #[error("duplicate document id `{0}` (ids must be unique across the corpus)")]
     DuplicateId(String),
+    #[error("unknown document id `{0}`")]
+    UnknownDocument(String),
     #[error("the question is empty")]
     EmptyQuestion,
     #[error("{0}")]
