@@ -38,6 +38,14 @@ pub enum Error {
     Inference(#[from] candle_core::Error),
     #[error("tokenizer: {0}")]
     Tokenizer(String),
+    #[error("document store: {0}")]
+    Store(#[from] rusqlite::Error),
+    #[error("document store: {0}")]
+    StoreFormat(String),
+    #[error("the model is busy ({capacity} requests are already queued); retry shortly")]
+    Overloaded { capacity: usize },
+    #[error("the model worker has stopped")]
+    WorkerStopped,
 }
 
 impl Error {

@@ -9,6 +9,10 @@
 //! - [`answer`]: cited answers, or abstention;
 //! - [`summarize`]: extractive summaries with corroborating citations;
 //! - [`citation`]: citation ids and the grounding check.
+//!
+//! And for the HTTP service:
+//! - [`store`]: documents and their embeddings in SQLite;
+//! - [`worker`]: the model on its own thread, batching queued requests;
 
 pub mod answer;
 pub mod citation;
@@ -21,7 +25,9 @@ pub mod index;
 pub mod model;
 pub mod rouge;
 pub mod segment;
+pub mod store;
 pub mod summarize;
+pub mod worker;
 
 use std::path::PathBuf;
 
