@@ -62,14 +62,14 @@ impl Default for AskOptions {
 }
 
 /// One sentence of an answer with the paragraph it is copied from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AnswerSentence {
     pub text: String,
     pub citations: Vec<Citation>,
 }
 
 /// A whole cited paragraph, with how well it matched the question.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CitedParagraph {
     pub doc: String,
     pub paragraph: usize,
@@ -78,7 +78,7 @@ pub struct CitedParagraph {
 }
 
 /// The result of `footnote ask`; its JSON form is a stable interface.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Answer {
     pub question: String,
     pub abstained: bool,

@@ -28,6 +28,11 @@ pub enum Error {
     DuplicateId(String),
     #[error("unknown document id `{0}`")]
     UnknownDocument(String),
+    #[error(
+        "document id `{0}` is taken by a document with different text (delete that document \
+         first, or send no id to get one derived from the text)"
+    )]
+    IdTaken(String),
     #[error("the question is empty")]
     EmptyQuestion,
     #[error("{0}")]
