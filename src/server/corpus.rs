@@ -262,7 +262,7 @@ fn plan(snapshot: &Snapshot, documents: &[Document]) -> Result<Vec<Disposition>>
 }
 
 /// The texts to embed for documents, in order ([`DocumentVectors::texts`]).
-pub fn document_texts(documents: &[&Document]) -> Vec<String> {
+fn document_texts(documents: &[&Document]) -> Vec<String> {
     documents
         .iter()
         .flat_map(|d| DocumentVectors::texts(d))
@@ -271,7 +271,7 @@ pub fn document_texts(documents: &[&Document]) -> Vec<String> {
 }
 
 /// Splits the embeddings of [`document_texts`] back into per-document vectors.
-pub fn split_vectors(documents: &[&Document], vectors: Vec<Vec<f32>>) -> Vec<DocumentVectors> {
+fn split_vectors(documents: &[&Document], vectors: Vec<Vec<f32>>) -> Vec<DocumentVectors> {
     let mut vectors = vectors.into_iter();
     documents
         .iter()
