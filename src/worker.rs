@@ -217,7 +217,12 @@ fn run(embedder: &Embedder, jobs: &mpsc::Receiver<Job>, max_batch_tokens: usize)
         let tokens: usize = round.iter().map(Vec::len).sum();
         let started = Instant::now();
         let mut failure = None;
-        match embedder.embed_tokens(&round) {
+        // A panic in the model fails this round's requests, not the worker and every later one.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            embedder.embed_tokens(&round).map_err(|e| e.to_string())
+        }))
+        .unwrap_or_else(|_| Err("the model panicked on this input".to_string()));
+        match outcome {
             Ok(vectors) => {
                 let seconds = started.elapsed().as_secs_f64();
                 metrics::histogram!(BATCH_SEQUENCES).record(round.len() as f64);
@@ -230,9 +235,9 @@ fn run(embedder: &Embedder, jobs: &mpsc::Receiver<Job>, max_batch_tokens: usize)
                     p.vectors.extend(vectors.by_ref().take(n));
                 }
             }
-            Err(e) => {
-                tracing::error!("embedding failed: {e}");
-                failure = Some(e.to_string());
+            Err(message) => {
+                tracing::error!("embedding failed: {message}");
+                failure = Some(message);
             }
         }
         // Answer every request that is complete, or that was in a failed round.
