@@ -62,14 +62,14 @@ impl Default for AskOptions {
 }
 
 /// One sentence of an answer with the paragraph it is copied from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AnswerSentence {
     pub text: String,
     pub citations: Vec<Citation>,
 }
 
 /// A whole cited paragraph, with how well it matched the question.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CitedParagraph {
     pub doc: String,
     pub paragraph: usize,
@@ -78,7 +78,7 @@ pub struct CitedParagraph {
 }
 
 /// The result of `footnote ask`; its JSON form is a stable interface.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Answer {
     pub question: String,
     pub abstained: bool,
@@ -100,6 +100,15 @@ pub fn ask(
     question: &str,
     options: &AskOptions,
 ) -> Result<Answer> {
+    let question = check_question(question, options)?;
+    resolve_documents(index, options.documents.as_deref())?;
+    let query_vector = embedder.embed(&[question])?.pop().unwrap_or_default();
+    answer_with_vector(index, question, &query_vector, options)
+}
+
+/// The question trimmed, if it and the options can be answered at all: checks everything that
+/// does not depend on the index, before any work is spent on embedding the question.
+pub fn check_question<'q>(question: &'q str, options: &AskOptions) -> Result<&'q str> {
     let question = question.trim();
     if question.is_empty() {
         return Err(Error::EmptyQuestion);
@@ -109,9 +118,20 @@ pub fn ask(
             "max_sentences must be between 1 and {MAX_ANSWER_SENTENCES}"
         )));
     }
+    Ok(question)
+}
+
+/// Answers `question` from the index, given the question's embedding (for callers that embed
+/// questions in batches, such as the HTTP service's model worker).
+pub fn answer_with_vector(
+    index: &Index,
+    question: &str,
+    query_vector: &[f32],
+    options: &AskOptions,
+) -> Result<Answer> {
+    let question = check_question(question, options)?;
     let wanted_docs = resolve_documents(index, options.documents.as_deref())?;
-    let query_vector = embedder.embed(&[question])?.pop().unwrap_or_default();
-    let candidates = index.rank(question, &query_vector, |e| {
+    let candidates = index.rank(question, query_vector, |e| {
         wanted_docs.as_ref().is_none_or(|set| set.contains(&e.doc))
     });
     let shortlist = score_shortlist(index, question, &candidates);
@@ -534,7 +554,7 @@ fn resolve_documents(index: &Index, ids: Option<&[String]>) -> Result<Option<Has
             .documents
             .iter()
             .position(|d| &d.id == id)
-            .ok_or_else(|| Error::InvalidInput(format!("unknown document id `{id}`")))?;
+            .ok_or_else(|| Error::UnknownDocument(id.clone()))?;
         set.insert(position);
     }
     Ok(Some(set))

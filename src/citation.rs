@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::document::Document;
 
 /// A paragraph of a document, by id and 1-based number. Reads `[doc ¶n]` in text.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub struct Citation {
     pub doc: String,
     pub paragraph: usize,

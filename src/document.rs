@@ -68,6 +68,16 @@ impl Document {
         })
     }
 
+    /// A document from the fields of a record (a JSONL line, an HTTP request): without an id,
+    /// the id is derived from the text ([`id_from_text`]); empty text is refused.
+    pub fn from_record(id: Option<String>, title: Option<String>, text: &str) -> Result<Self> {
+        if text.trim().is_empty() {
+            return Err(Error::InvalidInput("the record's text is empty".into()));
+        }
+        let id = id.unwrap_or_else(|| id_from_text(text));
+        Document::new(id, title, text)
+    }
+
     /// The paragraph numbered `number` (1-based), if the document has it.
     pub fn paragraph(&self, number: usize) -> Option<&Paragraph> {
         number
@@ -190,11 +200,7 @@ fn load_file(path: &Path, loaded: &mut Loaded) -> Result<()> {
 pub fn parse_record(line: &str) -> std::result::Result<Document, String> {
     let record: Record =
         serde_json::from_str(line).map_err(|e| format!("malformed record: {e}"))?;
-    if record.text.trim().is_empty() {
-        return Err("the record's text is empty".into());
-    }
-    let id = record.id.unwrap_or_else(|| id_from_text(&record.text));
-    Document::new(id, record.title, &record.text).map_err(|e| e.to_string())
+    Document::from_record(record.id, record.title, &record.text).map_err(|e| e.to_string())
 }
 
 fn push_unique(loaded: &mut Loaded, doc: Document) {

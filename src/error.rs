@@ -26,6 +26,13 @@ pub enum Error {
     },
     #[error("duplicate document id `{0}` (ids must be unique across the corpus)")]
     DuplicateId(String),
+    #[error("unknown document id `{0}`")]
+    UnknownDocument(String),
+    #[error(
+        "document id `{0}` is taken by a document with different text (delete that document \
+         first, or send no id to get one derived from the text)"
+    )]
+    IdTaken(String),
     #[error("the question is empty")]
     EmptyQuestion,
     #[error("{0}")]
@@ -36,6 +43,14 @@ pub enum Error {
     Inference(#[from] candle_core::Error),
     #[error("tokenizer: {0}")]
     Tokenizer(String),
+    #[error("document store: {0}")]
+    Store(#[from] rusqlite::Error),
+    #[error("document store: {0}")]
+    StoreFormat(String),
+    #[error("the model is busy ({capacity} requests are already queued); retry shortly")]
+    Overloaded { capacity: usize },
+    #[error("the model worker has stopped")]
+    WorkerStopped,
 }
 
 impl Error {

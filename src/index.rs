@@ -69,10 +69,48 @@ pub struct Index {
     term_sentence_counts: HashMap<String, u32>,
 }
 
-/// Per-document embeddings, in the order of the document's content sentences and paragraphs.
-struct DocVectors {
-    sentences: Vec<Vec<f32>>,
-    passages: Vec<Vec<f32>>,
+/// One document's embeddings, in the order of its content sentences and content paragraphs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DocumentVectors {
+    pub sentences: Vec<Vec<f32>>,
+    pub passages: Vec<Vec<f32>>,
+}
+
+impl DocumentVectors {
+    /// The texts to embed for a document, in the order [`DocumentVectors::take`] reads their
+    /// vectors back: each content paragraph's sentences, then the paragraph itself.
+    pub fn texts(doc: &Document) -> Vec<&str> {
+        let mut texts = Vec::new();
+        for para in doc.content() {
+            texts.extend(para.sentences.iter().map(String::as_str));
+            texts.push(para.text.as_str());
+        }
+        texts
+    }
+
+    /// Takes the document's vectors from embeddings of [`DocumentVectors::texts`], in order.
+    pub fn take(doc: &Document, vectors: &mut impl Iterator<Item = Vec<f32>>) -> Self {
+        let mut out = DocumentVectors::default();
+        for para in doc.content() {
+            out.sentences
+                .extend(vectors.by_ref().take(para.sentences.len()));
+            out.passages.extend(vectors.next());
+        }
+        out
+    }
+
+    /// Whether these are vectors of `doc` as segmented now, each `dim` wide (a changed
+    /// segmenter or model makes stored vectors stale).
+    pub fn fits(&self, doc: &Document, dim: usize) -> bool {
+        let (n_sentences, n_passages) = content_counts(doc);
+        self.sentences.len() == n_sentences
+            && self.passages.len() == n_passages
+            && self
+                .sentences
+                .iter()
+                .chain(&self.passages)
+                .all(|v| v.len() == dim)
+    }
 }
 
 /// On-disk cache of document embeddings.
@@ -94,30 +132,23 @@ impl EmbeddingCache {
         })
     }
 
-    fn load(&self, embedder: &Embedder, doc: &Document) -> Option<DocVectors> {
+    fn load(&self, embedder: &Embedder, doc: &Document) -> Option<DocumentVectors> {
         let path = self.path(embedder, doc)?;
         if !path.is_file() {
             return None;
         }
         let tensors = candle_core::safetensors::load(&path, &Device::Cpu).ok()?;
-        let rows = |name: &str| -> Option<Vec<Vec<f32>>> {
-            let t = tensors.get(name)?;
-            if t.dim(1).ok()? != embedder.dim() {
-                return None;
-            }
-            t.to_vec2::<f32>().ok()
-        };
-        let vectors = DocVectors {
+        let rows =
+            |name: &str| -> Option<Vec<Vec<f32>>> { tensors.get(name)?.to_vec2::<f32>().ok() };
+        let vectors = DocumentVectors {
             sentences: rows("sentences")?,
             passages: rows("passages")?,
         };
         // A changed segmenter changes the counts: treat such a file as stale.
-        let (n_sentences, n_passages) = content_counts(doc);
-        (vectors.sentences.len() == n_sentences && vectors.passages.len() == n_passages)
-            .then_some(vectors)
+        vectors.fits(doc, embedder.dim()).then_some(vectors)
     }
 
-    fn store(&self, embedder: &Embedder, doc: &Document, vectors: &DocVectors) {
+    fn store(&self, embedder: &Embedder, doc: &Document, vectors: &DocumentVectors) {
         let Some(path) = self.path(embedder, doc) else {
             return;
         };
@@ -128,7 +159,11 @@ impl EmbeddingCache {
     }
 }
 
-fn write_vectors(path: &std::path::Path, dim: usize, vectors: &DocVectors) -> anyhow::Result<()> {
+fn write_vectors(
+    path: &std::path::Path,
+    dim: usize,
+    vectors: &DocumentVectors,
+) -> anyhow::Result<()> {
     let to_tensor = |rows: &[Vec<f32>]| {
         let flat: Vec<f32> = rows.iter().flatten().copied().collect();
         Tensor::from_vec(flat, (rows.len(), dim), &Device::Cpu)
@@ -159,44 +194,40 @@ impl Index {
         embedder: &Embedder,
         cache: &EmbeddingCache,
     ) -> Result<Self> {
-        let mut per_doc: Vec<Option<DocVectors>> =
+        let mut per_doc: Vec<Option<DocumentVectors>> =
             documents.iter().map(|d| cache.load(embedder, d)).collect();
         let missing: Vec<usize> = (0..documents.len())
             .filter(|&i| per_doc[i].is_none())
             .collect();
         if !missing.is_empty() {
             tracing::info!(documents = missing.len(), "embedding documents");
-            let mut texts: Vec<&str> = Vec::new();
-            for &i in &missing {
-                for para in documents[i].content() {
-                    texts.extend(para.sentences.iter().map(String::as_str));
-                    texts.push(&para.text);
-                }
-            }
+            let texts: Vec<&str> = missing
+                .iter()
+                .flat_map(|&i| DocumentVectors::texts(&documents[i]))
+                .collect();
             let mut vectors = embedder.embed(&texts)?.into_iter();
             for &i in &missing {
-                let mut doc_vectors = DocVectors {
-                    sentences: Vec::new(),
-                    passages: Vec::new(),
-                };
-                for para in documents[i].content() {
-                    doc_vectors
-                        .sentences
-                        .extend(vectors.by_ref().take(para.sentences.len()));
-                    doc_vectors.passages.extend(vectors.next());
-                }
+                let doc_vectors = DocumentVectors::take(&documents[i], &mut vectors);
                 cache.store(embedder, &documents[i], &doc_vectors);
                 per_doc[i] = Some(doc_vectors);
             }
         }
+        let per_doc = per_doc.into_iter().map(Option::unwrap_or_default).collect();
+        Ok(Self::from_vectors(documents, per_doc, embedder.dim()))
+    }
 
-        let dim = embedder.dim();
+    /// Builds the index from documents and their already computed `dim`-wide vectors (one
+    /// [`DocumentVectors`] per document, in order), e.g. vectors kept in a database.
+    pub fn from_vectors(
+        documents: Vec<Document>,
+        vectors: Vec<DocumentVectors>,
+        dim: usize,
+    ) -> Self {
         let mut sentences = Vec::new();
         let mut passages = Vec::new();
         let mut sentence_vectors = Vec::new();
         let mut passage_vectors = Vec::new();
-        for (d, (doc, vectors)) in documents.iter().zip(per_doc).enumerate() {
-            let Some(vectors) = vectors else { continue };
+        for (d, (doc, vectors)) in documents.iter().zip(vectors).enumerate() {
             let mut sentence_rows = vectors.sentences.into_iter();
             let mut passage_rows = vectors.passages.into_iter();
             for (p, para) in doc
@@ -238,7 +269,7 @@ impl Index {
                 *term_sentence_counts.entry(term).or_default() += 1;
             }
         }
-        Ok(Index {
+        Index {
             documents,
             sentences,
             passages,
@@ -248,7 +279,24 @@ impl Index {
             bm25,
             bm25_scores,
             term_sentence_counts,
-        })
+        }
+    }
+
+    /// Each document's vectors, in document order: what [`Index::from_vectors`] takes, so that
+    /// an index can be rebuilt with documents added or removed without embedding again.
+    pub fn document_vectors(&self) -> Vec<DocumentVectors> {
+        let mut out = vec![DocumentVectors::default(); self.documents.len()];
+        for (p, entry) in self.passages.iter().enumerate() {
+            out[entry.doc]
+                .passages
+                .push(self.passage_vector(p).to_vec());
+        }
+        for (i, entry) in self.sentences.iter().enumerate() {
+            out[entry.doc]
+                .sentences
+                .push(self.sentence_vector(i).to_vec());
+        }
+        out
     }
 
     pub fn sentence_text(&self, i: usize) -> &str {
@@ -329,4 +377,43 @@ pub fn content_terms(text: &str) -> Vec<String> {
         static TOKENIZER: DefaultTokenizer = DefaultTokenizer::new(Language::English);
     }
     TOKENIZER.with(|t| t.tokenize(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vectors_for(doc: &Document, first: f32) -> DocumentVectors {
+        let texts = DocumentVectors::texts(doc).len();
+        let mut values = (0..texts).map(|i| vec![first + i as f32, 1.0]);
+        DocumentVectors::take(doc, &mut values)
+    }
+
+    #[test]
+    fn an_index_from_vectors_gives_its_vectors_back_per_document() {
+        let docs = vec![
+            Document::new("a", None, "Photo: AP\n\nThe talks ended. Both sides spoke.").unwrap(),
+            Document::new("b", None, "Officials met on Monday.\n\nThey agreed.").unwrap(),
+        ];
+        let vectors: Vec<DocumentVectors> = docs
+            .iter()
+            .zip([0.0, 100.0])
+            .map(|(d, first)| vectors_for(d, first))
+            .collect();
+        assert!(vectors.iter().zip(&docs).all(|(v, d)| v.fits(d, 2)));
+        let index = Index::from_vectors(docs.clone(), vectors.clone(), 2);
+        assert_eq!(index.document_vectors(), vectors);
+        // Rebuilt without the first document, the second keeps its vectors.
+        let rebuilt = Index::from_vectors(docs[1..].to_vec(), vectors[1..].to_vec(), 2);
+        assert_eq!(rebuilt.document_vectors(), vectors[1..]);
+        assert_eq!(rebuilt.citation(0).doc, "b");
+    }
+
+    #[test]
+    fn an_empty_index_ranks_nothing() {
+        let index = Index::from_vectors(Vec::new(), Vec::new(), 4);
+        assert!(index
+            .rank("anything at all", &[0.5; 4], |_| true)
+            .is_empty());
+    }
 }

@@ -9,6 +9,11 @@
 //! - [`answer`]: cited answers, or abstention;
 //! - [`summarize`]: extractive summaries with corroborating citations;
 //! - [`citation`]: citation ids and the grounding check.
+//!
+//! And the HTTP service (`footnote serve`):
+//! - [`store`]: documents and their embeddings in SQLite;
+//! - [`worker`]: the model on its own thread, batching queued requests;
+//! - [`server`]: the API, its errors, and the live corpus.
 
 pub mod answer;
 pub mod bench;
@@ -22,7 +27,10 @@ pub mod index;
 pub mod model;
 pub mod rouge;
 pub mod segment;
+pub mod server;
+pub mod store;
 pub mod summarize;
+pub mod worker;
 
 use std::path::PathBuf;
 

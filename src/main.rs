@@ -127,6 +127,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the HTTP API (see README, "Running the service").
+    Serve(footnote::server::ServeArgs),
     /// Measure quality on public evaluation sets (see ../shared/eval/README.md).
     Eval {
         #[command(subcommand)]
@@ -186,16 +188,21 @@ enum EvalSet {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "footnote=info,warn".into()),
         )
         .with_writer(std::io::stderr)
-        .without_time()
-        .with_target(false)
-        .init();
-    let cli = Cli::parse();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false);
+    // A service's log needs times; a command's does not.
+    if matches!(cli.command, Command::Serve(_)) {
+        logs.init();
+    } else {
+        logs.without_time().init();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -232,6 +239,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             summarize(&settings, &paths, length, per_document, json)
         }
         Command::Embed { input } => embed(&settings, input.as_deref()),
+        Command::Serve(args) => {
+            footnote::server::serve(settings, args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval { set, json } => eval(&settings, set, json),
         Command::Bench {
             devices,

@@ -34,7 +34,7 @@ pub enum Length {
 }
 
 /// One summary sentence: verbatim, cited, with the paragraphs that say the same.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SummarySentence {
     pub text: String,
     pub citations: Vec<Citation>,
@@ -42,7 +42,7 @@ pub struct SummarySentence {
 }
 
 /// The result of `footnote summarize`; its JSON form is a stable interface.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Summary {
     pub documents: Vec<String>,
     pub sentences: Vec<SummarySentence>,

@@ -1,0 +1,298 @@
+//! The live corpus: the stored documents and the index over them, kept in step.
+//!
+//! Readers take a [`Snapshot`] (an `Arc` copied under a lock held for that copy only) and use it
+//! for the whole request, so an answer and the paragraphs it cites come from one state of the
+//! corpus, whatever is ingested or deleted meanwhile. Writers are serialized by the store's
+//! mutex: a write commits one SQLite transaction, then rebuilds the index from the previous
+//! snapshot's documents and vectors plus the new ones (nothing is embedded again) and publishes
+//! it. Both happen on one blocking thread, so a request that times out or disconnects cannot
+//! leave the store and the index out of step.
+//!
+//! Documents are recognised by content hash: the same text again is not stored twice, and the
+//! existing id is returned. An id already used by a different text is refused (409); the client
+//! deletes the old document first or lets the id be derived from the text.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::document::Document;
+use crate::error::{Error, Result};
+use crate::index::{DocumentVectors, Index};
+use crate::store::{ModelId, NewDocument, Store};
+use crate::worker::{Priority, Worker};
+
+/// Documents in the store (gauge).
+pub const DOCUMENTS: &str = "footnote_documents_stored";
+
+/// One consistent state of the corpus.
+pub struct Snapshot {
+    pub index: Index,
+    positions: HashMap<String, usize>,
+    hashes: HashMap<String, usize>,
+}
+
+impl Snapshot {
+    fn new(index: Index) -> Self {
+        let positions = index
+            .documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.clone(), i))
+            .collect();
+        let hashes = index
+            .documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.content_hash.clone(), i))
+            .collect();
+        Snapshot {
+            index,
+            positions,
+            hashes,
+        }
+    }
+
+    pub fn document(&self, id: &str) -> Option<&Document> {
+        self.positions.get(id).map(|&i| &self.index.documents[i])
+    }
+
+    /// Position of a document in [`Snapshot::index`], or [`Error::UnknownDocument`].
+    pub fn position(&self, id: &str) -> Result<usize> {
+        self.positions
+            .get(id)
+            .copied()
+            .ok_or_else(|| Error::UnknownDocument(id.to_string()))
+    }
+}
+
+/// What ingesting one document did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Ingested {
+    /// The document's id: the one sent, the one derived from the text, or, when the same text was
+    /// already stored, the stored document's id.
+    pub id: String,
+    /// Number of paragraphs (blank-line-separated blocks), numbered from 1.
+    pub paragraphs: usize,
+    /// False when the same text was already stored.
+    pub created: bool,
+}
+
+/// What to do with one posted document.
+enum Disposition {
+    New,
+    /// Same text as the stored document at this position.
+    Stored(usize),
+    /// Same text as an earlier document of the same request.
+    Earlier(usize),
+}
+
+pub struct Corpus {
+    store: Mutex<Store>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    model: ModelId,
+}
+
+impl Corpus {
+    /// The corpus over documents loaded from `store`, with their vectors made by `model`.
+    pub fn new(
+        store: Store,
+        documents: Vec<Document>,
+        vectors: Vec<DocumentVectors>,
+        model: ModelId,
+    ) -> Self {
+        let index = Index::from_vectors(documents, vectors, model.dim);
+        metrics::gauge!(DOCUMENTS).set(index.documents.len() as f64);
+        Corpus {
+            store: Mutex::new(store),
+            snapshot: RwLock::new(Arc::new(Snapshot::new(index))),
+            model,
+        }
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether the initial corpus was ingested once already.
+    pub fn is_seeded(&self) -> Result<bool> {
+        self.lock_store().is_seeded()
+    }
+
+    pub fn mark_seeded(&self) -> Result<()> {
+        self.lock_store().mark_seeded()
+    }
+
+    /// Positions of the posted documents that are new to the corpus as it is now: the ones to
+    /// embed before [`Corpus::insert`]. Fails if an id is taken by a different text.
+    pub fn to_embed(&self, documents: &[Document]) -> Result<Vec<usize>> {
+        let plan = plan(&self.snapshot(), documents)?;
+        Ok(plan
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| matches!(d, Disposition::New))
+            .map(|(i, _)| i)
+            .collect())
+    }
+
+    /// Stores the new documents among `documents` in one transaction and publishes an index
+    /// with them. `vectors[i]` holds the vectors of `documents[i]` if they were embedded (see
+    /// [`Corpus::to_embed`]); a document that became new since (its twin was deleted meanwhile)
+    /// is embedded here. Blocking: call it from a blocking thread.
+    pub fn insert(
+        &self,
+        documents: &[Document],
+        mut vectors: Vec<Option<DocumentVectors>>,
+        worker: &Worker,
+    ) -> Result<Vec<Ingested>> {
+        let mut store = self.lock_store();
+        let snapshot = self.snapshot();
+        let plan = plan(&snapshot, documents)?;
+        let mut fresh: Vec<(usize, DocumentVectors)> = Vec::new();
+        let mut missing: Vec<usize> = Vec::new();
+        for (i, disposition) in plan.iter().enumerate() {
+            if let Disposition::New = disposition {
+                match vectors.get_mut(i).and_then(Option::take) {
+                    Some(v) => fresh.push((i, v)),
+                    None => missing.push(i),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let docs: Vec<&Document> = missing.iter().map(|&i| &documents[i]).collect();
+            let embedded = embed_documents_blocking(worker, &docs)?;
+            fresh.extend(missing.into_iter().zip(embedded));
+            fresh.sort_by_key(|(i, _)| *i);
+        }
+        if !fresh.is_empty() {
+            let rows: Vec<NewDocument> = fresh
+                .iter()
+                .map(|(i, v)| NewDocument {
+                    document: &documents[*i],
+                    vectors: v,
+                })
+                .collect();
+            store.insert(&rows, &self.model)?;
+            let mut all_documents = snapshot.index.documents.clone();
+            let mut all_vectors = snapshot.index.document_vectors();
+            for (i, v) in fresh {
+                all_documents.push(documents[i].clone());
+                all_vectors.push(v);
+            }
+            self.publish(Index::from_vectors(
+                all_documents,
+                all_vectors,
+                self.model.dim,
+            ));
+        }
+        Ok(plan
+            .iter()
+            .enumerate()
+            .map(|(i, disposition)| {
+                let (doc, created) = match *disposition {
+                    Disposition::New => (&documents[i], true),
+                    Disposition::Stored(p) => (&snapshot.index.documents[p], false),
+                    Disposition::Earlier(j) => (&documents[j], false),
+                };
+                Ingested {
+                    id: doc.id.clone(),
+                    paragraphs: doc.paragraphs.len(),
+                    created,
+                }
+            })
+            .collect())
+    }
+
+    /// Deletes a document from the store and the index. Blocking: call it from a blocking
+    /// thread.
+    pub fn delete(&self, id: &str) -> Result<()> {
+        let mut store = self.lock_store();
+        let snapshot = self.snapshot();
+        let position = snapshot.position(id)?;
+        store.delete(id)?;
+        let mut documents = snapshot.index.documents.clone();
+        let mut vectors = snapshot.index.document_vectors();
+        documents.remove(position);
+        vectors.remove(position);
+        self.publish(Index::from_vectors(documents, vectors, self.model.dim));
+        Ok(())
+    }
+
+    fn publish(&self, index: Index) {
+        metrics::gauge!(DOCUMENTS).set(index.documents.len() as f64);
+        *self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(Snapshot::new(index));
+    }
+
+    /// The store, even after a panic elsewhere: its state is whatever the last transaction left.
+    fn lock_store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Decides what to do with each posted document, given the corpus as it is.
+fn plan(snapshot: &Snapshot, documents: &[Document]) -> Result<Vec<Disposition>> {
+    let mut earlier_hashes: HashMap<&str, usize> = HashMap::new();
+    let mut earlier_ids: HashMap<&str, usize> = HashMap::new();
+    let mut plan = Vec::with_capacity(documents.len());
+    for (i, doc) in documents.iter().enumerate() {
+        let disposition = if let Some(&p) = snapshot.hashes.get(&doc.content_hash) {
+            Disposition::Stored(p)
+        } else if let Some(&j) = earlier_hashes.get(doc.content_hash.as_str()) {
+            Disposition::Earlier(j)
+        } else if snapshot.positions.contains_key(&doc.id)
+            || earlier_ids.contains_key(doc.id.as_str())
+        {
+            return Err(Error::IdTaken(doc.id.clone()));
+        } else {
+            earlier_hashes.insert(&doc.content_hash, i);
+            earlier_ids.insert(&doc.id, i);
+            Disposition::New
+        };
+        plan.push(disposition);
+    }
+    Ok(plan)
+}
+
+/// The texts to embed for documents, in order ([`DocumentVectors::texts`]).
+fn document_texts(documents: &[&Document]) -> Vec<String> {
+    documents
+        .iter()
+        .flat_map(|d| DocumentVectors::texts(d))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Splits the embeddings of [`document_texts`] back into per-document vectors.
+fn split_vectors(documents: &[&Document], vectors: Vec<Vec<f32>>) -> Vec<DocumentVectors> {
+    let mut vectors = vectors.into_iter();
+    documents
+        .iter()
+        .map(|d| DocumentVectors::take(d, &mut vectors))
+        .collect()
+}
+
+/// Embeds documents with the worker, waiting asynchronously.
+pub async fn embed_documents(
+    worker: &Worker,
+    documents: &[&Document],
+    priority: Priority,
+) -> Result<Vec<DocumentVectors>> {
+    let vectors = worker.embed(document_texts(documents), priority).await?;
+    Ok(split_vectors(documents, vectors))
+}
+
+fn embed_documents_blocking(
+    worker: &Worker,
+    documents: &[&Document],
+) -> Result<Vec<DocumentVectors>> {
+    let vectors = worker.embed_blocking(document_texts(documents), Priority::Bulk)?;
+    Ok(split_vectors(documents, vectors))
+}

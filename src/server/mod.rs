@@ -1,0 +1,456 @@
+//! `footnote serve`: the engine behind an HTTP API (axum on tokio).
+//!
+//! This module holds the command's options, the router with its middleware (request log and
+//! metrics, timeout, panic guard, body limit), start-up and graceful shutdown. The service binds
+//! its address first and answers `/healthz` at once; `/readyz` and the API answer 503 until the
+//! model is loaded and the store is open (and, on first start, seeded), which can take a while
+//! when a changed model makes it re-embed the store.
+//!
+//! - [`routes`]: handlers, request and response types, the OpenAPI description;
+//! - [`error`]: the one mapping of errors to statuses and JSON bodies;
+//! - [`corpus`]: the stored documents and the index over them, kept in step.
+
+pub mod corpus;
+pub mod error;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::document::{self, Document};
+use crate::index::DocumentVectors;
+use crate::store::{ModelId, Store, StoredDocument};
+use crate::worker::{self, Priority, Worker, WorkerSettings};
+use crate::{Engine, EngineSettings};
+use corpus::{embed_documents, Corpus};
+use error::ApiError;
+
+/// Requests served (counter), by method, route and status.
+const HTTP_REQUESTS: &str = "footnote_http_requests_total";
+/// Request latency (histogram), by method, route and status.
+const HTTP_SECONDS: &str = "footnote_http_request_duration_seconds";
+/// Documents embedded per progress line when re-embedding the store.
+const REEMBED_CHUNK: usize = 32;
+/// The corpus ingested on first start when `--corpus` is not given.
+const DEFAULT_CORPUS: &str = "seeds";
+
+/// Options of `footnote serve` (each also an environment variable).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the log says which).
+    #[arg(long, env = "FOOTNOTE_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Directory of the document store (created if missing).
+    #[arg(long, env = "FOOTNOTE_DATA", default_value = "data")]
+    pub data: PathBuf,
+    /// Documents (.txt, .jsonl or directories) ingested on first start, when the store has never
+    /// been seeded [default: seeds].
+    #[arg(long, env = "FOOTNOTE_CORPUS", value_delimiter = ',')]
+    pub corpus: Vec<PathBuf>,
+    /// When set, POST and DELETE on /v1/documents need `Authorization: Bearer <key>`.
+    #[arg(long, env = "FOOTNOTE_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Largest request body, in bytes (413 beyond).
+    #[arg(long, env = "FOOTNOTE_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Seconds a request may take before it is abandoned with a 503.
+    #[arg(long, env = "FOOTNOTE_REQUEST_TIMEOUT", default_value_t = 60)]
+    pub request_timeout: u64,
+    /// Requests that may wait for the model at once; more get 503 with Retry-After.
+    #[arg(long, env = "FOOTNOTE_QUEUE_SIZE", default_value_t = 256)]
+    pub queue_size: usize,
+    /// Most tokens the model worker takes from the queue into one round.
+    #[arg(long, env = "FOOTNOTE_MAX_BATCH_TOKENS", default_value_t = 8192)]
+    pub max_batch_tokens: usize,
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+struct Shared {
+    ready: OnceLock<Ready>,
+    api_key: Option<String>,
+    metrics: PrometheusHandle,
+}
+
+/// What the API needs once start-up is done.
+#[derive(Clone)]
+pub struct Ready {
+    pub worker: Worker,
+    pub corpus: Arc<Corpus>,
+}
+
+impl AppState {
+    fn ready(&self) -> Result<&Ready, ApiError> {
+        self.0.ready.get().ok_or(ApiError::NotReady)
+    }
+
+    fn api_key(&self) -> Option<&str> {
+        self.0.api_key.as_deref()
+    }
+
+    fn render_metrics(&self) -> String {
+        self.0.metrics.render()
+    }
+}
+
+/// Runs the service until SIGTERM or SIGINT, then finishes in-flight requests and returns.
+pub fn serve(settings: EngineSettings, args: ServeArgs) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(run(settings, args))
+}
+
+async fn run(settings: EngineSettings, args: ServeArgs) -> anyhow::Result<()> {
+    let metrics = install_metrics()?;
+    let store = Store::open(&args.data)
+        .with_context(|| format!("opening the document store in {}", args.data.display()))?;
+    tracing::info!("document store {}", store.path().display());
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("listening on {}", args.addr))?;
+    let state = AppState(Arc::new(Shared {
+        ready: OnceLock::new(),
+        api_key: args.api_key.clone().filter(|k| !k.is_empty()),
+        metrics: metrics.clone(),
+    }));
+    let app = router(state.clone(), &args);
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+
+    let upkeep = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            metrics.run_upkeep();
+        }
+    });
+    let (failed_tx, failed_rx) = oneshot::channel();
+    let startup = tokio::spawn(start(state, store, settings, args));
+    let shutdown = async move {
+        let failure = tokio::select! {
+            () = signalled() => None,
+            result = startup => match result {
+                Ok(Ok(())) => {
+                    signalled().await;
+                    None
+                }
+                Ok(Err(e)) => Some(e),
+                Err(e) => Some(anyhow::anyhow!("start-up task failed: {e}")),
+            },
+        };
+        match failure {
+            None => tracing::info!("shutting down: finishing requests in flight"),
+            Some(error) => {
+                let _ = failed_tx.send(error);
+            }
+        }
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving")?;
+    upkeep.abort();
+    match failed_rx.await {
+        Ok(error) => Err(error.context("start-up failed")),
+        Err(_) => {
+            tracing::info!("stopped");
+            Ok(())
+        }
+    }
+}
+
+fn router(state: AppState, args: &ServeArgs) -> Router {
+    let timeout = Duration::from_secs(args.request_timeout.max(1));
+    Router::new()
+        .route("/v1/ask", post(routes::ask))
+        .route("/v1/summarize", post(routes::summarize))
+        .route(
+            "/v1/documents",
+            get(routes::list_documents).post(routes::create_documents),
+        )
+        .route(
+            "/v1/documents/{id}",
+            get(routes::get_document).delete(routes::delete_document),
+        )
+        .route(
+            "/v1/documents/{id}/paragraphs/{n}",
+            get(routes::get_paragraph),
+        )
+        .route("/v1/embed", post(routes::embed))
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .route("/metrics", get(routes::metrics))
+        .route("/openapi.json", get(routes::openapi))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(DefaultBodyLimit::max(args.max_body_bytes))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
+        .layer(middleware::from_fn(observe))
+        .with_state(state)
+}
+
+/// One log line and the request metrics per request.
+async fn observe(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!(HTTP_REQUESTS, &labels).increment(1);
+    metrics::histogram!(HTTP_SECONDS, &labels).record(elapsed.as_secs_f64());
+    let [(_, method), (_, route), (_, status)] = &labels;
+    tracing::info!(
+        "{method} {route} {status} {:.1}ms",
+        elapsed.as_secs_f64() * 1000.0
+    );
+    response
+}
+
+/// Abandons a request that takes longer than the limit (its model work is dropped too).
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout(limit).into_response(),
+    }
+}
+
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown");
+    ApiError::Internal(format!("the request hit a bug ({message})")).into_response()
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn signalled() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
+
+fn install_metrics() -> anyhow::Result<PrometheusHandle> {
+    const SECONDS: [f64; 14] = [
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
+    ];
+    const SEQUENCES: [f64; 10] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+    const TOKENS: [f64; 9] = [
+        16.0, 64.0, 256.0, 1024.0, 2048.0, 4096.0, 8192.0, 16384.0, 65536.0,
+    ];
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &SECONDS)?
+        .set_buckets_for_metric(Matcher::Full(worker::BATCH_SEQUENCES.into()), &SEQUENCES)?
+        .set_buckets_for_metric(Matcher::Full(worker::BATCH_TOKENS.into()), &TOKENS)?
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    metrics::describe_counter!(HTTP_REQUESTS, "HTTP requests served");
+    metrics::describe_histogram!(HTTP_SECONDS, metrics::Unit::Seconds, "HTTP request latency");
+    metrics::describe_gauge!(
+        worker::QUEUE_DEPTH,
+        "Requests queued for the model or being embedded"
+    );
+    metrics::describe_counter!(
+        worker::REJECTED,
+        "Requests refused with 503: model queue full"
+    );
+    metrics::describe_histogram!(worker::BATCH_SEQUENCES, "Texts per model round");
+    metrics::describe_histogram!(worker::BATCH_TOKENS, "Tokens per model round");
+    metrics::describe_histogram!(
+        worker::BATCH_SECONDS,
+        metrics::Unit::Seconds,
+        "Time per model round"
+    );
+    metrics::describe_counter!(worker::TOKENS, "Tokens embedded");
+    metrics::describe_gauge!(
+        worker::TOKENS_PER_SECOND,
+        "Embedding throughput of the latest model round"
+    );
+    metrics::describe_gauge!(corpus::DOCUMENTS, "Documents in the store");
+    Ok(handle)
+}
+
+/// Loads the model, reads the store (re-embedding it if the model changed), seeds it on first
+/// start, and makes the service ready.
+async fn start(
+    state: AppState,
+    store: Store,
+    settings: EngineSettings,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
+    let settings = EngineSettings {
+        cache_dir: None,
+        ..settings
+    };
+    let engine = tokio::task::spawn_blocking(move || Engine::load(&settings)).await??;
+    let worker = Worker::start(
+        engine,
+        WorkerSettings {
+            queue_capacity: args.queue_size.max(1),
+            max_batch_tokens: args.max_batch_tokens,
+        },
+    )?;
+    let info = worker.model();
+    let model = ModelId {
+        name: info.name.clone(),
+        fingerprint: info.fingerprint.clone(),
+        dim: info.dim,
+    };
+    tracing::info!(model = %model.name, dimensions = model.dim, "model loaded");
+
+    let dim = model.dim;
+    let (store, stored, stored_model) = tokio::task::spawn_blocking(move || -> crate::Result<_> {
+        let stored = store.load(dim)?;
+        let stored_model = store.model()?;
+        Ok((store, stored, stored_model))
+    })
+    .await??;
+    let (store, documents, vectors) =
+        refresh_vectors(&worker, store, stored, stored_model, &model).await?;
+    tracing::info!(documents = documents.len(), "store loaded");
+    let ready = Ready {
+        corpus: Arc::new(Corpus::new(store, documents, vectors, model)),
+        worker,
+    };
+    if !ready.corpus.is_seeded()? {
+        seed(&ready, &args.corpus).await?;
+        ready.corpus.mark_seeded()?;
+    }
+    let documents = ready.corpus.snapshot().index.documents.len();
+    if state.0.ready.set(ready).is_err() {
+        anyhow::bail!("start-up ran twice");
+    }
+    tracing::info!(documents, "ready");
+    Ok(())
+}
+
+/// The stored documents with vectors from `model`: vectors made by another model, or missing,
+/// are embedded again (progress in the log) and written back in one transaction.
+async fn refresh_vectors(
+    worker: &Worker,
+    mut store: Store,
+    stored: Vec<StoredDocument>,
+    stored_model: Option<ModelId>,
+    model: &ModelId,
+) -> anyhow::Result<(Store, Vec<Document>, Vec<DocumentVectors>)> {
+    let same_model = stored_model.as_ref() == Some(model);
+    let stale: Vec<usize> = (0..stored.len())
+        .filter(|&i| !same_model || stored[i].vectors.is_none())
+        .collect();
+    let (documents, mut vectors): (Vec<Document>, Vec<Option<DocumentVectors>>) =
+        stored.into_iter().map(|d| (d.document, d.vectors)).unzip();
+    if stale.is_empty() {
+        let vectors = vectors.into_iter().map(Option::unwrap_or_default).collect();
+        return Ok((store, documents, vectors));
+    }
+    match stored_model.filter(|_| !same_model) {
+        Some(old) => tracing::warn!(
+            "the store's vectors were made by {} ({}); re-embedding {} documents with {} ({})",
+            old.name,
+            old.fingerprint,
+            stale.len(),
+            model.name,
+            model.fingerprint
+        ),
+        None => tracing::warn!(
+            "{} stored documents lack vectors; embedding them",
+            stale.len()
+        ),
+    }
+    let started = Instant::now();
+    let mut done = 0;
+    for chunk in stale.chunks(REEMBED_CHUNK) {
+        let docs: Vec<&Document> = chunk.iter().map(|&i| &documents[i]).collect();
+        let fresh = embed_documents(worker, &docs, Priority::Bulk).await?;
+        for (&i, v) in chunk.iter().zip(fresh) {
+            vectors[i] = Some(v);
+        }
+        done += chunk.len();
+        tracing::info!("re-embedded {done}/{} documents", stale.len());
+    }
+    let vectors: Vec<DocumentVectors> =
+        vectors.into_iter().map(Option::unwrap_or_default).collect();
+    let model = model.clone();
+    let (store, documents, vectors) = tokio::task::spawn_blocking(move || -> crate::Result<_> {
+        let rows: Vec<(&Document, &DocumentVectors)> = stale
+            .iter()
+            .map(|&i| (&documents[i], &vectors[i]))
+            .collect();
+        store.replace_vectors(&model, &rows)?;
+        Ok((store, documents, vectors))
+    })
+    .await??;
+    tracing::info!(
+        "re-embedding done in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok((store, documents, vectors))
+}
+
+/// Ingests the initial corpus (`--corpus`, or `seeds/` when it exists).
+async fn seed(ready: &Ready, paths: &[PathBuf]) -> anyhow::Result<()> {
+    let paths = if paths.is_empty() {
+        let default = PathBuf::from(DEFAULT_CORPUS);
+        if !default.is_dir() {
+            tracing::warn!("no {DEFAULT_CORPUS}/ directory here and no --corpus: starting empty");
+            return Ok(());
+        }
+        vec![default]
+    } else {
+        paths.to_vec()
+    };
+    let loaded = {
+        let paths = paths.clone();
+        tokio::task::spawn_blocking(move || document::load_paths(&paths)).await??
+    };
+    for problem in &loaded.problems {
+        tracing::warn!("{problem} (skipped)");
+    }
+    let count = loaded.documents.len();
+    tracing::info!("seeding the store with {count} documents from {paths:?}");
+    let ingested = routes::ingest(ready, loaded.documents)
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding the store: {e}"))?;
+    let created = ingested.iter().filter(|i| i.created).count();
+    tracing::info!("seeded: {created} new documents of {count}");
+    Ok(())
+}

@@ -1,0 +1,432 @@
+//! The document store: an embedded SQLite database (one file, `footnote.sqlite3`, in the data
+//! directory) that keeps what the HTTP service serves across restarts.
+//!
+//! It holds each document's numbered paragraphs (every block of its text, verbatim) and sentences
+//! exactly as segmented when it was ingested (so citations never move, even if the segmenter
+//! changes later), their embeddings, the id of the model that made them and the schema version. Every write is one
+//! transaction: a crash leaves each document fully present or fully absent. WAL journaling with
+//! `synchronous=FULL` makes a committed ingest survive a crash of the process or the machine.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use crate::document::{Document, Paragraph};
+use crate::error::{Error, Result};
+use crate::index::DocumentVectors;
+
+/// Version of the tables below; a store written by a newer footnote is refused, not guessed at.
+pub const SCHEMA_VERSION: i64 = 1;
+/// The database file inside the data directory.
+pub const FILE_NAME: &str = "footnote.sqlite3";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT NOT NULL UNIQUE,
+    title TEXT,
+    content_hash TEXT NOT NULL UNIQUE,
+    paragraph_count INTEGER NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+) STRICT;
+CREATE TABLE IF NOT EXISTS paragraphs (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    is_content INTEGER NOT NULL,
+    -- little-endian f32s; NULL for blocks that are never evidence
+    embedding BLOB,
+    PRIMARY KEY (doc_id, number)
+) STRICT;
+CREATE TABLE IF NOT EXISTS sentences (
+    doc_id TEXT NOT NULL,
+    paragraph INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    embedding BLOB,
+    PRIMARY KEY (doc_id, paragraph, position),
+    FOREIGN KEY (doc_id, paragraph) REFERENCES paragraphs(doc_id, number) ON DELETE CASCADE
+) STRICT;
+";
+
+/// The model whose vectors the store holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelId {
+    pub name: String,
+    /// [`crate::embed::Embedder::fingerprint`]: changes with the model's files and settings.
+    pub fingerprint: String,
+    pub dim: usize,
+}
+
+/// A document read back from the store, with its vectors when they are complete and `dim` wide.
+#[derive(Debug, Clone)]
+pub struct StoredDocument {
+    pub document: Document,
+    pub vectors: Option<DocumentVectors>,
+}
+
+/// A document to store, with its vectors.
+pub struct NewDocument<'a> {
+    pub document: &'a Document,
+    pub vectors: &'a DocumentVectors,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in directory `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let path = dir.join(FILE_NAME);
+        let mut conn = Connection::open(&path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let tx = conn.transaction()?;
+        tx.execute_batch(SCHEMA)?;
+        let version: Option<String> = get_meta(&tx, "schema_version")?;
+        match version {
+            None => set_meta(&tx, "schema_version", &SCHEMA_VERSION.to_string())?,
+            Some(v) if v == SCHEMA_VERSION.to_string() => {}
+            Some(v) => {
+                return Err(Error::StoreFormat(format!(
+                    "{} has schema version {v}; this footnote reads version {SCHEMA_VERSION}",
+                    path.display()
+                )))
+            }
+        }
+        tx.commit()?;
+        Ok(Store { conn, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The model the stored vectors were made with; `None` for a new store.
+    pub fn model(&self) -> Result<Option<ModelId>> {
+        let name = get_meta(&self.conn, "model_name")?;
+        let fingerprint = get_meta(&self.conn, "model_fingerprint")?;
+        let dim = get_meta(&self.conn, "model_dim")?.and_then(|d| d.parse().ok());
+        Ok(match (name, fingerprint, dim) {
+            (Some(name), Some(fingerprint), Some(dim)) => Some(ModelId {
+                name,
+                fingerprint,
+                dim,
+            }),
+            _ => None,
+        })
+    }
+
+    /// Whether the initial corpus has been ingested once (it is not ingested again, so that
+    /// deleted seed documents stay deleted).
+    pub fn is_seeded(&self) -> Result<bool> {
+        Ok(get_meta(&self.conn, "seeded")?.is_some())
+    }
+
+    pub fn mark_seeded(&self) -> Result<()> {
+        set_meta(&self.conn, "seeded", "1")
+    }
+
+    /// Every document, in the order they were stored.
+    pub fn load(&self, dim: usize) -> Result<Vec<StoredDocument>> {
+        let mut docs = self
+            .conn
+            .prepare("SELECT id, title, content_hash FROM documents ORDER BY rowid")?;
+        let mut paragraphs = self.conn.prepare(
+            "SELECT number, text, is_content, embedding FROM paragraphs
+             WHERE doc_id = ?1 ORDER BY number",
+        )?;
+        let mut sentences = self.conn.prepare(
+            "SELECT paragraph, text, embedding FROM sentences
+             WHERE doc_id = ?1 ORDER BY paragraph, position",
+        )?;
+        let rows = docs
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, title, content_hash) in rows {
+            let mut document = Document {
+                id,
+                title,
+                paragraphs: Vec::new(),
+                content_hash,
+            };
+            let mut passage_vectors: Vec<Option<Vec<f32>>> = Vec::new();
+            let mut rows = paragraphs.query([&document.id])?;
+            while let Some(r) = rows.next()? {
+                let is_content: bool = r.get(2)?;
+                document.paragraphs.push(Paragraph {
+                    number: r.get(0)?,
+                    text: r.get(1)?,
+                    is_content,
+                    sentences: Vec::new(),
+                });
+                if is_content {
+                    passage_vectors.push(r.get::<_, Option<Vec<u8>>>(3)?.map(from_blob));
+                }
+            }
+            let mut sentence_vectors: Vec<Option<Vec<f32>>> = Vec::new();
+            let mut rows = sentences.query([&document.id])?;
+            while let Some(r) = rows.next()? {
+                let number: usize = r.get(0)?;
+                let paragraph = document
+                    .paragraphs
+                    .iter_mut()
+                    .find(|p| p.number == number)
+                    .ok_or_else(|| {
+                        Error::StoreFormat(format!(
+                            "sentence of missing paragraph {number} in `{}`",
+                            document.id
+                        ))
+                    })?;
+                paragraph.sentences.push(r.get(1)?);
+                if paragraph.is_content {
+                    sentence_vectors.push(r.get::<_, Option<Vec<u8>>>(2)?.map(from_blob));
+                }
+            }
+            let vectors = sentence_vectors
+                .into_iter()
+                .collect::<Option<Vec<_>>>()
+                .zip(passage_vectors.into_iter().collect::<Option<Vec<_>>>())
+                .map(|(sentences, passages)| DocumentVectors {
+                    sentences,
+                    passages,
+                })
+                .filter(|v| v.fits(&document, dim));
+            out.push(StoredDocument { document, vectors });
+        }
+        Ok(out)
+    }
+
+    /// Stores documents and their vectors, made by `model`, in one transaction.
+    pub fn insert(&mut self, documents: &[NewDocument], model: &ModelId) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        set_model(&tx, model)?;
+        for new in documents {
+            let doc = new.document;
+            tx.execute(
+                "INSERT INTO documents (id, title, content_hash, paragraph_count)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![doc.id, doc.title, doc.content_hash, doc.paragraphs.len()],
+            )?;
+            let mut sentence_rows = new.vectors.sentences.iter();
+            let mut passage_rows = new.vectors.passages.iter();
+            for para in &doc.paragraphs {
+                let embedding = para
+                    .is_content
+                    .then(|| passage_rows.next().map(|v| to_blob(v)))
+                    .flatten();
+                tx.prepare_cached(
+                    "INSERT INTO paragraphs (doc_id, number, text, is_content, embedding)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![
+                    doc.id,
+                    para.number,
+                    para.text,
+                    para.is_content,
+                    embedding
+                ])?;
+                for (position, sentence) in para.sentences.iter().enumerate() {
+                    let embedding = para
+                        .is_content
+                        .then(|| sentence_rows.next().map(|v| to_blob(v)))
+                        .flatten();
+                    tx.prepare_cached(
+                        "INSERT INTO sentences (doc_id, paragraph, position, text, embedding)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![
+                        doc.id,
+                        para.number,
+                        position,
+                        sentence,
+                        embedding
+                    ])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Deletes a document with its paragraphs and sentences; false if there was none.
+    pub fn delete(&mut self, id: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM documents WHERE id = ?1", [id])?
+            > 0)
+    }
+
+    /// Replaces the vectors of the given documents and records the model that made them, in one
+    /// transaction (after a model change).
+    pub fn replace_vectors(
+        &mut self,
+        model: &ModelId,
+        documents: &[(&Document, &DocumentVectors)],
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        set_model(&tx, model)?;
+        for (doc, vectors) in documents {
+            let mut sentence_rows = vectors.sentences.iter();
+            let mut passage_rows = vectors.passages.iter();
+            for para in doc.content() {
+                tx.prepare_cached(
+                    "UPDATE paragraphs SET embedding = ?3 WHERE doc_id = ?1 AND number = ?2",
+                )?
+                .execute(params![
+                    doc.id,
+                    para.number,
+                    passage_rows.next().map(|v| to_blob(v))
+                ])?;
+                for position in 0..para.sentences.len() {
+                    tx.prepare_cached(
+                        "UPDATE sentences SET embedding = ?4
+                         WHERE doc_id = ?1 AND paragraph = ?2 AND position = ?3",
+                    )?
+                    .execute(params![
+                        doc.id,
+                        para.number,
+                        position,
+                        sentence_rows.next().map(|v| to_blob(v))
+                    ])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn set_model(tx: &Transaction, model: &ModelId) -> Result<()> {
+    set_meta(tx, "model_name", &model.name)?;
+    set_meta(tx, "model_fingerprint", &model.fingerprint)?;
+    set_meta(tx, "model_dim", &model.dim.to_string())
+}
+
+fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+fn to_blob(vector: &[f32]) -> Vec<u8> {
+    vector.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn from_blob(bytes: Vec<u8>) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(dim: usize) -> ModelId {
+        ModelId {
+            name: "test".into(),
+            fingerprint: "f".into(),
+            dim,
+        }
+    }
+
+    fn vectors_for(doc: &Document, dim: usize) -> DocumentVectors {
+        let mut values = (0..).map(|i| vec![i as f32; dim]);
+        let texts = DocumentVectors::texts(doc).len();
+        DocumentVectors::take(doc, &mut values.by_ref().take(texts))
+    }
+
+    #[test]
+    fn documents_round_trip_with_segmentation_and_vectors() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "Photo: Someone\n\nThe talks ended. Both sides spoke.\n\nA second block here.";
+        let doc = Document::new("d1", Some("Title".into()), text).unwrap();
+        let vectors = vectors_for(&doc, 3);
+        {
+            let mut store = Store::open(dir.path()).unwrap();
+            assert_eq!(store.model().unwrap(), None);
+            let new = NewDocument {
+                document: &doc,
+                vectors: &vectors,
+            };
+            store.insert(&[new], &model(3)).unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.model().unwrap(), Some(model(3)));
+        let loaded = store.load(3).unwrap();
+        assert_eq!(loaded.len(), 1);
+        assert_eq!(loaded[0].document, doc);
+        assert_eq!(loaded[0].vectors.as_ref(), Some(&vectors));
+        // Vectors of another width do not fit: the caller re-embeds.
+        assert!(store.load(4).unwrap()[0].vectors.is_none());
+    }
+
+    #[test]
+    fn a_failed_insert_stores_nothing_and_delete_cascades() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let a = Document::new("a", None, "One sentence here.").unwrap();
+        let b = Document::new("a", None, "Another text, same id.").unwrap();
+        let (va, vb) = (vectors_for(&a, 2), vectors_for(&b, 2));
+        let batch = [
+            NewDocument {
+                document: &a,
+                vectors: &va,
+            },
+            NewDocument {
+                document: &b,
+                vectors: &vb,
+            },
+        ];
+        assert!(store.insert(&batch, &model(2)).is_err());
+        assert!(store.load(2).unwrap().is_empty());
+        store.insert(&batch[..1], &model(2)).unwrap();
+        assert!(store.delete("a").unwrap());
+        assert!(!store.delete("a").unwrap());
+        let orphans: i64 = store
+            .conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM paragraphs) + (SELECT COUNT(*) FROM sentences)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(orphans, 0);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        set_meta(&store.conn, "schema_version", "99").unwrap();
+        drop(store);
+        let err = Store::open(dir.path()).err().unwrap();
+        assert!(err.to_string().contains("schema version"), "{err}");
+    }
+}
