@@ -246,18 +246,17 @@ pub fn score_shortlist(index: &Index, question: &str, candidates: &[Candidate]) 
     let question_bigrams: HashSet<(&String, &String)> =
         topic_terms.iter().zip(topic_terms.iter().skip(1)).collect();
     let idf_sum =
-        |terms: &mut dyn Iterator<Item = &&String>| terms.map(|t| index.idf(t)).sum::<f32>();
-    let total = idf_sum(&mut question_terms.iter());
-    let coverage = |terms: &HashSet<&String>| {
+        |terms: &mut dyn Iterator<Item = &String>| terms.map(|t| index.idf(t)).sum::<f32>();
+    let total = idf_sum(&mut question_terms.iter().copied());
+    // IDF-weighted share of the question's terms that `contains` accepts.
+    let coverage = |contains: &dyn Fn(&String) -> bool| {
         if total <= 0.0 {
             return 0.0;
         }
-        idf_sum(&mut question_terms.intersection(terms)) / total
+        idf_sum(&mut question_terms.iter().copied().filter(|t| contains(t))) / total
     };
     let question_negated = is_negated(question);
     let question_names = names_and_numbers(question);
-    // Lower-cased text of the documents the shortlist draws from, each made once per question.
-    let mut lowered_documents: std::collections::HashMap<usize, String> = Default::default();
     // A sentence without the kind of fact asked for (no number for "how many") cannot answer.
     let mut scored: Vec<Scored> = candidates
         .iter()
@@ -265,31 +264,22 @@ pub fn score_shortlist(index: &Index, question: &str, candidates: &[Candidate]) 
         .take(SHORTLIST)
         .map(|c| {
             let sentence = index.sentence_text(c.sentence);
-            let sentence_terms = content_terms(sentence);
-            let paragraph_terms = content_terms(&index.sentence_paragraph(c.sentence).text);
+            let sentence_terms = index.sentence_terms(c.sentence);
             let sentence_set: HashSet<&String> = sentence_terms.iter().collect();
-            let paragraph_set: HashSet<&String> = paragraph_terms.iter().collect();
+            let paragraph_set = index.paragraph_terms(c.sentence);
             let sentence_bigrams: HashSet<(&String, &String)> = sentence_terms
                 .iter()
                 .zip(sentence_terms.iter().skip(1))
                 .collect();
-            let doc = index.sentences[c.sentence].doc;
-            let document_text = lowered_documents.entry(doc).or_insert_with(|| {
-                let paragraphs = &index.documents[doc].paragraphs;
-                paragraphs
-                    .iter()
-                    .map(|p| p.text.to_lowercase())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            });
+            let document_text = index.lowercase_document(c.sentence);
             let missing_name_or_number = question_names
                 .iter()
                 .any(|name| !document_text.contains(name.as_str()));
             let evidence = Evidence {
                 similarity: c.dense,
                 paragraph_similarity: c.passage_dense,
-                sentence_coverage: coverage(&sentence_set),
-                paragraph_coverage: coverage(&paragraph_set),
+                sentence_coverage: coverage(&|t| sentence_set.contains(t)),
+                paragraph_coverage: coverage(&|t| paragraph_set.contains(t)),
                 missing_name_or_number: f32::from(u8::from(missing_name_or_number)),
                 sentence_bigram_coverage: if question_bigrams.is_empty() {
                     0.0

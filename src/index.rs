@@ -67,6 +67,12 @@ pub struct Index {
     bm25_scores: Scorer<usize, u32>,
     /// Number of sentences each content term occurs in, for inverse document frequency.
     term_sentence_counts: HashMap<String, u32>,
+    /// Each sentence's content terms, in order (see [`content_terms`]).
+    sentence_terms: Vec<Vec<String>>,
+    /// Each passage's content terms.
+    passage_terms: Vec<HashSet<String>>,
+    /// Each document's text, lower-cased.
+    lowercase_documents: Vec<String>,
 }
 
 /// One document's embeddings, in the order of its content sentences and content paragraphs.
@@ -262,13 +268,32 @@ impl Index {
             EmbedderBuilder::with_fit_to_corpus(Language::English, &sentence_texts).build();
         let mut bm25_scores = Scorer::new();
         let mut term_sentence_counts: HashMap<String, u32> = HashMap::new();
+        let mut sentence_terms = Vec::with_capacity(sentence_texts.len());
         for (i, text) in sentence_texts.iter().enumerate() {
             bm25_scores.upsert(&i, bm25.embed(text));
-            let terms: HashSet<String> = content_terms(text).into_iter().collect();
-            for term in terms {
-                *term_sentence_counts.entry(term).or_default() += 1;
+            let terms = content_terms(text);
+            for term in terms.iter().collect::<HashSet<_>>() {
+                *term_sentence_counts.entry(term.clone()).or_default() += 1;
             }
+            sentence_terms.push(terms);
         }
+        // Computed once here so that answering a question only compares sets.
+        let passage_terms = passages
+            .iter()
+            .map(|e| {
+                content_terms(&documents[e.doc].paragraphs[e.paragraph].text)
+                    .into_iter()
+                    .collect()
+            })
+            .collect();
+        let lowercase_documents = documents
+            .iter()
+            .map(|d| {
+                let texts: Vec<String> =
+                    d.paragraphs.iter().map(|p| p.text.to_lowercase()).collect();
+                texts.join("\n")
+            })
+            .collect();
         Index {
             documents,
             sentences,
@@ -279,6 +304,9 @@ impl Index {
             bm25,
             bm25_scores,
             term_sentence_counts,
+            sentence_terms,
+            passage_terms,
+            lowercase_documents,
         }
     }
 
@@ -324,6 +352,21 @@ impl Index {
 
     pub fn passage_vector(&self, p: usize) -> &[f32] {
         &self.passage_vectors[p * self.dim..(p + 1) * self.dim]
+    }
+
+    /// The content terms of sentence `i`, in order.
+    pub fn sentence_terms(&self, i: usize) -> &[String] {
+        &self.sentence_terms[i]
+    }
+
+    /// The content terms of sentence `i`'s paragraph.
+    pub fn paragraph_terms(&self, i: usize) -> &HashSet<String> {
+        &self.passage_terms[self.sentences[i].passage]
+    }
+
+    /// The lower-cased text of the document holding sentence `i`.
+    pub fn lowercase_document(&self, i: usize) -> &str {
+        &self.lowercase_documents[self.sentences[i].doc]
     }
 
     /// Inverse document frequency of a content term over the corpus's sentences (BM25's form):
