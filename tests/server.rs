@@ -126,6 +126,22 @@ impl Server {
         r.text().await.unwrap()
     }
 
+    /// Waits until one request sits in the model queue; `what` names it if it never arrives.
+    async fn wait_for_queued_request(&self, what: &str) {
+        let started = Instant::now();
+        while !self
+            .metrics()
+            .await
+            .contains("footnote_embedding_queue_depth 1")
+        {
+            assert!(
+                started.elapsed() < START_LIMIT,
+                "{what} never reached the model"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// SIGTERM, then the exit status once the process has ended and its log is read.
     fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
@@ -1043,18 +1059,7 @@ async fn kill_9_during_a_large_ingest_leaves_every_document_whole_or_absent() {
         acked.extend(acked_rx.recv().await.expect("a batch is acknowledged"));
     }
     // Kill while the next batch is in the model queue or being written.
-    let started = Instant::now();
-    while !server
-        .metrics()
-        .await
-        .contains("footnote_embedding_queue_depth 1")
-    {
-        assert!(
-            started.elapsed() < START_LIMIT,
-            "the fourth batch never reached the model"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    server.wait_for_queued_request("the fourth batch").await;
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     poster.await.unwrap();
@@ -1121,18 +1126,7 @@ async fn sigterm_finishes_requests_in_flight_and_restarts_reuse_or_refresh_vecto
         .json(&body)
         .send();
     let in_flight = tokio::spawn(request);
-    let started = Instant::now();
-    while !server
-        .metrics()
-        .await
-        .contains("footnote_embedding_queue_depth 1")
-    {
-        assert!(
-            started.elapsed() < START_LIMIT,
-            "the ingest never reached the model"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    server.wait_for_queued_request("the ingest").await;
     let status = server.terminate();
     let response = in_flight
         .await
