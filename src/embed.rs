@@ -133,10 +133,6 @@ impl Embedder {
         &self.model_name
     }
 
-    pub fn device(&self) -> &Device {
-        &self.device
-    }
-
     /// A short hash naming the model files and settings, for keying caches.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint

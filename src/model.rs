@@ -249,7 +249,7 @@ fn copy_into(from: &Path, to: &Path) -> std::result::Result<(), String> {
 }
 
 /// Hex sha256 of a file, streamed.
-pub fn sha256_file(path: &Path) -> std::result::Result<String, String> {
+fn sha256_file(path: &Path) -> std::result::Result<String, String> {
     let mut file = fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher).map_err(|e| e.to_string())?;

@@ -48,20 +48,6 @@ pub struct Summary {
     pub sentences: Vec<SummarySentence>,
 }
 
-impl Summary {
-    /// The summary as text, each sentence followed by its citation.
-    pub fn to_text(&self) -> String {
-        self.sentences
-            .iter()
-            .map(|s| {
-                let cites: Vec<String> = s.citations.iter().map(Citation::to_string).collect();
-                format!("{} {}", s.text, cites.join(""))
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
 /// Summarizes the documents at the given positions of the index (all when `documents` is empty).
 pub fn summarize(index: &Index, documents: &[usize], length: Length) -> Result<Summary> {
     match length {
