@@ -330,7 +330,7 @@ fn is_negated(text: &str) -> bool {
 /// The kind of fact a question asks for, when its wording says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FactKind {
-    /// "how many", "how much", "how old": the answer holds a number.
+    /// "how many", "how much", "how far": the answer holds a number.
     Quantity,
     /// "when", "how long", "what year": the answer holds a number or a word of time.
     Time,

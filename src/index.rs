@@ -264,18 +264,24 @@ impl Index {
             .iter()
             .map(|e| documents[e.doc].paragraphs[e.paragraph].sentences[e.sentence].as_str())
             .collect();
-        let bm25: Bm25Embedder<u32> =
-            EmbedderBuilder::with_fit_to_corpus(Language::English, &sentence_texts).build();
+        // The BM25 tokenizer is content_terms' tokenizer: tokenize each sentence once here and
+        // fit BM25's average length from those terms (as `with_fit_to_corpus` would, by
+        // tokenizing the whole corpus again).
+        let sentence_terms: Vec<Vec<String>> =
+            sentence_texts.iter().map(|t| content_terms(t)).collect();
+        let total_terms: u64 = sentence_terms.iter().map(|t| t.len() as u64).sum();
+        // 0 for an empty corpus: the embedder then falls back to its default length.
+        let avgdl = (total_terms as f64 / sentence_terms.len().max(1) as f64) as f32;
+        let bm25: Bm25Embedder<u32> = EmbedderBuilder::with_avgdl(avgdl)
+            .language_mode(Language::English)
+            .build();
         let mut bm25_scores = Scorer::new();
         let mut term_sentence_counts: HashMap<String, u32> = HashMap::new();
-        let mut sentence_terms = Vec::with_capacity(sentence_texts.len());
-        for (i, text) in sentence_texts.iter().enumerate() {
+        for (i, (text, terms)) in sentence_texts.iter().zip(&sentence_terms).enumerate() {
             bm25_scores.upsert(&i, bm25.embed(text));
-            let terms = content_terms(text);
             for term in terms.iter().collect::<HashSet<_>>() {
                 *term_sentence_counts.entry(term.clone()).or_default() += 1;
             }
-            sentence_terms.push(terms);
         }
         // Computed once here so that answering a question only compares sets.
         let passage_terms = passages
@@ -385,6 +391,10 @@ impl Index {
         keep: impl Fn(&SentenceEntry) -> bool,
     ) -> Vec<Candidate> {
         let query_bm25 = self.bm25.embed(query);
+        // One similarity per paragraph, shared by its sentences.
+        let passage_dense: Vec<f32> = (0..self.passages.len())
+            .map(|p| cosine(query_vector, self.passage_vector(p)))
+            .collect();
         let mut candidates: Vec<Candidate> = self
             .sentences
             .iter()
@@ -393,7 +403,7 @@ impl Index {
             .map(|(i, e)| Candidate {
                 sentence: i,
                 dense: cosine(query_vector, self.sentence_vector(i)),
-                passage_dense: cosine(query_vector, self.passage_vector(e.passage)),
+                passage_dense: passage_dense[e.passage],
                 lexical: self.bm25_scores.score(&i, &query_bm25).unwrap_or(0.0),
                 fused: 0.0,
             })

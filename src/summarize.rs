@@ -6,7 +6,7 @@
 //! picked sentence is copied verbatim with its citation, lists the other paragraphs that state the
 //! same thing, and the summary is printed in reading order.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -74,7 +74,7 @@ pub fn summarize(index: &Index, documents: &[usize], length: Length) -> Result<S
         .copied()
         .filter(|&i| index.sentence_text(i).split_whitespace().count() >= MIN_WORDS)
         .collect();
-    let relevance = relevance_scores(index, &candidates);
+    let relevance = relevance_scores(index, &pool, &candidates);
     let picked = pick_with_mmr(index, &candidates, &relevance, length);
 
     let mut ordered = picked;
@@ -96,8 +96,15 @@ pub fn summarize(index: &Index, documents: &[usize], length: Length) -> Result<S
     })
 }
 
-/// Centrality plus a position prior, per candidate.
-fn relevance_scores(index: &Index, candidates: &[usize]) -> Vec<f32> {
+/// Centrality plus a position prior, per candidate. `pool` is every content sentence of the
+/// summarized documents, in index order.
+fn relevance_scores(index: &Index, pool: &[usize], candidates: &[usize]) -> Vec<f32> {
+    // The index lists each document's content sentences in order, so a sentence's position in
+    // its article is its distance from the document's first sentence.
+    let mut first_sentence: HashMap<usize, usize> = HashMap::new();
+    for &i in pool {
+        first_sentence.entry(index.sentences[i].doc).or_insert(i);
+    }
     let dim = candidates
         .first()
         .map_or(0, |&i| index.sentence_vector(i).len());
@@ -118,20 +125,12 @@ fn relevance_scores(index: &Index, candidates: &[usize]) -> Vec<f32> {
         .iter()
         .map(|&i| {
             let centrality = cosine(&centroid, index.sentence_vector(i));
-            (1.0 - POSITION_WEIGHT) * centrality + POSITION_WEIGHT * position_prior(index, i)
+            let position = i - first_sentence[&index.sentences[i].doc];
+            // 1 for the article's first sentence, decaying with depth into the article.
+            let position_prior = 1.0 / (1.0 + position as f32).sqrt();
+            (1.0 - POSITION_WEIGHT) * centrality + POSITION_WEIGHT * position_prior
         })
         .collect()
-}
-
-/// 1 for the article's first sentence, decaying with depth into the article.
-fn position_prior(index: &Index, i: usize) -> f32 {
-    let e = index.sentences[i];
-    let before: usize = index.documents[e.doc].paragraphs[..e.paragraph]
-        .iter()
-        .filter(|p| p.is_content)
-        .map(|p| p.sentences.len())
-        .sum();
-    1.0 / (1.0 + (before + e.sentence) as f32).sqrt()
 }
 
 /// Where a sentence sits in its article, from 0 (start) to 1 (end), for reading order.
