@@ -73,7 +73,18 @@ struct Job {
     texts: Vec<String>,
     priority: Priority,
     reply: oneshot::Sender<Result<Vec<Vec<f32>>>>,
-    _slot: Slot,
+    slot: Slot,
+}
+
+impl Job {
+    /// Gives the queue slot back, then replies: a caller that reads the queue depth after its
+    /// answer never still finds its own request counted.
+    fn finish(self, result: Result<Vec<Vec<f32>>>) {
+        let Job { reply, slot, .. } = self;
+        drop(slot);
+        // The caller may have gone meanwhile; nothing to do then.
+        let _ = reply.send(result);
+    }
 }
 
 impl Worker {
@@ -134,7 +145,7 @@ impl Worker {
                 texts,
                 priority,
                 reply,
-                _slot: slot,
+                slot,
             })
             .map_err(|_| Error::WorkerStopped)?;
         Ok(receiver)
@@ -254,8 +265,7 @@ fn run(embedder: &Embedder, jobs: &mpsc::Receiver<Job>, max_batch_tokens: usize)
                     continue;
                 }
             };
-            // The caller may have gone meanwhile; nothing to do then.
-            let _ = p.job.reply.send(result);
+            p.job.finish(result);
         }
         pending = waiting;
     }
@@ -270,9 +280,7 @@ fn admit(embedder: &Embedder, job: Job, pending: &mut Vec<Pending>) {
             vectors: Vec::with_capacity(ids.len()),
             ids,
         }),
-        Err(e) => {
-            let _ = job.reply.send(Err(e));
-        }
+        Err(e) => job.finish(Err(e)),
     }
 }
 
