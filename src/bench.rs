@@ -15,6 +15,8 @@ use crate::error::Result;
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchResult {
     pub device: String,
+    /// The forward pass that ran (`native-avx512` or `candle`).
+    pub encoder: String,
     pub model: String,
     pub threads: usize,
     pub batch_size: usize,
@@ -64,6 +66,7 @@ pub fn run(
         latencies.sort();
         results.push(BenchResult {
             device: device_name.to_string(),
+            encoder: embedder.encoder_name().to_string(),
             model: embedder.model_name().to_string(),
             threads: threads(),
             batch_size,
@@ -88,7 +91,7 @@ fn percentile_ms(sorted: &[Duration], q: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1e3
 }
 
-/// Worker threads candle's CPU kernels use (rayon's pool, sized by RAYON_NUM_THREADS or cores).
+/// Worker threads the CPU forward passes use (rayon's pool, sized by RAYON_NUM_THREADS or cores).
 pub fn threads() -> usize {
     std::env::var("RAYON_NUM_THREADS")
         .ok()

@@ -1,19 +1,20 @@
-//! Sentence embeddings from a sentence-transformers BERT model, run with candle.
+//! Sentence embeddings from a sentence-transformers BERT model.
 //!
 //! Reproduces what `SentenceTransformer.encode` does for BERT-family models: WordPiece
-//! tokenisation truncated at the model's max sequence length, the transformer, the pooling named
-//! in `1_Pooling/config.json` (mean over real tokens, or the CLS token), then L2 normalisation.
+//! tokenisation truncated at the model's max sequence length, the transformer (see
+//! [`crate::encoder`] for the two forward passes), the pooling named in `1_Pooling/config.json`
+//! (mean over real tokens, or the CLS token), then L2 normalisation.
 //! Texts are sorted by token length and cut into batches under a token budget, so that padding
 //! (wasted work) stays small whatever order the caller passes texts in.
 
 use std::time::Instant;
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use candle_core::Device;
+use candle_transformers::models::bert::Config as BertConfig;
 use serde::Deserialize;
 use tokenizers::{Tokenizer, TruncationParams};
 
+use crate::encoder::{Encoder, EncoderChoice};
 use crate::error::{Error, Result};
 use crate::model::ModelDir;
 
@@ -56,10 +57,9 @@ impl Default for BatchLimits {
 
 /// A loaded embedding model, ready to embed text.
 pub struct Embedder {
-    model: BertModel,
+    encoder: Encoder,
     tokenizer: Tokenizer,
     pooling: Pooling,
-    device: Device,
     dim: usize,
     max_seq_len: usize,
     model_name: String,
@@ -69,8 +69,8 @@ pub struct Embedder {
 }
 
 impl Embedder {
-    /// Loads the model in `dir` onto `device`.
-    pub fn load(dir: &ModelDir, device: &Device) -> Result<Self> {
+    /// Loads the model in `dir` onto `device`, with the forward pass `encoder` picks.
+    pub fn load(dir: &ModelDir, device: &Device, encoder: EncoderChoice) -> Result<Self> {
         let started = Instant::now();
         let model_err = |message: String| Error::Model {
             model: dir.name.clone(),
@@ -93,12 +93,10 @@ impl Embedder {
         tokenizer.with_padding(None);
 
         let weights = dir.file("model.safetensors");
-        // SAFETY: the file is memory-mapped read-only; footnote never writes model files while
-        // a model is loaded from them.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, device) }
-            .map_err(|e| model_err(format!("model.safetensors: {e}")))?;
-        let model = BertModel::load(vb, &config)
-            .map_err(|e| model_err(format!("not a BERT model this build can run: {e}")))?;
+        let encoder = Encoder::load(&weights, &config, device, encoder).map_err(|e| match e {
+            Error::Inference(e) => model_err(format!("not a BERT model this build can run: {e}")),
+            other => other,
+        })?;
         let weights_len = std::fs::metadata(&weights)
             .map_err(|e| Error::io(&weights, e))?
             .len();
@@ -107,12 +105,11 @@ impl Embedder {
             &weights_len.to_le_bytes(),
             format!("{pooling:?}/{max_seq_len}").as_bytes(),
         ]);
-        tracing::debug!(model = %dir.name, ?pooling, max_seq_len, elapsed = ?started.elapsed(), "model loaded");
+        tracing::debug!(model = %dir.name, encoder = encoder.name(), ?pooling, max_seq_len, elapsed = ?started.elapsed(), "model loaded");
         Ok(Embedder {
-            model,
+            encoder,
             tokenizer,
             pooling,
-            device: device.clone(),
             dim: config.hidden_size,
             max_seq_len,
             model_name: dir.name.clone(),
@@ -131,6 +128,11 @@ impl Embedder {
 
     pub fn model_name(&self) -> &str {
         &self.model_name
+    }
+
+    /// Which forward pass runs (`native-avx512` or `candle`).
+    pub fn encoder_name(&self) -> &'static str {
+        self.encoder.name()
     }
 
     /// A short hash naming the model files and settings, for keying caches.
@@ -169,38 +171,14 @@ impl Embedder {
         Ok(out)
     }
 
-    /// Embeds one batch of tokenised texts in a single forward pass (padded to the longest).
+    /// Embeds one batch of tokenised texts in a single forward pass.
     pub fn embed_batch(&self, seqs: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
-        let batch = seqs.len();
-        let len = seqs.iter().map(|s| s.len()).max().unwrap_or(0).max(1);
-        let mut input_ids = vec![0u32; batch * len];
-        let mut mask = vec![0u32; batch * len];
-        for (row, seq) in seqs.iter().enumerate() {
-            input_ids[row * len..row * len + seq.len()].copy_from_slice(seq);
-            mask[row * len..row * len + seq.len()].fill(1);
+        let mut vectors = self.encoder.pooled(seqs, self.pooling)?;
+        for v in &mut vectors {
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+            v.iter_mut().for_each(|x| *x /= norm);
         }
-        let input_ids = Tensor::from_vec(input_ids, (batch, len), &self.device)?;
-        let mask = Tensor::from_vec(mask, (batch, len), &self.device)?;
-        let token_type_ids = input_ids.zeros_like()?;
-        let hidden = self
-            .model
-            .forward(&input_ids, &token_type_ids, Some(&mask))?;
-        let pooled = match self.pooling {
-            Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
-            Pooling::Mean => {
-                let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-                let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
-                let counts = mask.sum(1)?.clamp(1e-9f32, f32::MAX)?;
-                summed.broadcast_div(&counts)?
-            }
-        };
-        let norms = pooled
-            .sqr()?
-            .sum_keepdim(1)?
-            .sqrt()?
-            .clamp(1e-12f32, f32::MAX)?;
-        let normalised = pooled.broadcast_div(&norms)?;
-        Ok(normalised.to_dtype(DType::F32)?.to_vec2::<f32>()?)
+        Ok(vectors)
     }
 }
 

@@ -39,6 +39,9 @@ pub enum Error {
     InvalidInput(String),
     #[error("model {model}: {message}")]
     Model { model: String, message: String },
+    /// The model or machine lacks something a chosen code path needs.
+    #[error("{0}")]
+    Unsupported(String),
     #[error("model inference failed: {0}")]
     Inference(#[from] candle_core::Error),
     #[error("tokenizer: {0}")]

@@ -4,7 +4,7 @@
 //! - [`segment`]: articles into numbered paragraphs and sentences;
 //! - [`document`]: loading documents from `.txt` and JSONL files;
 //! - [`model`]: finding or fetching the embedding model's files;
-//! - [`embed`]: sentence embeddings with candle;
+//! - [`embed`]: sentence embeddings, on [`encoder`]'s forward pass (own AVX-512 or candle);
 //! - [`index`]: dense + BM25 retrieval with an on-disk embedding cache;
 //! - [`answer`]: cited answers, or abstention;
 //! - [`summarize`]: extractive summaries with corroborating citations;
@@ -21,6 +21,7 @@ pub mod citation;
 pub mod device;
 pub mod document;
 pub mod embed;
+pub mod encoder;
 pub mod error;
 pub mod eval;
 pub mod index;
@@ -51,6 +52,8 @@ pub struct EngineSettings {
     pub cache_dir: Option<PathBuf>,
     /// `cpu`, `cuda` or `cuda:N`.
     pub device: String,
+    /// Which forward pass runs the model.
+    pub encoder: encoder::EncoderChoice,
 }
 
 impl Default for EngineSettings {
@@ -60,6 +63,7 @@ impl Default for EngineSettings {
             models_dir: PathBuf::from("models"),
             cache_dir: Some(PathBuf::from("models/.cache")),
             device: "cpu".to_string(),
+            encoder: encoder::EncoderChoice::Auto,
         }
     }
 }
@@ -75,7 +79,7 @@ impl Engine {
     pub fn load(settings: &EngineSettings) -> Result<Self> {
         let device = device::parse(&settings.device)?;
         let dir = model::resolve(&settings.model, &settings.models_dir)?;
-        let embedder = Embedder::load(&dir, &device)?;
+        let embedder = Embedder::load(&dir, &device, settings.encoder)?;
         Ok(Engine {
             embedder,
             cache: EmbeddingCache::new(settings.cache_dir.clone()),

@@ -45,6 +45,10 @@ struct EngineArgs {
     /// Where the model runs: cpu, cuda or cuda:N (CUDA needs a build with --features cuda).
     #[arg(long, env = "FOOTNOTE_DEVICE", default_value = "cpu", global = true)]
     device: String,
+    /// Forward pass: native (footnote's own, x86-64 CPUs with AVX-512), candle (any CPU, CUDA),
+    /// or auto (native where it can run, candle otherwise).
+    #[arg(long, env = "FOOTNOTE_ENCODER", default_value = "auto", global = true)]
+    encoder: footnote::encoder::EncoderChoice,
 }
 
 impl EngineArgs {
@@ -59,6 +63,7 @@ impl EngineArgs {
             models_dir: self.models_dir.clone(),
             cache_dir,
             device: self.device.clone(),
+            encoder: self.encoder,
         }
     }
 }
@@ -706,13 +711,22 @@ fn bench(
         );
     }
     println!(
-        "{:<8} {:>6} {:>12} {:>12} {:>9} {:>9} {:>9} {:>9}",
-        "device", "batch", "tokens/s", "sentences/s", "p50 ms", "p99 ms", "load ms", "peak MB"
+        "{:<8} {:<14} {:>6} {:>12} {:>12} {:>9} {:>9} {:>9} {:>9}",
+        "device",
+        "encoder",
+        "batch",
+        "tokens/s",
+        "sentences/s",
+        "p50 ms",
+        "p99 ms",
+        "load ms",
+        "peak MB"
     );
     for r in &all {
         println!(
-            "{:<8} {:>6} {:>12.0} {:>12.1} {:>9.2} {:>9.2} {:>9.0} {:>9.0}",
+            "{:<8} {:<14} {:>6} {:>12.0} {:>12.1} {:>9.2} {:>9.2} {:>9.0} {:>9.0}",
             r.device,
+            r.encoder,
             r.batch_size,
             r.tokens_per_second,
             r.sentences_per_second,

@@ -78,6 +78,7 @@ impl ApiError {
                 | Error::EmptyFile { .. }
                 | Error::NoDocuments { .. }
                 | Error::Model { .. }
+                | Error::Unsupported(_)
                 | Error::Inference(_)
                 | Error::Tokenizer(_)
                 | Error::Store(_)

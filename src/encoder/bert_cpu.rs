@@ -1,0 +1,255 @@
+//! BERT's forward pass on the CPU with footnote's own AVX-512 kernels ([`super::kernels`]).
+//!
+//! Laid out like candle's `bert.rs` (each layer a struct with `load` and `forward`), with three
+//! differences that make it fast: query, key and value weights are fused into one matrix,
+//! packed once at load; sequences are packed one after another with no padding (the matrix
+//! products run over real tokens only and attention over each sequence's own rows, so no mask);
+//! and bias, GELU and residual adds happen inside the matrix products.
+
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{Config, HiddenAct};
+
+use super::kernels::{self, Avx512, Epilogue, PackedLinear, Span};
+use crate::error::{Error, Result};
+
+/// Reads a tensor of the given shape as a flat `f32` vector.
+fn read(vb: &VarBuilder, shape: &[usize], name: &str) -> candle_core::Result<Vec<f32>> {
+    vb.get(shape, name)?.flatten_all()?.to_vec1::<f32>()
+}
+
+fn linear(vb: &VarBuilder, out: usize, inp: usize) -> candle_core::Result<(Vec<f32>, Vec<f32>)> {
+    Ok((read(vb, &[out, inp], "weight")?, read(vb, &[out], "bias")?))
+}
+
+struct LayerNorm {
+    gamma: Vec<f32>,
+    beta: Vec<f32>,
+    eps: f32,
+}
+
+impl LayerNorm {
+    fn load(vb: VarBuilder, cfg: &Config) -> candle_core::Result<Self> {
+        Ok(LayerNorm {
+            gamma: read(&vb, &[cfg.hidden_size], "weight")?,
+            beta: read(&vb, &[cfg.hidden_size], "bias")?,
+            eps: cfg.layer_norm_eps as f32,
+        })
+    }
+
+    fn forward(&self, cpu: Avx512, x: &mut [f32]) {
+        kernels::layer_norm(cpu, x, self.gamma.len(), &self.gamma, &self.beta, self.eps);
+    }
+}
+
+/// Word + position + token-type embeddings, then layer norm.
+struct Embeddings {
+    words: Vec<f32>,
+    positions: Vec<f32>,
+    /// Token type 0: footnote embeds single sentences, as sentence-transformers does.
+    token_type: Vec<f32>,
+    norm: LayerNorm,
+    hidden: usize,
+}
+
+impl Embeddings {
+    fn load(vb: VarBuilder, cfg: &Config) -> candle_core::Result<Self> {
+        let h = cfg.hidden_size;
+        let types = read(
+            &vb.pp("token_type_embeddings"),
+            &[cfg.type_vocab_size, h],
+            "weight",
+        )?;
+        Ok(Embeddings {
+            words: read(&vb.pp("word_embeddings"), &[cfg.vocab_size, h], "weight")?,
+            positions: read(
+                &vb.pp("position_embeddings"),
+                &[cfg.max_position_embeddings, h],
+                "weight",
+            )?,
+            token_type: types[..h].to_vec(),
+            norm: LayerNorm::load(vb.pp("LayerNorm"), cfg)?,
+            hidden: h,
+        })
+    }
+
+    fn forward(&self, cpu: Avx512, seqs: &[&[u32]], out: &mut [f32]) -> Result<()> {
+        let h = self.hidden;
+        let mut rows = out.chunks_exact_mut(h);
+        for seq in seqs {
+            for (position, &id) in seq.iter().enumerate() {
+                let word = self.words.get(id as usize * h..(id as usize + 1) * h);
+                let pos = self.positions.get(position * h..(position + 1) * h);
+                let (Some(word), Some(pos), Some(row)) = (word, pos, rows.next()) else {
+                    return Err(Error::InvalidInput(format!(
+                        "token id {id} at position {position} is outside the model's vocabulary or length"
+                    )));
+                };
+                for (((r, w), p), t) in row.iter_mut().zip(word).zip(pos).zip(&self.token_type) {
+                    *r = w + p + t;
+                }
+            }
+        }
+        self.norm.forward(cpu, out);
+        Ok(())
+    }
+}
+
+/// One transformer layer: self-attention and the feed-forward block, each followed by a
+/// residual add and layer norm (post-norm BERT).
+struct Layer {
+    /// Query, key and value projections fused: one matrix product instead of three.
+    qkv: PackedLinear,
+    attention_out: PackedLinear,
+    attention_norm: LayerNorm,
+    intermediate: PackedLinear,
+    output: PackedLinear,
+    output_norm: LayerNorm,
+    heads: usize,
+}
+
+/// Per-forward-pass buffers, sized for the batch's token count.
+struct Buffers {
+    qkv: Vec<f32>,
+    context: Vec<f32>,
+    attended: Vec<f32>,
+    intermediate: Vec<f32>,
+}
+
+impl Layer {
+    fn load(vb: VarBuilder, cfg: &Config) -> candle_core::Result<Self> {
+        let h = cfg.hidden_size;
+        let attention = vb.pp("attention");
+        let (mut weight, mut bias) = (Vec::with_capacity(3 * h * h), Vec::with_capacity(3 * h));
+        for part in ["query", "key", "value"] {
+            let (w, b) = linear(&attention.pp("self").pp(part), h, h)?;
+            weight.extend(w);
+            bias.extend(b);
+        }
+        let (ao_w, ao_b) = linear(&attention.pp("output").pp("dense"), h, h)?;
+        let i = cfg.intermediate_size;
+        let (in_w, in_b) = linear(&vb.pp("intermediate").pp("dense"), i, h)?;
+        let (out_w, out_b) = linear(&vb.pp("output").pp("dense"), h, i)?;
+        Ok(Layer {
+            qkv: PackedLinear::new(&weight, &bias, 3 * h, h),
+            attention_out: PackedLinear::new(&ao_w, &ao_b, h, h),
+            attention_norm: LayerNorm::load(attention.pp("output").pp("LayerNorm"), cfg)?,
+            intermediate: PackedLinear::new(&in_w, &in_b, i, h),
+            output: PackedLinear::new(&out_w, &out_b, h, i),
+            output_norm: LayerNorm::load(vb.pp("output").pp("LayerNorm"), cfg)?,
+            heads: cfg.num_attention_heads,
+        })
+    }
+
+    /// Transforms `hidden` (`rows x hidden_size`) in place.
+    fn forward(&self, cpu: Avx512, hidden: &mut [f32], spans: &[Span], buf: &mut Buffers) {
+        let h = self.attention_out.out_features();
+        let rows = hidden.len() / h;
+        self.qkv
+            .forward(cpu, hidden, rows, &mut buf.qkv, Epilogue::None);
+        kernels::attention(cpu, &buf.qkv, spans, h, self.heads, &mut buf.context);
+        self.attention_out.forward(
+            cpu,
+            &buf.context,
+            rows,
+            &mut buf.attended,
+            Epilogue::Residual(hidden),
+        );
+        self.attention_norm.forward(cpu, &mut buf.attended);
+        self.intermediate.forward(
+            cpu,
+            &buf.attended,
+            rows,
+            &mut buf.intermediate,
+            Epilogue::Gelu,
+        );
+        self.output.forward(
+            cpu,
+            &buf.intermediate,
+            rows,
+            hidden,
+            Epilogue::Residual(&buf.attended),
+        );
+        self.output_norm.forward(cpu, hidden);
+    }
+}
+
+/// A BERT encoder whose forward pass runs on footnote's AVX-512 kernels.
+pub struct BertCpu {
+    embeddings: Embeddings,
+    layers: Vec<Layer>,
+    hidden: usize,
+    intermediate: usize,
+    cpu: Avx512,
+}
+
+impl BertCpu {
+    /// Loads and packs the weights. Fails, so that the caller can fall back to candle, when the
+    /// CPU lacks AVX-512F or the model uses something this pass does not implement.
+    pub fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
+        let unsupported = |what: &str| Error::Unsupported(format!("native CPU encoder: {what}"));
+        let cpu = Avx512::detect().ok_or_else(|| unsupported("this CPU lacks AVX-512F"))?;
+        if cfg.hidden_act != HiddenAct::Gelu {
+            return Err(unsupported("only the exact GELU activation is implemented"));
+        }
+        let vb = model_root(vb, cfg);
+        let load = || -> candle_core::Result<Self> {
+            Ok(BertCpu {
+                embeddings: Embeddings::load(vb.pp("embeddings"), cfg)?,
+                layers: (0..cfg.num_hidden_layers)
+                    .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), cfg))
+                    .collect::<candle_core::Result<_>>()?,
+                hidden: cfg.hidden_size,
+                intermediate: cfg.intermediate_size,
+                cpu,
+            })
+        };
+        load().map_err(|e| unsupported(&format!("weights: {e}")))
+    }
+
+    pub fn hidden_size(&self) -> usize {
+        self.hidden
+    }
+
+    /// Hidden states of every token of every sequence, packed: sequence 0's rows, then
+    /// sequence 1's, and so on (`total tokens x hidden_size`).
+    pub fn forward(&self, seqs: &[&[u32]]) -> Result<Vec<f32>> {
+        let mut spans = Vec::with_capacity(seqs.len());
+        let mut rows = 0;
+        for seq in seqs {
+            spans.push(Span {
+                start: rows,
+                len: seq.len(),
+            });
+            rows += seq.len();
+        }
+        let h = self.hidden;
+        let mut hidden = vec![0.0; rows * h];
+        self.embeddings.forward(self.cpu, seqs, &mut hidden)?;
+        let mut buf = Buffers {
+            qkv: vec![0.0; rows * 3 * h],
+            context: vec![0.0; rows * h],
+            attended: vec![0.0; rows * h],
+            intermediate: vec![0.0; rows * self.intermediate],
+        };
+        for layer in &self.layers {
+            layer.forward(self.cpu, &mut hidden, &spans, &mut buf);
+        }
+        Ok(hidden)
+    }
+}
+
+/// Where the encoder's tensors live: at the top level (sentence-transformers exports), under
+/// `bert.`, or under the config's `model_type` (as candle's `BertModel::load` also accepts).
+fn model_root<'a>(vb: VarBuilder<'a>, cfg: &Config) -> VarBuilder<'a> {
+    const PROBE: &str = "embeddings.word_embeddings.weight";
+    if vb.contains_tensor(PROBE) {
+        return vb;
+    }
+    if vb.contains_tensor(&format!("bert.{PROBE}")) {
+        return vb.pp("bert");
+    }
+    match &cfg.model_type {
+        Some(t) if vb.contains_tensor(&format!("{t}.{PROBE}")) => vb.pp(t),
+        _ => vb,
+    }
+}
