@@ -6,6 +6,8 @@
 //! products run over real tokens only and attention over each sequence's own rows, so no mask);
 //! and bias, GELU and residual adds happen inside the matrix products.
 
+use std::sync::Mutex;
+
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{Config, HiddenAct};
 
@@ -107,12 +109,27 @@ struct Layer {
     heads: usize,
 }
 
-/// Per-forward-pass buffers, sized for the batch's token count.
+/// Intermediate results of a forward pass. Kept between calls (in [`BertCpu`]) so that each
+/// pass reuses memory instead of faulting in and zeroing fresh pages: a batch of long
+/// sentences needs tens of megabytes.
+#[derive(Default)]
 struct Buffers {
     qkv: Vec<f32>,
     context: Vec<f32>,
     attended: Vec<f32>,
     intermediate: Vec<f32>,
+    /// Matrix-product inputs in the kernels' packed layout.
+    packed: Vec<f32>,
+}
+
+impl Buffers {
+    fn size_for(&mut self, rows: usize, hidden: usize, intermediate: usize) {
+        // Every element is written before it is read, so old contents may stay.
+        self.qkv.resize(rows * 3 * hidden, 0.0);
+        self.context.resize(rows * hidden, 0.0);
+        self.attended.resize(rows * hidden, 0.0);
+        self.intermediate.resize(rows * intermediate, 0.0);
+    }
 }
 
 impl Layer {
@@ -144,31 +161,22 @@ impl Layer {
     fn forward(&self, cpu: Avx512, hidden: &mut [f32], spans: &[Span], buf: &mut Buffers) {
         let h = self.attention_out.out_features();
         let rows = hidden.len() / h;
+        let packed = &mut buf.packed;
+        let qkv = &mut buf.qkv;
         self.qkv
-            .forward(cpu, hidden, rows, &mut buf.qkv, Epilogue::None);
-        kernels::attention(cpu, &buf.qkv, spans, h, self.heads, &mut buf.context);
-        self.attention_out.forward(
-            cpu,
-            &buf.context,
-            rows,
-            &mut buf.attended,
-            Epilogue::Residual(hidden),
-        );
-        self.attention_norm.forward(cpu, &mut buf.attended);
-        self.intermediate.forward(
-            cpu,
-            &buf.attended,
-            rows,
-            &mut buf.intermediate,
-            Epilogue::Gelu,
-        );
-        self.output.forward(
-            cpu,
-            &buf.intermediate,
-            rows,
-            hidden,
-            Epilogue::Residual(&buf.attended),
-        );
+            .forward(cpu, hidden, rows, qkv, Epilogue::None, packed);
+        kernels::attention(cpu, qkv, spans, h, self.heads, &mut buf.context);
+        let attended = &mut buf.attended;
+        let residual = Epilogue::Residual(hidden);
+        self.attention_out
+            .forward(cpu, &buf.context, rows, attended, residual, packed);
+        self.attention_norm.forward(cpu, attended);
+        let intermediate = &mut buf.intermediate;
+        self.intermediate
+            .forward(cpu, attended, rows, intermediate, Epilogue::Gelu, packed);
+        let residual = Epilogue::Residual(attended);
+        self.output
+            .forward(cpu, intermediate, rows, hidden, residual, packed);
         self.output_norm.forward(cpu, hidden);
     }
 }
@@ -180,6 +188,9 @@ pub struct BertCpu {
     hidden: usize,
     intermediate: usize,
     cpu: Avx512,
+    /// Reused between forward passes; a pass holds the lock for its duration (it uses every
+    /// core anyway).
+    buffers: Mutex<Buffers>,
 }
 
 impl BertCpu {
@@ -201,6 +212,7 @@ impl BertCpu {
                 hidden: cfg.hidden_size,
                 intermediate: cfg.intermediate_size,
                 cpu,
+                buffers: Mutex::default(),
             })
         };
         load().map_err(|e| unsupported(&format!("weights: {e}")))
@@ -225,12 +237,10 @@ impl BertCpu {
         let h = self.hidden;
         let mut hidden = vec![0.0; rows * h];
         self.embeddings.forward(self.cpu, seqs, &mut hidden)?;
-        let mut buf = Buffers {
-            qkv: vec![0.0; rows * 3 * h],
-            context: vec![0.0; rows * h],
-            attended: vec![0.0; rows * h],
-            intermediate: vec![0.0; rows * self.intermediate],
-        };
+        // A panic elsewhere while the lock was held leaves only stale numbers behind, which
+        // every pass overwrites: the poisoned buffers are safe to reuse.
+        let mut buf = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
+        buf.size_for(rows, h, self.intermediate);
         for layer in &self.layers {
             layer.forward(self.cpu, &mut hidden, &spans, &mut buf);
         }

@@ -84,7 +84,8 @@ impl PackedLinear {
     }
 
     /// `out = epilogue(x W^T + b)` for `x` of `rows x in_features`; `out` is
-    /// `rows x out_features`. Panels are shared out among rayon's threads: each thread keeps its
+    /// `rows x out_features`; `scratch` holds the packed copy of `x` (kept by the caller so
+    /// its memory is reused from call to call). Panels are shared out among rayon's threads: each thread keeps its
     /// panel in cache while every row streams past it.
     pub fn forward(
         &self,
@@ -93,6 +94,7 @@ impl PackedLinear {
         rows: usize,
         out: &mut [f32],
         epilogue: Epilogue,
+        scratch: &mut Vec<f32>,
     ) {
         let (k, n) = (self.in_features, self.out_features);
         assert_eq!(x.len(), rows * k, "input shape");
@@ -105,36 +107,88 @@ impl PackedLinear {
             _ => std::ptr::null(),
         };
         let gelu = matches!(epilogue, Epilogue::Gelu);
+        pack_rows(x, rows, k, scratch);
+        let inputs = &scratch[..];
         let out_ptr = SharedMut(out.as_mut_ptr());
         let residual = SharedConst(residual);
-        (0..n.div_ceil(PANEL)).into_par_iter().for_each(|panel| {
-            let columns = (n - panel * PANEL).min(PANEL);
-            let weights = &self.panels[panel * k * PANEL..(panel + 1) * k * PANEL];
-            let bias = &self.bias[panel * PANEL..(panel + 1) * PANEL];
-            let mut row = 0;
-            while row < rows {
-                let count = (rows - row).min(ROWS);
-                let offset = row * n + panel * PANEL;
-                let tile = Tile {
-                    depth: k,
-                    x: x[row * k..].as_ptr(),
-                    x_stride: k,
-                    weights: weights.as_ptr(),
-                    bias: bias.as_ptr(),
-                    out: out_ptr.at(offset),
-                    out_stride: n,
-                    columns,
-                    gelu,
-                    residual: residual.at(offset),
-                };
-                // SAFETY: the token proves AVX-512F; the tile's pointers stay inside `x`, this
-                // panel of weights and bias, and rows row..row+count, columns of this panel, of
-                // `out` and `residual` (shapes asserted above). Panels write disjoint columns.
-                unsafe { tile.run(count) };
-                row += count;
+        // Jobs are (chunk of rows, group of panels). A chunk of packed rows is sized to stay
+        // in the core's L2 cache while every panel of the group streams past it; without
+        // this, long batches re-read all rows from memory once per panel. Panels are split
+        // into groups only when there are too few row chunks to keep every thread busy
+        // (short batches, such as a single question).
+        let blocks = rows.div_ceil(ROWS);
+        let chunk_blocks = (ROW_CHUNK_BYTES / (k.min(DEPTH) * ROWS * 4)).max(1);
+        let row_chunks = blocks.div_ceil(chunk_blocks);
+        let panels = n.div_ceil(PANEL);
+        let wanted_jobs = 2 * rayon::current_num_threads();
+        let groups = wanted_jobs.div_ceil(row_chunks).clamp(1, panels);
+        let group_panels = panels.div_ceil(groups);
+        (0..row_chunks * groups).into_par_iter().for_each(|job| {
+            let (chunk, group) = (job / groups, job % groups);
+            let chunk_rows = chunk * chunk_blocks..((chunk + 1) * chunk_blocks).min(blocks);
+            for depth_start in (0..k).step_by(DEPTH) {
+                let depth = (k - depth_start).min(DEPTH);
+                for panel in group * group_panels..((group + 1) * group_panels).min(panels) {
+                    let columns = (n - panel * PANEL).min(PANEL);
+                    let weights =
+                        &self.panels[(panel * k + depth_start) * PANEL..][..depth * PANEL];
+                    let bias = &self.bias[panel * PANEL..(panel + 1) * PANEL];
+                    for block in chunk_rows.clone() {
+                        let row = block * ROWS;
+                        let offset = row * n + panel * PANEL;
+                        let tile = Tile {
+                            depth,
+                            x: inputs[(block * k + depth_start) * ROWS..].as_ptr(),
+                            weights: weights.as_ptr(),
+                            bias: bias.as_ptr(),
+                            out: out_ptr.at(offset),
+                            out_stride: n,
+                            rows: (rows - row).min(ROWS),
+                            columns,
+                            accumulate: depth_start > 0,
+                            finish: depth_start + depth == k,
+                            gelu,
+                            residual: residual.at(offset),
+                        };
+                        // SAFETY: the token proves AVX-512F; the tile reads one packed block
+                        // of `x` and this panel of weights and bias, and touches only rows
+                        // row..row+tile.rows and this panel's columns of `out` and `residual`
+                        // (shapes asserted above), so jobs on different threads write
+                        // disjoint elements.
+                        unsafe { tile.run() };
+                    }
+                }
             }
         });
     }
+}
+
+/// Input features per microkernel pass: long products (the feed-forward output, 1536 deep)
+/// are cut into slices whose weight panel (`DEPTH x 32` floats, 32 KB) stays in L1 cache.
+const DEPTH: usize = 256;
+
+/// Packed input rows processed against all of a job's panels before moving on: a quarter of
+/// a core's L2 cache on current x86 server parts (1 MB), leaving room for the weight panel.
+const ROW_CHUNK_BYTES: usize = 256 * 1024;
+
+/// Copies `x` (`rows x k`) into blocks of [`ROWS`] rows, each stored column by column (the
+/// block's 8 values of input feature 0, then of feature 1, ...), zero-padded to whole blocks:
+/// the microkernel then reads its 8 broadcast values per step from one cache line.
+fn pack_rows(x: &[f32], rows: usize, k: usize, packed: &mut Vec<f32>) {
+    packed.clear();
+    packed.resize(rows.div_ceil(ROWS) * k * ROWS, 0.0);
+    packed
+        .par_chunks_mut(k * ROWS * 16)
+        .zip(x.par_chunks(k * ROWS * 16))
+        .for_each(|(packed, x)| {
+            for (block, x) in packed.chunks_exact_mut(k * ROWS).zip(x.chunks(k * ROWS)) {
+                for (r, row) in x.chunks_exact(k).enumerate() {
+                    for (kk, &v) in row.iter().enumerate() {
+                        block[kk * ROWS + r] = v;
+                    }
+                }
+            }
+        });
 }
 
 /// Raw output pointer shared by threads that write disjoint parts of it.
@@ -168,69 +222,73 @@ impl SharedConst {
     }
 }
 
-/// One microkernel call: up to [`ROWS`] rows times one panel.
+/// One microkernel call: a block of [`ROWS`] packed rows times one panel.
 struct Tile {
     depth: usize,
+    /// A packed block (see [`pack_rows`]).
     x: *const f32,
-    x_stride: usize,
     weights: *const f32,
     bias: *const f32,
     out: *mut f32,
     out_stride: usize,
+    /// Rows of the block that exist (the rest is padding and is not stored).
+    rows: usize,
     columns: usize,
+    /// Add to what `out` holds (a later depth slice) instead of starting from the bias.
+    accumulate: bool,
+    /// The last depth slice: apply the epilogue.
+    finish: bool,
     gelu: bool,
     residual: *const f32,
 }
 
 impl Tile {
-    /// Dispatches on the row count so each kernel's accumulators are a fixed-size array that
-    /// the compiler keeps in registers.
     #[target_feature(enable = "avx512f")]
-    unsafe fn run(&self, rows: usize) {
+    unsafe fn run(&self) {
         unsafe {
-            match rows {
-                8 => self.kernel::<8>(),
-                7 => self.kernel::<7>(),
-                6 => self.kernel::<6>(),
-                5 => self.kernel::<5>(),
-                4 => self.kernel::<4>(),
-                3 => self.kernel::<3>(),
-                2 => self.kernel::<2>(),
-                1 => self.kernel::<1>(),
-                _ => unreachable!("tile rows are 1..=8"),
-            }
-        }
-    }
-
-    #[target_feature(enable = "avx512f")]
-    unsafe fn kernel<const R: usize>(&self) {
-        unsafe {
+            let masks = column_masks(self.columns);
             let bias0 = _mm512_loadu_ps(self.bias);
             let bias1 = _mm512_loadu_ps(self.bias.add(LANES));
-            let mut acc = [[bias0, bias1]; R];
-            let mut w = self.weights;
-            for k in 0..self.depth {
+            // A later depth slice starts from the partial sums in `out` (a merging masked
+            // load: lanes left out keep the bias). Padding rows load nothing. Branch-free, so
+            // the accumulators stay in registers.
+            let slice_mask = if self.accumulate { 0xFFFF } else { 0 };
+            let mut acc = [[bias0, bias1]; ROWS];
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let row_mask = if r < self.rows { slice_mask } else { 0 };
+                for (half, acc) in acc.iter_mut().enumerate() {
+                    let at = r * self.out_stride + half * LANES;
+                    let mask = masks[half] & row_mask;
+                    *acc = _mm512_mask_loadu_ps(*acc, mask, self.out.wrapping_add(at));
+                }
+            }
+            let (mut x, mut w) = (self.x, self.weights);
+            for _ in 0..self.depth {
                 let w0 = _mm512_loadu_ps(w);
                 let w1 = _mm512_loadu_ps(w.add(LANES));
                 for (r, acc) in acc.iter_mut().enumerate() {
-                    let a = _mm512_set1_ps(*self.x.add(r * self.x_stride + k));
+                    let a = _mm512_set1_ps(*x.add(r));
                     acc[0] = _mm512_fmadd_ps(a, w0, acc[0]);
                     acc[1] = _mm512_fmadd_ps(a, w1, acc[1]);
                 }
+                x = x.add(ROWS);
                 w = w.add(PANEL);
             }
-            let masks = column_masks(self.columns);
+            // Every row is processed and padding rows are masked out of loads and stores:
+            // a loop bounded by the row count would keep the accumulators in memory.
             for (r, acc) in acc.iter().enumerate() {
+                let row_mask = if r < self.rows { 0xFFFF } else { 0 };
                 for (half, mut v) in acc.iter().copied().enumerate() {
+                    let mask = masks[half] & row_mask;
                     let at = r * self.out_stride + half * LANES;
-                    if self.gelu {
+                    if self.finish && self.gelu {
                         v = gelu(v);
                     }
-                    if !self.residual.is_null() {
-                        let res = _mm512_maskz_loadu_ps(masks[half], self.residual.add(at));
+                    if self.finish && !self.residual.is_null() {
+                        let res = _mm512_maskz_loadu_ps(mask, self.residual.wrapping_add(at));
                         v = _mm512_add_ps(v, res);
                     }
-                    _mm512_mask_storeu_ps(self.out.add(at), masks[half], v);
+                    _mm512_mask_storeu_ps(self.out.wrapping_add(at), mask, v);
                 }
             }
         }
@@ -264,7 +322,10 @@ pub fn layer_norm(
     beta: &[f32],
     eps: f32,
 ) {
-    assert!(width > 0 && x.len().is_multiple_of(width), "layer norm shape");
+    assert!(
+        width > 0 && x.len().is_multiple_of(width),
+        "layer norm shape"
+    );
     assert!(
         gamma.len() == width && beta.len() == width,
         "layer norm weights"
@@ -341,8 +402,8 @@ pub fn attention(
         let padded = span.len.next_multiple_of(LANES);
         let mut scratch = HeadScratch {
             keys_t: vec![0.0; head_dim * padded],
-            scores: vec![0.0; padded],
-            query: vec![0.0; head_dim],
+            scores: vec![0.0; QUERIES * padded],
+            queries: vec![0.0; QUERIES * head_dim],
         };
         // SAFETY: AVX-512F proven by the token; reads stay inside this span's rows of `qkv`
         // (asserted above); each (sequence, head) job writes only its own rows and head columns
@@ -361,12 +422,17 @@ pub fn attention(
     });
 }
 
+/// Queries handled together: eight independent accumulators keep both FMA units busy, where
+/// one query at a time would wait on each FMA's latency.
+const QUERIES: usize = 8;
+
 struct HeadScratch {
     /// This head's keys, transposed: `head_dim` rows of the span's length (padded to 16).
     keys_t: Vec<f32>,
+    /// Attention weights of [`QUERIES`] queries, one padded row each.
     scores: Vec<f32>,
-    /// One query row, pre-scaled by `1/sqrt(head_dim)`.
-    query: Vec<f32>,
+    /// [`QUERIES`] query rows, pre-scaled by `1/sqrt(head_dim)`.
+    queries: Vec<f32>,
 }
 
 #[target_feature(enable = "avx512f")]
@@ -381,7 +447,7 @@ unsafe fn attend(
 ) {
     unsafe {
         let stride = 3 * hidden;
-        let padded = scratch.scores.len();
+        let padded = span.len.next_multiple_of(LANES);
         let row = |i: usize| (span.start + i) * stride;
         for j in 0..span.len {
             let key = &qkv[row(j) + hidden + column..][..head_dim];
@@ -390,36 +456,53 @@ unsafe fn attend(
             }
         }
         let scale = 1.0 / (head_dim as f32).sqrt();
-        for i in 0..span.len {
-            for (q, &x) in scratch
-                .query
-                .iter_mut()
-                .zip(&qkv[row(i) + column..][..head_dim])
-            {
-                *q = x * scale;
-            }
-            // scores[j] = q . k_j, sixteen keys at a time.
-            for j in (0..padded).step_by(LANES) {
-                let mut acc = _mm512_setzero_ps();
-                for (d, &q) in scratch.query.iter().enumerate() {
-                    let k = _mm512_loadu_ps(scratch.keys_t.as_ptr().add(d * padded + j));
-                    acc = _mm512_fmadd_ps(_mm512_set1_ps(q), k, acc);
+        let keys_t = scratch.keys_t.as_ptr();
+        let scores = scratch.scores.as_mut_ptr();
+        let values = qkv.as_ptr().add(2 * hidden + column);
+        for first in (0..span.len).step_by(QUERIES) {
+            let count = (span.len - first).min(QUERIES);
+            for q in 0..count {
+                let query = &qkv[row(first + q) + column..][..head_dim];
+                for (s, &x) in scratch.queries[q * head_dim..][..head_dim]
+                    .iter_mut()
+                    .zip(query)
+                {
+                    *s = x * scale;
                 }
-                _mm512_storeu_ps(scratch.scores.as_mut_ptr().add(j), acc);
             }
-            softmax(&mut scratch.scores[..span.len]);
-            // out = sum_j p_j v_j, sixteen output dimensions at a time.
+            let queries = scratch.queries.as_ptr();
+            // scores[q][j] = q . k_j, sixteen keys at a time.
+            for j in (0..padded).step_by(LANES) {
+                let mut acc = [_mm512_setzero_ps(); QUERIES];
+                for d in 0..head_dim {
+                    let k = _mm512_loadu_ps(keys_t.add(d * padded + j));
+                    for (q, acc) in acc.iter_mut().enumerate() {
+                        let x = _mm512_set1_ps(*queries.add(q * head_dim + d));
+                        *acc = _mm512_fmadd_ps(x, k, *acc);
+                    }
+                }
+                for (q, acc) in acc.iter().enumerate() {
+                    _mm512_storeu_ps(scores.add(q * padded + j), *acc);
+                }
+            }
+            for q in 0..count {
+                softmax(&mut scratch.scores[q * padded..][..span.len]);
+            }
+            // out[q] = sum_j p[q][j] v_j, sixteen output dimensions at a time.
             for d in (0..head_dim).step_by(LANES) {
                 let m = lane_mask(head_dim - d);
-                let mut acc = _mm512_setzero_ps();
-                for (j, &p) in scratch.scores[..span.len].iter().enumerate() {
-                    let v = _mm512_maskz_loadu_ps(
-                        m,
-                        qkv.as_ptr().add(row(j) + 2 * hidden + column + d),
-                    );
-                    acc = _mm512_fmadd_ps(_mm512_set1_ps(p), v, acc);
+                let mut acc = [_mm512_setzero_ps(); QUERIES];
+                for j in 0..span.len {
+                    let v = _mm512_maskz_loadu_ps(m, values.add(row(j) + d));
+                    for (q, acc) in acc.iter_mut().enumerate() {
+                        let p = _mm512_set1_ps(*scores.add(q * padded + j));
+                        *acc = _mm512_fmadd_ps(p, v, *acc);
+                    }
                 }
-                _mm512_mask_storeu_ps(out.at((span.start + i) * hidden + column + d), m, acc);
+                for (q, acc) in acc.iter().enumerate().take(count) {
+                    let at = (span.start + first + q) * hidden + column + d;
+                    _mm512_mask_storeu_ps(out.at(at), m, *acc);
+                }
             }
         }
     }
@@ -587,7 +670,7 @@ mod tests {
             let (x, w, b) = (values(rows * k, 1), values(n * k, 2), values(n, 3));
             let linear = PackedLinear::new(&w, &b, n, k);
             let mut out = vec![f32::NAN; rows * n];
-            linear.forward(cpu, &x, rows, &mut out, Epilogue::None);
+            linear.forward(cpu, &x, rows, &mut out, Epilogue::None, &mut Vec::new());
             let expected = naive_linear(&x, &w, &b, rows, n, k);
             for (got, want) in out.iter().zip(&expected) {
                 assert!((got - want).abs() < 1e-4, "{rows}x{n}x{k}: {got} vs {want}");
@@ -596,19 +679,26 @@ mod tests {
     }
 
     #[test]
-    fn epilogues_apply_gelu_and_residual() {
+    fn epilogues_apply_gelu_and_residual_once_after_the_last_depth_slice() {
         let Some(cpu) = cpu() else { return };
-        let (rows, n, k) = (11, 48, 24);
+        let (rows, n, k) = (11, 48, DEPTH + 24);
         let (x, w, b) = (values(rows * k, 4), values(n * k, 5), values(n, 6));
         let linear = PackedLinear::new(&w, &b, n, k);
         let plain = naive_linear(&x, &w, &b, rows, n, k);
         let mut out = vec![0.0; rows * n];
-        linear.forward(cpu, &x, rows, &mut out, Epilogue::Gelu);
+        linear.forward(cpu, &x, rows, &mut out, Epilogue::Gelu, &mut Vec::new());
         for (got, &y) in out.iter().zip(&plain) {
             assert!((got - scalar_gelu(y)).abs() < 1e-5, "{got} vs gelu({y})");
         }
         let residual = values(rows * n, 7);
-        linear.forward(cpu, &x, rows, &mut out, Epilogue::Residual(&residual));
+        linear.forward(
+            cpu,
+            &x,
+            rows,
+            &mut out,
+            Epilogue::Residual(&residual),
+            &mut Vec::new(),
+        );
         for ((got, y), r) in out.iter().zip(&plain).zip(&residual) {
             assert!((got - (y + r)).abs() < 1e-4);
         }
