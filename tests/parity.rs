@@ -47,6 +47,18 @@ fn candle_encoder_embeddings_match_sentence_transformers() {
     check_parity(&engine.embedder);
 }
 
+/// The bf16 option trades exactness for speed; it must still meet the same bar.
+#[test]
+fn native_bf16_encoder_embeddings_match_sentence_transformers() {
+    if !(native_supported() && std::arch::is_x86_feature_detected!("avx512bf16")) {
+        eprintln!("skipped: this CPU lacks AVX-512 BF16");
+        return;
+    }
+    let engine = engine_with(EncoderChoice::NativeBf16);
+    assert_eq!(engine.embedder.encoder_name(), "native-avx512-bf16");
+    check_parity(&engine.embedder);
+}
+
 #[test]
 fn native_encoder_is_refused_clearly_where_it_cannot_run() {
     if native_supported() {

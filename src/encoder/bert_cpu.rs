@@ -11,7 +11,8 @@ use std::sync::Mutex;
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{Config, HiddenAct};
 
-use super::kernels::{self, Avx512, Epilogue, PackedLinear, Span};
+pub use super::kernels::Precision;
+use super::kernels::{self, Avx512, Epilogue, PackedInput, PackedLinear, Span};
 use crate::error::{Error, Result};
 
 /// Reads a tensor of the given shape as a flat `f32` vector.
@@ -119,7 +120,7 @@ struct Buffers {
     attended: Vec<f32>,
     intermediate: Vec<f32>,
     /// Matrix-product inputs in the kernels' packed layout.
-    packed: Vec<f32>,
+    packed: PackedInput,
 }
 
 impl Buffers {
@@ -133,7 +134,7 @@ impl Buffers {
 }
 
 impl Layer {
-    fn load(vb: VarBuilder, cfg: &Config) -> candle_core::Result<Self> {
+    fn load(vb: VarBuilder, cfg: &Config, precision: Precision) -> candle_core::Result<Self> {
         let h = cfg.hidden_size;
         let attention = vb.pp("attention");
         let (mut weight, mut bias) = (Vec::with_capacity(3 * h * h), Vec::with_capacity(3 * h));
@@ -147,11 +148,11 @@ impl Layer {
         let (in_w, in_b) = linear(&vb.pp("intermediate").pp("dense"), i, h)?;
         let (out_w, out_b) = linear(&vb.pp("output").pp("dense"), h, i)?;
         Ok(Layer {
-            qkv: PackedLinear::new(&weight, &bias, 3 * h, h),
-            attention_out: PackedLinear::new(&ao_w, &ao_b, h, h),
+            qkv: PackedLinear::new(&weight, &bias, 3 * h, h, precision),
+            attention_out: PackedLinear::new(&ao_w, &ao_b, h, h, precision),
             attention_norm: LayerNorm::load(attention.pp("output").pp("LayerNorm"), cfg)?,
-            intermediate: PackedLinear::new(&in_w, &in_b, i, h),
-            output: PackedLinear::new(&out_w, &out_b, h, i),
+            intermediate: PackedLinear::new(&in_w, &in_b, i, h, precision),
+            output: PackedLinear::new(&out_w, &out_b, h, i, precision),
             output_norm: LayerNorm::load(vb.pp("output").pp("LayerNorm"), cfg)?,
             heads: cfg.num_attention_heads,
         })
@@ -188,17 +189,22 @@ pub struct BertCpu {
     hidden: usize,
     intermediate: usize,
     cpu: Avx512,
+    precision: Precision,
     /// Reused between forward passes; a pass holds the lock for its duration (it uses every
     /// core anyway).
     buffers: Mutex<Buffers>,
 }
 
 impl BertCpu {
-    /// Loads and packs the weights. Fails, so that the caller can fall back to candle, when the
-    /// CPU lacks AVX-512F or the model uses something this pass does not implement.
-    pub fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
+    /// Loads and packs the weights for products in `precision`. Fails, so that the caller can
+    /// fall back to candle, when the CPU lacks AVX-512F (or BF16 for bf16) or the model uses
+    /// something this pass does not implement.
+    pub fn load(vb: VarBuilder, cfg: &Config, precision: Precision) -> Result<Self> {
         let unsupported = |what: &str| Error::Unsupported(format!("native CPU encoder: {what}"));
         let cpu = Avx512::detect().ok_or_else(|| unsupported("this CPU lacks AVX-512F"))?;
+        if !cpu.supports(precision) {
+            return Err(unsupported("this CPU lacks AVX-512 BF16 for bf16 products"));
+        }
         if cfg.hidden_act != HiddenAct::Gelu {
             return Err(unsupported("only the exact GELU activation is implemented"));
         }
@@ -207,15 +213,20 @@ impl BertCpu {
             Ok(BertCpu {
                 embeddings: Embeddings::load(vb.pp("embeddings"), cfg)?,
                 layers: (0..cfg.num_hidden_layers)
-                    .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), cfg))
+                    .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), cfg, precision))
                     .collect::<candle_core::Result<_>>()?,
                 hidden: cfg.hidden_size,
                 intermediate: cfg.intermediate_size,
                 cpu,
+                precision,
                 buffers: Mutex::default(),
             })
         };
         load().map_err(|e| unsupported(&format!("weights: {e}")))
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     pub fn hidden_size(&self) -> usize {

@@ -16,14 +16,36 @@ use std::arch::x86_64::*;
 
 use rayon::prelude::*;
 
-/// Proof that this CPU supports AVX-512F; the safe wrappers below require one.
+/// Proof that this CPU supports AVX-512F (and whether it has AVX-512 BF16); the safe wrappers
+/// below require one.
 #[derive(Debug, Clone, Copy)]
-pub struct Avx512(());
+pub struct Avx512 {
+    bf16: bool,
+}
 
 impl Avx512 {
     pub fn detect() -> Option<Self> {
-        is_x86_feature_detected!("avx512f").then_some(Avx512(()))
+        is_x86_feature_detected!("avx512f").then(|| Avx512 {
+            bf16: is_x86_feature_detected!("avx512bf16"),
+        })
     }
+
+    pub fn supports(self, precision: Precision) -> bool {
+        match precision {
+            Precision::F32 => true,
+            Precision::Bf16 => self.bf16,
+        }
+    }
+}
+
+/// Number format of a matrix product's weights and inputs (accumulation is always f32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// Exact: reproduces sentence-transformers.
+    F32,
+    /// bfloat16 products (AVX-512 BF16's `vdpbf16ps`): twice the multiply rate, with about
+    /// three significant digits per weight and input.
+    Bf16,
 }
 
 /// Output columns per packed weight panel: two 16-lane vectors.
@@ -44,36 +66,87 @@ pub enum Epilogue<'a> {
     Residual(&'a [f32]),
 }
 
+/// Weight panels: panel `p` holds, for each input feature `k`, the weights of outputs
+/// `32p..32p+32` (zeros past `out_features`), so the kernel reads one panel front to back.
+/// In bf16, features go in pairs: for each pair, each column's two weights side by side, as
+/// `vdpbf16ps` multiplies them.
+enum Panels {
+    F32(Vec<f32>),
+    Bf16(Vec<u16>),
+}
+
 /// A linear layer `y = x W^T + b`, its weights packed for [`PackedLinear::forward`].
 pub struct PackedLinear {
     in_features: usize,
     out_features: usize,
-    /// Panel `p` holds, for each input feature `k`, the weights of outputs `32p..32p+32`
-    /// (zeros past `out_features`), so the kernel reads one panel front to back.
-    panels: Vec<f32>,
+    /// Input features as packed: rounded up to even in bf16 (the pad weights are zero).
+    depth: usize,
+    panels: Panels,
     /// The bias, zero-padded to whole panels.
     bias: Vec<f32>,
 }
 
+/// Reusable memory for a product's packed input (see [`PackedLinear::forward`]).
+#[derive(Default)]
+pub struct PackedInput {
+    f32: Vec<f32>,
+    /// bf16 pairs, one 32-bit word per two input features.
+    bf16: Vec<u32>,
+    /// One row in bf16, before it is spread over its block.
+    row: Vec<u32>,
+}
+
 impl PackedLinear {
     /// Packs `weight`, row-major `[out_features x in_features]` as PyTorch stores it.
-    pub fn new(weight: &[f32], bias: &[f32], out_features: usize, in_features: usize) -> Self {
+    pub fn new(
+        weight: &[f32],
+        bias: &[f32],
+        out_features: usize,
+        in_features: usize,
+        precision: Precision,
+    ) -> Self {
         assert_eq!(weight.len(), out_features * in_features, "weight shape");
         assert_eq!(bias.len(), out_features, "bias shape");
         let panel_count = out_features.div_ceil(PANEL);
-        let mut panels = vec![0.0; panel_count * in_features * PANEL];
-        for (out, row) in weight.chunks_exact(in_features).enumerate() {
+        let depth = match precision {
+            Precision::F32 => in_features,
+            Precision::Bf16 => in_features.next_multiple_of(2),
+        };
+        // Where weight (out, k) goes; the same element index for both formats.
+        let index = |out: usize, k: usize| {
             let (panel, column) = (out / PANEL, out % PANEL);
-            let base = panel * in_features * PANEL + column;
-            for (k, &w) in row.iter().enumerate() {
-                panels[base + k * PANEL] = w;
+            match precision {
+                Precision::F32 => (panel * depth + k) * PANEL + column,
+                Precision::Bf16 => (panel * depth + k - k % 2) * PANEL + column * 2 + k % 2,
             }
-        }
+        };
+        let len = panel_count * depth * PANEL;
+        let panels = match precision {
+            Precision::F32 => {
+                let mut panels = vec![0.0; len];
+                for (out, row) in weight.chunks_exact(in_features).enumerate() {
+                    for (k, &w) in row.iter().enumerate() {
+                        panels[index(out, k)] = w;
+                    }
+                }
+                Panels::F32(panels)
+            }
+            Precision::Bf16 => {
+                let mut panels = vec![0u16; len];
+                for (out, row) in weight.chunks_exact(in_features).enumerate() {
+                    for (k, &w) in row.iter().enumerate() {
+                        panels[index(out, k)] = to_bf16(w);
+                    }
+                }
+                Panels::Bf16(panels)
+            }
+        };
         let mut padded_bias = vec![0.0; panel_count * PANEL];
         padded_bias[..out_features].copy_from_slice(bias);
         PackedLinear {
             in_features,
             out_features,
+            depth,
             panels,
             bias: padded_bias,
         }
@@ -83,20 +156,27 @@ impl PackedLinear {
         self.out_features
     }
 
+    fn precision(&self) -> Precision {
+        match self.panels {
+            Panels::F32(_) => Precision::F32,
+            Panels::Bf16(_) => Precision::Bf16,
+        }
+    }
+
     /// `out = epilogue(x W^T + b)` for `x` of `rows x in_features`; `out` is
-    /// `rows x out_features`; `scratch` holds the packed copy of `x` (kept by the caller so
-    /// its memory is reused from call to call). Panels are shared out among rayon's threads: each thread keeps its
-    /// panel in cache while every row streams past it.
+    /// `rows x out_features`. `packed` receives the input in the kernel's layout (the caller
+    /// keeps it, so its memory is reused from call to call).
     pub fn forward(
         &self,
-        _cpu: Avx512,
+        cpu: Avx512,
         x: &[f32],
         rows: usize,
         out: &mut [f32],
         epilogue: Epilogue,
-        scratch: &mut Vec<f32>,
+        packed: &mut PackedInput,
     ) {
-        let (k, n) = (self.in_features, self.out_features);
+        let (k, n, depth) = (self.in_features, self.out_features, self.depth);
+        assert!(cpu.supports(self.precision()), "CPU lacks this precision");
         assert_eq!(x.len(), rows * k, "input shape");
         assert_eq!(out.len(), rows * n, "output shape");
         let residual = match epilogue {
@@ -107,8 +187,25 @@ impl PackedLinear {
             _ => std::ptr::null(),
         };
         let gelu = matches!(epilogue, Epilogue::Gelu);
-        pack_rows(x, rows, k, scratch);
-        let inputs = &scratch[..];
+        // Element pointers to the packed inputs and weights; both formats index alike (a
+        // bf16 input word holds two features, so its offsets are halved).
+        let (inputs, weights, input_scale): (*const (), *const (), usize) = match &self.panels {
+            Panels::F32(w) => {
+                pack_rows(x, rows, k, &mut packed.f32);
+                (packed.f32.as_ptr().cast(), w.as_ptr().cast(), 1)
+            }
+            Panels::Bf16(w) => {
+                // SAFETY: `supports(Bf16)` was asserted above.
+                unsafe { pack_rows_bf16(x, rows, k, packed) };
+                (packed.bf16.as_ptr().cast(), w.as_ptr().cast(), 2)
+            }
+        };
+        let (inputs, weights) = (SharedConst(inputs.cast()), SharedConst(weights.cast()));
+        let precision = self.precision();
+        let element = match precision {
+            Precision::F32 => 4,
+            Precision::Bf16 => 2,
+        };
         let out_ptr = SharedMut(out.as_mut_ptr());
         let residual = SharedConst(residual);
         // Jobs are (chunk of rows, group of panels). A chunk of packed rows is sized to stay
@@ -117,7 +214,7 @@ impl PackedLinear {
         // into groups only when there are too few row chunks to keep every thread busy
         // (short batches, such as a single question).
         let blocks = rows.div_ceil(ROWS);
-        let chunk_blocks = (ROW_CHUNK_BYTES / (k.min(DEPTH) * ROWS * 4)).max(1);
+        let chunk_blocks = (ROW_CHUNK_BYTES / (depth.min(DEPTH) * ROWS * element)).max(1);
         let row_chunks = blocks.div_ceil(chunk_blocks);
         let panels = n.div_ceil(PANEL);
         let wanted_jobs = 2 * rayon::current_num_threads();
@@ -126,36 +223,41 @@ impl PackedLinear {
         (0..row_chunks * groups).into_par_iter().for_each(|job| {
             let (chunk, group) = (job / groups, job % groups);
             let chunk_rows = chunk * chunk_blocks..((chunk + 1) * chunk_blocks).min(blocks);
-            for depth_start in (0..k).step_by(DEPTH) {
-                let depth = (k - depth_start).min(DEPTH);
+            for depth_start in (0..depth).step_by(DEPTH) {
+                let slice = (depth - depth_start).min(DEPTH);
                 for panel in group * group_panels..((group + 1) * group_panels).min(panels) {
                     let columns = (n - panel * PANEL).min(PANEL);
-                    let weights =
-                        &self.panels[(panel * k + depth_start) * PANEL..][..depth * PANEL];
-                    let bias = &self.bias[panel * PANEL..(panel + 1) * PANEL];
+                    let weight_at = (panel * depth + depth_start) * PANEL * element;
                     for block in chunk_rows.clone() {
                         let row = block * ROWS;
                         let offset = row * n + panel * PANEL;
+                        let input_at = (block * depth + depth_start) * ROWS * 4 / input_scale;
                         let tile = Tile {
-                            depth,
-                            x: inputs[(block * k + depth_start) * ROWS..].as_ptr(),
-                            weights: weights.as_ptr(),
-                            bias: bias.as_ptr(),
+                            depth: slice,
+                            x: inputs.byte_at(input_at),
+                            weights: weights.byte_at(weight_at),
+                            bias: self.bias[panel * PANEL..].as_ptr(),
                             out: out_ptr.at(offset),
                             out_stride: n,
                             rows: (rows - row).min(ROWS),
                             columns,
                             accumulate: depth_start > 0,
-                            finish: depth_start + depth == k,
+                            finish: depth_start + slice == depth,
                             gelu,
                             residual: residual.at(offset),
                         };
-                        // SAFETY: the token proves AVX-512F; the tile reads one packed block
-                        // of `x` and this panel of weights and bias, and touches only rows
+                        // SAFETY: the token proves AVX-512F (and BF16 for bf16 panels,
+                        // asserted above); the tile reads one packed block of the input and
+                        // this panel's slice of weights and bias, and touches only rows
                         // row..row+tile.rows and this panel's columns of `out` and `residual`
                         // (shapes asserted above), so jobs on different threads write
                         // disjoint elements.
-                        unsafe { tile.run() };
+                        unsafe {
+                            match precision {
+                                Precision::F32 => tile.run_f32(),
+                                Precision::Bf16 => tile.run_bf16(),
+                            }
+                        }
                     }
                 }
             }
@@ -165,6 +267,7 @@ impl PackedLinear {
 
 /// Input features per microkernel pass: long products (the feed-forward output, 1536 deep)
 /// are cut into slices whose weight panel (`DEPTH x 32` floats, 32 KB) stays in L1 cache.
+/// Even, so bf16 pairs never straddle slices.
 const DEPTH: usize = 256;
 
 /// Packed input rows processed against all of a job's panels before moving on: a quarter of
@@ -175,8 +278,10 @@ const ROW_CHUNK_BYTES: usize = 256 * 1024;
 /// block's 8 values of input feature 0, then of feature 1, ...), zero-padded to whole blocks:
 /// the microkernel then reads its 8 broadcast values per step from one cache line.
 fn pack_rows(x: &[f32], rows: usize, k: usize, packed: &mut Vec<f32>) {
-    packed.clear();
+    // Only the last block's padding rows need zeros: everything else is overwritten below.
     packed.resize(rows.div_ceil(ROWS) * k * ROWS, 0.0);
+    let last_block = (rows / ROWS) * k * ROWS;
+    packed[last_block..].fill(0.0);
     packed
         .par_chunks_mut(k * ROWS * 16)
         .zip(x.par_chunks(k * ROWS * 16))
@@ -189,6 +294,53 @@ fn pack_rows(x: &[f32], rows: usize, k: usize, packed: &mut Vec<f32>) {
                 }
             }
         });
+}
+
+/// [`pack_rows`] for bf16: each row is rounded to bf16 sixteen values at a time, then its
+/// pairs of features (one 32-bit word each) are spread over the block.
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn pack_rows_bf16(x: &[f32], rows: usize, k: usize, packed: &mut PackedInput) {
+    let pairs = k.div_ceil(2);
+    packed.bf16.clear();
+    packed.bf16.resize(rows.div_ceil(ROWS) * pairs * ROWS, 0);
+    packed.row.resize(pairs.next_multiple_of(8), 0);
+    let row_words = packed.row.as_mut_ptr();
+    for (block, x) in packed
+        .bf16
+        .chunks_exact_mut(pairs * ROWS)
+        .zip(x.chunks(k * ROWS))
+    {
+        for (r, row) in x.chunks_exact(k).enumerate() {
+            for start in (0..k).step_by(LANES) {
+                let m = lane_mask(k - start);
+                // SAFETY: masked loads stay inside the row; each store of 16 bf16 (8 words)
+                // stays inside `row`, sized to a multiple of 8 words.
+                unsafe {
+                    let v = _mm512_maskz_loadu_ps(m, row.as_ptr().add(start));
+                    let h: __m256i = std::mem::transmute(_mm512_cvtneps_pbh(v));
+                    _mm256_storeu_si256(row_words.add(start / 2).cast(), h);
+                }
+            }
+            if k % 2 == 1 {
+                // The odd feature's partner is padding: zero it (the weights are zero too).
+                // SAFETY: word pairs-1 is inside `row`.
+                unsafe { *row_words.add(pairs - 1) &= 0xFFFF };
+            }
+            for p in 0..pairs {
+                // SAFETY: p < pairs <= row.len().
+                block[p * ROWS + r] = unsafe { *row_words.add(p) };
+            }
+        }
+    }
+}
+
+/// Rounds to the nearest bfloat16 (ties to even), as `vcvtneps2bf16` does.
+fn to_bf16(x: f32) -> u16 {
+    let bits = x.to_bits();
+    if x.is_nan() {
+        return ((bits >> 16) | 0x40) as u16;
+    }
+    ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) as u16
 }
 
 /// Raw output pointer shared by threads that write disjoint parts of it.
@@ -220,14 +372,21 @@ impl SharedConst {
             self.0.wrapping_add(offset)
         }
     }
+
+    fn byte_at(self, offset: usize) -> *const u8 {
+        self.0.cast::<u8>().wrapping_add(offset)
+    }
 }
+
+type Accumulators = [[__m512; 2]; ROWS];
 
 /// One microkernel call: a block of [`ROWS`] packed rows times one panel.
 struct Tile {
+    /// Input features in this slice.
     depth: usize,
-    /// A packed block (see [`pack_rows`]).
-    x: *const f32,
-    weights: *const f32,
+    /// A packed block (see [`pack_rows`] and [`pack_rows_bf16`]).
+    x: *const u8,
+    weights: *const u8,
     bias: *const f32,
     out: *mut f32,
     out_stride: usize,
@@ -244,25 +403,10 @@ struct Tile {
 
 impl Tile {
     #[target_feature(enable = "avx512f")]
-    unsafe fn run(&self) {
+    unsafe fn run_f32(&self) {
         unsafe {
-            let masks = column_masks(self.columns);
-            let bias0 = _mm512_loadu_ps(self.bias);
-            let bias1 = _mm512_loadu_ps(self.bias.add(LANES));
-            // A later depth slice starts from the partial sums in `out` (a merging masked
-            // load: lanes left out keep the bias). Padding rows load nothing. Branch-free, so
-            // the accumulators stay in registers.
-            let slice_mask = if self.accumulate { 0xFFFF } else { 0 };
-            let mut acc = [[bias0, bias1]; ROWS];
-            for (r, acc) in acc.iter_mut().enumerate() {
-                let row_mask = if r < self.rows { slice_mask } else { 0 };
-                for (half, acc) in acc.iter_mut().enumerate() {
-                    let at = r * self.out_stride + half * LANES;
-                    let mask = masks[half] & row_mask;
-                    *acc = _mm512_mask_loadu_ps(*acc, mask, self.out.wrapping_add(at));
-                }
-            }
-            let (mut x, mut w) = (self.x, self.weights);
+            let mut acc = self.start();
+            let (mut x, mut w) = (self.x.cast::<f32>(), self.weights.cast::<f32>());
             for _ in 0..self.depth {
                 let w0 = _mm512_loadu_ps(w);
                 let w1 = _mm512_loadu_ps(w.add(LANES));
@@ -274,8 +418,64 @@ impl Tile {
                 x = x.add(ROWS);
                 w = w.add(PANEL);
             }
-            // Every row is processed and padding rows are masked out of loads and stores:
-            // a loop bounded by the row count would keep the accumulators in memory.
+            self.end(acc);
+        }
+    }
+
+    /// As [`Tile::run_f32`], two input features per step: each `vdpbf16ps` multiplies a
+    /// broadcast pair of inputs with 16 columns' pairs of weights and adds both products.
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    unsafe fn run_bf16(&self) {
+        unsafe {
+            let mut acc = self.start();
+            let (mut x, mut w) = (self.x.cast::<i32>(), self.weights.cast::<__m512i>());
+            for _ in 0..self.depth / 2 {
+                let w0: __m512bh = std::mem::transmute(_mm512_loadu_si512(w));
+                let w1: __m512bh = std::mem::transmute(_mm512_loadu_si512(w.add(1)));
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    let a: __m512bh = std::mem::transmute(_mm512_set1_epi32(*x.add(r)));
+                    acc[0] = _mm512_dpbf16_ps(acc[0], a, w0);
+                    acc[1] = _mm512_dpbf16_ps(acc[1], a, w1);
+                }
+                x = x.add(ROWS);
+                w = w.add(2);
+            }
+            self.end(acc);
+        }
+    }
+
+    /// Initial accumulators: the bias, or for a later depth slice the partial sums in `out`
+    /// (a merging masked load: lanes left out keep the bias). Padding rows load nothing.
+    /// Branch-free, so the accumulators stay in registers.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn start(&self) -> Accumulators {
+        unsafe {
+            let masks = column_masks(self.columns);
+            let bias0 = _mm512_loadu_ps(self.bias);
+            let bias1 = _mm512_loadu_ps(self.bias.add(LANES));
+            let slice_mask = if self.accumulate { 0xFFFF } else { 0 };
+            let mut acc = [[bias0, bias1]; ROWS];
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let row_mask = if r < self.rows { slice_mask } else { 0 };
+                for (half, acc) in acc.iter_mut().enumerate() {
+                    let at = r * self.out_stride + half * LANES;
+                    let mask = masks[half] & row_mask;
+                    *acc = _mm512_mask_loadu_ps(*acc, mask, self.out.wrapping_add(at));
+                }
+            }
+            acc
+        }
+    }
+
+    /// Applies the epilogue (after the last slice) and stores. Every row is processed and
+    /// padding rows are masked out of loads and stores: a loop bounded by the row count would
+    /// keep the accumulators in memory.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn end(&self, acc: Accumulators) {
+        unsafe {
+            let masks = column_masks(self.columns);
             for (r, acc) in acc.iter().enumerate() {
                 let row_mask = if r < self.rows { 0xFFFF } else { 0 };
                 for (half, mut v) in acc.iter().copied().enumerate() {
@@ -668,9 +868,16 @@ mod tests {
             (8, 1, 3),
         ] {
             let (x, w, b) = (values(rows * k, 1), values(n * k, 2), values(n, 3));
-            let linear = PackedLinear::new(&w, &b, n, k);
+            let linear = PackedLinear::new(&w, &b, n, k, Precision::F32);
             let mut out = vec![f32::NAN; rows * n];
-            linear.forward(cpu, &x, rows, &mut out, Epilogue::None, &mut Vec::new());
+            linear.forward(
+                cpu,
+                &x,
+                rows,
+                &mut out,
+                Epilogue::None,
+                &mut PackedInput::default(),
+            );
             let expected = naive_linear(&x, &w, &b, rows, n, k);
             for (got, want) in out.iter().zip(&expected) {
                 assert!((got - want).abs() < 1e-4, "{rows}x{n}x{k}: {got} vs {want}");
@@ -679,14 +886,55 @@ mod tests {
     }
 
     #[test]
+    fn bf16_products_equal_f32_products_of_bf16_rounded_values() {
+        let Some(cpu) = cpu() else { return };
+        if !cpu.supports(Precision::Bf16) {
+            eprintln!("skipped: this CPU lacks AVX-512 BF16");
+            return;
+        }
+        let round = |v: &[f32]| -> Vec<f32> {
+            v.iter()
+                .map(|&x| f32::from_bits((to_bf16(x) as u32) << 16))
+                .collect()
+        };
+        // Odd depths (a zero-padded last pair) and depths past one slice.
+        for (rows, n, k) in [(1, 32, 7), (9, 40, 64), (17, 96, 2 * DEPTH + 3)] {
+            let (x, w, b) = (values(rows * k, 12), values(n * k, 13), values(n, 14));
+            let linear = PackedLinear::new(&w, &b, n, k, Precision::Bf16);
+            let mut out = vec![f32::NAN; rows * n];
+            let mut packed = PackedInput::default();
+            linear.forward(cpu, &x, rows, &mut out, Epilogue::None, &mut packed);
+            let expected = naive_linear(&round(&x), &round(&w), &b, rows, n, k);
+            for (got, want) in out.iter().zip(&expected) {
+                assert!((got - want).abs() < 1e-4, "{rows}x{n}x{k}: {got} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn bf16_rounding_is_to_nearest_even() {
+        assert_eq!(to_bf16(1.0), 0x3F80);
+        // 1 + 2^-8 is halfway between two bf16 values: ties go to the even one (1.0).
+        assert_eq!(to_bf16(1.0 + 1.0 / 256.0), 0x3F80);
+        assert_eq!(to_bf16(1.0 + 3.0 / 256.0), 0x3F82);
+    }
+
+    #[test]
     fn epilogues_apply_gelu_and_residual_once_after_the_last_depth_slice() {
         let Some(cpu) = cpu() else { return };
         let (rows, n, k) = (11, 48, DEPTH + 24);
         let (x, w, b) = (values(rows * k, 4), values(n * k, 5), values(n, 6));
-        let linear = PackedLinear::new(&w, &b, n, k);
+        let linear = PackedLinear::new(&w, &b, n, k, Precision::F32);
         let plain = naive_linear(&x, &w, &b, rows, n, k);
         let mut out = vec![0.0; rows * n];
-        linear.forward(cpu, &x, rows, &mut out, Epilogue::Gelu, &mut Vec::new());
+        linear.forward(
+            cpu,
+            &x,
+            rows,
+            &mut out,
+            Epilogue::Gelu,
+            &mut PackedInput::default(),
+        );
         for (got, &y) in out.iter().zip(&plain) {
             assert!((got - scalar_gelu(y)).abs() < 1e-5, "{got} vs gelu({y})");
         }
@@ -697,7 +945,7 @@ mod tests {
             rows,
             &mut out,
             Epilogue::Residual(&residual),
-            &mut Vec::new(),
+            &mut PackedInput::default(),
         );
         for ((got, y), r) in out.iter().zip(&plain).zip(&residual) {
             assert!((got - (y + r)).abs() < 1e-4);

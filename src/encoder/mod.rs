@@ -4,6 +4,8 @@
 //!   kernels in [`kernels`]): weights packed once, sequences packed without padding, element-wise
 //!   work fused into the matrix products. The default wherever it can run, because it is several
 //!   times faster than the generic path (see BENCHMARKS.md).
+//! - **native-bf16**: the same pass with bfloat16 matrix products (AVX-512 BF16), an opt-in
+//!   trade of accuracy for speed; its accuracy is measured in BENCHMARKS.md.
 //! - **candle**: candle-transformers' `BertModel`, on any CPU and on CUDA GPUs.
 //!
 //! Both return one pooled, not yet normalised, vector per sequence.
@@ -12,6 +14,15 @@
 mod bert_cpu;
 #[cfg(target_arch = "x86_64")]
 mod kernels;
+
+#[cfg(target_arch = "x86_64")]
+use bert_cpu::Precision;
+#[cfg(not(target_arch = "x86_64"))]
+#[derive(Clone, Copy)]
+enum Precision {
+    F32,
+    Bf16,
+}
 
 use std::path::Path;
 use std::str::FromStr;
@@ -30,6 +41,8 @@ pub enum EncoderChoice {
     #[default]
     Auto,
     Native,
+    /// Native with bfloat16 products: faster, not bit-for-bit sentence-transformers.
+    NativeBf16,
     Candle,
 }
 
@@ -40,9 +53,10 @@ impl FromStr for EncoderChoice {
         match s.trim().to_ascii_lowercase().as_str() {
             "auto" => Ok(EncoderChoice::Auto),
             "native" => Ok(EncoderChoice::Native),
+            "native-bf16" => Ok(EncoderChoice::NativeBf16),
             "candle" => Ok(EncoderChoice::Candle),
             other => Err(Error::InvalidInput(format!(
-                "unknown encoder `{other}`: use auto, native or candle"
+                "unknown encoder `{other}`: use auto, native, native-bf16 or candle"
             ))),
         }
     }
@@ -71,18 +85,23 @@ impl Encoder {
         let var_builder = |device: &Device| unsafe {
             VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, device)
         };
-        let native_possible = device.is_cpu();
+        let precision = match choice {
+            EncoderChoice::NativeBf16 => Precision::Bf16,
+            _ => Precision::F32,
+        };
         match choice {
-            EncoderChoice::Native if !native_possible => {
+            EncoderChoice::Native | EncoderChoice::NativeBf16 if !device.is_cpu() => {
                 return Err(Error::InvalidInput(
                     "the native encoder runs on the CPU; use --encoder candle (or auto) with a GPU"
                         .into(),
                 ))
             }
-            EncoderChoice::Native | EncoderChoice::Auto if native_possible => {
-                match Self::load_native(var_builder(device)?, config) {
+            EncoderChoice::Native | EncoderChoice::NativeBf16 => {
+                return Self::load_native(var_builder(device)?, config, precision)
+            }
+            EncoderChoice::Auto if device.is_cpu() => {
+                match Self::load_native(var_builder(device)?, config, precision) {
                     Ok(native) => return Ok(native),
-                    Err(e) if choice == EncoderChoice::Native => return Err(e),
                     Err(e) => tracing::info!("using candle's forward pass: {e}"),
                 }
             }
@@ -96,12 +115,12 @@ impl Encoder {
     }
 
     #[cfg(target_arch = "x86_64")]
-    fn load_native(vb: VarBuilder, config: &Config) -> Result<Self> {
-        bert_cpu::BertCpu::load(vb, config).map(Encoder::Native)
+    fn load_native(vb: VarBuilder, config: &Config, precision: Precision) -> Result<Self> {
+        bert_cpu::BertCpu::load(vb, config, precision).map(Encoder::Native)
     }
 
     #[cfg(not(target_arch = "x86_64"))]
-    fn load_native(_: VarBuilder, _: &Config) -> Result<Self> {
+    fn load_native(_: VarBuilder, _: &Config, _: Precision) -> Result<Self> {
         Err(Error::Unsupported(
             "native CPU encoder: only built for x86-64".into(),
         ))
@@ -111,7 +130,10 @@ impl Encoder {
     pub fn name(&self) -> &'static str {
         match self {
             #[cfg(target_arch = "x86_64")]
-            Encoder::Native(_) => "native-avx512",
+            Encoder::Native(model) => match model.precision() {
+                Precision::F32 => "native-avx512",
+                Precision::Bf16 => "native-avx512-bf16",
+            },
             Encoder::Candle { .. } => "candle",
         }
     }
