@@ -214,10 +214,12 @@ impl PackedLinear {
         // into groups only when there are too few row chunks to keep every thread busy
         // (short batches, such as a single question).
         let blocks = rows.div_ceil(ROWS);
-        let chunk_blocks = (ROW_CHUNK_BYTES / (depth.min(DEPTH) * ROWS * element)).max(1);
-        let row_chunks = blocks.div_ceil(chunk_blocks);
+        let max_chunk_blocks = (ROW_CHUNK_BYTES / (depth.min(DEPTH) * ROWS * element)).max(1);
+        let row_chunks = blocks.div_ceil(max_chunk_blocks);
+        // Equal chunks: a short last chunk would leave a thread idle at the end.
+        let chunk_blocks = blocks.div_ceil(row_chunks.max(1));
         let panels = n.div_ceil(PANEL);
-        let wanted_jobs = 2 * rayon::current_num_threads();
+        let wanted_jobs = JOBS_PER_THREAD * rayon::current_num_threads();
         let groups = wanted_jobs.div_ceil(row_chunks).clamp(1, panels);
         let group_panels = panels.div_ceil(groups);
         (0..row_chunks * groups).into_par_iter().for_each(|job| {
@@ -264,6 +266,10 @@ impl PackedLinear {
         });
     }
 }
+
+/// Jobs per thread a product is cut into at least: enough for work stealing to even out
+/// threads that run at different speeds.
+const JOBS_PER_THREAD: usize = 4;
 
 /// Input features per microkernel pass: long products (the feed-forward output, 1536 deep)
 /// are cut into slices whose weight panel (`DEPTH x 32` floats, 32 KB) stays in L1 cache.
