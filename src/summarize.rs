@@ -1,7 +1,9 @@
 //! Extractive, grounded summaries of one or many documents.
 //!
-//! Sentences are scored by centrality (closeness to the centroid of all candidate sentences: what
-//! the documents are mostly about) and by position (news puts the main facts first), then picked
+//! Sentences are scored by centrality (closeness to the centroid of all candidate sentences, and
+//! how often the documents repeat the sentence's content words: what the documents are mostly
+//! about), by position (news puts the main facts first) and by concision (a long sentence spends
+//! most of its words on secondary detail), then picked
 //! with maximal marginal relevance so that five reports of one fact become one sentence. Each
 //! picked sentence is copied verbatim with its citation, lists the other paragraphs that state the
 //! same thing, and the summary is printed in reading order.
@@ -25,6 +27,14 @@ const CORROBORATION_COSINE: f32 = 0.75;
 const POSITION_WEIGHT: f32 = 0.35;
 /// Shorter sentences are rarely informative summary sentences (datelines, fragments).
 const MIN_WORDS: usize = 6;
+/// Share of centrality that comes from content-word frequency rather than the embedding
+/// centroid. The words an article keeps repeating name its topic (SumBasic); the centroid alone
+/// also rewards sentences that are merely generic, such as a quotation about "the families".
+const WORD_FREQUENCY_WEIGHT: f32 = 0.4;
+/// Sentences longer than this many words have their score scaled down: past this
+/// length a news sentence is mostly subordinate detail, and a summary of three of them would
+/// be several times the length of a reader's summary.
+const CONCISE_WORDS: f32 = 30.0;
 
 /// How long a summary should be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,16 +131,63 @@ fn relevance_scores(index: &Index, pool: &[usize], candidates: &[usize]) -> Vec<
         .sqrt()
         .max(1e-12);
     centroid.iter_mut().for_each(|x| *x /= norm);
+    let pool_terms: Vec<&[String]> = pool.iter().map(|&i| index.sentence_terms(i)).collect();
+    let candidate_terms: Vec<&[String]> = candidates
+        .iter()
+        .map(|&i| index.sentence_terms(i))
+        .collect();
+    let frequency = word_frequency_scores(&pool_terms, &candidate_terms);
     candidates
         .iter()
-        .map(|&i| {
-            let centrality = cosine(&centroid, index.sentence_vector(i));
+        .zip(frequency)
+        .map(|(&i, frequency)| {
+            let centrality = (1.0 - WORD_FREQUENCY_WEIGHT)
+                * cosine(&centroid, index.sentence_vector(i))
+                + WORD_FREQUENCY_WEIGHT * frequency;
             let position = i - first_sentence[&index.sentences[i].doc];
             // 1 for the article's first sentence, decaying with depth into the article.
             let position_prior = 1.0 / (1.0 + position as f32).sqrt();
-            (1.0 - POSITION_WEIGHT) * centrality + POSITION_WEIGHT * position_prior
+            let words = index.sentence_text(i).split_whitespace().count();
+            ((1.0 - POSITION_WEIGHT) * centrality + POSITION_WEIGHT * position_prior)
+                * concision(words)
         })
         .collect()
+}
+
+/// Per candidate, the mean number of times the pool's sentences use each of the candidate's
+/// content words, scaled so that the best candidate scores 1 (0 for no content words).
+fn word_frequency_scores(pool: &[&[String]], candidates: &[&[String]]) -> Vec<f32> {
+    let mut counts: HashMap<&str, f32> = HashMap::new();
+    for terms in pool {
+        for term in terms.iter() {
+            *counts.entry(term.as_str()).or_default() += 1.0;
+        }
+    }
+    let means: Vec<f32> = candidates
+        .iter()
+        .map(|terms| {
+            if terms.is_empty() {
+                return 0.0;
+            }
+            let total: f32 = terms
+                .iter()
+                .map(|t| counts.get(t.as_str()).copied().unwrap_or(0.0))
+                .sum();
+            total / terms.len() as f32
+        })
+        .collect();
+    let best = means.iter().copied().fold(0.0f32, f32::max);
+    if best <= 0.0 {
+        return means;
+    }
+    means.into_iter().map(|m| m / best).collect()
+}
+
+/// Score multiplier for a sentence of `words` words: 1 up to [`CONCISE_WORDS`], then falling with
+/// the inverse square root of the length.
+fn concision(words: usize) -> f32 {
+    // The square root keeps a long, central lead sentence ahead of a short aside.
+    (CONCISE_WORDS / words.max(1) as f32).min(1.0).sqrt()
 }
 
 /// Where a sentence sits in its article, from 0 (start) to 1 (end), for reading order.
@@ -208,4 +265,43 @@ fn corroborating_paragraphs(index: &Index, i: usize, pool: &[usize]) -> Vec<Cita
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn word_frequency_favours_sentences_about_repeated_words() {
+        let a = terms(&["mine", "rescu", "famili"]);
+        let b = terms(&["mine", "collaps"]);
+        let c = terms(&["weather", "sunni"]);
+        let pool: Vec<&[String]> = vec![&a, &b, &c];
+        let scores = word_frequency_scores(&pool, &pool);
+        assert_eq!(scores.len(), 3);
+        assert!((scores[1] - 1.0).abs() < 1e-6, "{scores:?}");
+        assert!(scores[0] > scores[2], "{scores:?}");
+    }
+
+    #[test]
+    fn word_frequency_of_a_sentence_without_content_words_is_zero() {
+        let a = terms(&["mine"]);
+        let empty: Vec<String> = Vec::new();
+        let pool: Vec<&[String]> = vec![&a, &empty];
+        assert_eq!(word_frequency_scores(&pool, &pool), vec![1.0, 0.0]);
+        assert_eq!(word_frequency_scores(&[], &[&empty]), vec![0.0]);
+    }
+
+    #[test]
+    fn concision_scales_down_only_long_sentences() {
+        assert_eq!(concision(0), 1.0);
+        assert_eq!(concision(12), 1.0);
+        assert_eq!(concision(30), 1.0);
+        assert!((concision(120) - 0.5).abs() < 1e-6);
+        assert!(concision(45) > concision(90));
+    }
 }
