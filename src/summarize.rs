@@ -2,8 +2,9 @@
 //!
 //! Sentences are scored by centrality (closeness to the centroid of all candidate sentences, and
 //! how often the documents repeat the sentence's content words: what the documents are mostly
-//! about), by position (news puts the main facts first) and by concision (a long sentence spends
-//! most of its words on secondary detail), then picked
+//! about), by position (news puts the main facts first), by concision (a long sentence spends
+//! most of its words on secondary detail) and by whether it stands on its own (one that opens
+//! with "He" or "This" leans on a sentence the summary may not carry), then picked
 //! with maximal marginal relevance so that five reports of one fact become one sentence. Each
 //! picked sentence is copied verbatim with its citation, lists the other paragraphs that state the
 //! same thing, and the summary is printed in reading order.
@@ -35,6 +36,13 @@ const WORD_FREQUENCY_WEIGHT: f32 = 0.4;
 /// length a news sentence is mostly subordinate detail, and a summary of three of them would
 /// be several times the length of a reader's summary.
 const CONCISE_WORDS: f32 = 30.0;
+/// Score multiplier for a sentence that opens with a pronoun: out of its article, "He" or "This"
+/// has nothing to refer to, so such a sentence is picked only when clearly better than the rest.
+const PRONOUN_OPENING_FACTOR: f32 = 0.8;
+/// Pronouns and demonstratives that refer back to an earlier sentence when they open one.
+const ANAPHORIC_OPENERS: &[&str] = &[
+    "He", "She", "It", "They", "His", "Her", "Its", "Their", "This", "These", "Those", "That",
+];
 
 /// How long a summary should be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,8 +156,15 @@ fn relevance_scores(index: &Index, pool: &[usize], candidates: &[usize]) -> Vec<
             // 1 for the article's first sentence, decaying with depth into the article.
             let position_prior = 1.0 / (1.0 + position as f32).sqrt();
             let words = index.sentence_text(i).split_whitespace().count();
+            let text = index.sentence_text(i);
+            let standalone = if opens_with_pronoun(text) {
+                PRONOUN_OPENING_FACTOR
+            } else {
+                1.0
+            };
             ((1.0 - POSITION_WEIGHT) * centrality + POSITION_WEIGHT * position_prior)
                 * concision(words)
+                * standalone
         })
         .collect()
 }
@@ -188,6 +203,17 @@ fn word_frequency_scores(pool: &[&[String]], candidates: &[&[String]]) -> Vec<f3
 fn concision(words: usize) -> f32 {
     // The square root keeps a long, central lead sentence ahead of a short aside.
     (CONCISE_WORDS / words.max(1) as f32).min(1.0).sqrt()
+}
+
+/// Whether the sentence's first word (after any opening quote or bracket) is one of
+/// [`ANAPHORIC_OPENERS`]: "He said", "“This is", "It's"; not "Heathrow" or "Thousands".
+fn opens_with_pronoun(text: &str) -> bool {
+    let first = text
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("");
+    ANAPHORIC_OPENERS.contains(&first)
 }
 
 /// Where a sentence sits in its article, from 0 (start) to 1 (end), for reading order.
@@ -294,6 +320,26 @@ mod tests {
         let pool: Vec<&[String]> = vec![&a, &empty];
         assert_eq!(word_frequency_scores(&pool, &pool), vec![1.0, 0.0]);
         assert_eq!(word_frequency_scores(&[], &[&empty]), vec![0.0]);
+    }
+
+    #[test]
+    fn pronoun_openings_are_recognised_but_not_words_that_merely_start_alike() {
+        for text in [
+            "He said the talks would resume.",
+            "“This is not over,” she said.",
+            "It's unclear when the vote will be held.",
+            "(They declined to comment.)",
+        ] {
+            assert!(opens_with_pronoun(text), "{text}");
+        }
+        for text in [
+            "Heathrow reopened on Monday.",
+            "Thousands marched in the capital.",
+            "The minister said he would resign.",
+            "",
+        ] {
+            assert!(!opens_with_pronoun(text), "{text}");
+        }
     }
 
     #[test]
