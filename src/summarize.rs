@@ -4,7 +4,8 @@
 //! how often the documents repeat the sentence's content words: what the documents are mostly
 //! about), by position (news puts the main facts first), by concision (a long sentence spends
 //! most of its words on secondary detail) and by whether it stands on its own (one that opens
-//! with "He" or "This" leans on a sentence the summary may not carry), then picked
+//! with "He" or "This", or is cut from a longer quotation, leans on a sentence the summary may not
+//! carry), then picked
 //! with maximal marginal relevance so that five reports of one fact become one sentence. Each
 //! picked sentence is copied verbatim with its citation, lists the other paragraphs that state the
 //! same thing, and the summary is printed in reading order.
@@ -36,9 +37,11 @@ const WORD_FREQUENCY_WEIGHT: f32 = 0.4;
 /// length a news sentence is mostly subordinate detail, and a summary of three of them would
 /// be several times the length of a reader's summary.
 const CONCISE_WORDS: f32 = 30.0;
-/// Score multiplier for a sentence that opens with a pronoun: out of its article, "He" or "This"
-/// has nothing to refer to, so such a sentence is picked only when clearly better than the rest.
-const PRONOUN_OPENING_FACTOR: f32 = 0.8;
+/// Score multiplier for a sentence that does not stand on its own: one that opens with a pronoun
+/// (out of its article, "He" or "This" has nothing to refer to) or is one piece of a quotation of
+/// several sentences (it starts mid-quote, or its quote closes, with the speaker's name, in a later
+/// sentence). Such a sentence is picked only when clearly better than the rest.
+const NOT_STANDALONE_FACTOR: f32 = 0.8;
 /// Pronouns and demonstratives that refer back to an earlier sentence when they open one.
 const ANAPHORIC_OPENERS: &[&str] = &[
     "He", "She", "It", "They", "His", "Her", "Its", "Their", "This", "These", "Those", "That",
@@ -145,6 +148,8 @@ fn relevance_scores(index: &Index, pool: &[usize], candidates: &[usize]) -> Vec<
         .map(|&i| index.sentence_terms(i))
         .collect();
     let frequency = word_frequency_scores(&pool_terms, &candidate_terms);
+    // Quotation pieces, found once per paragraph: (doc, paragraph) -> flag per sentence.
+    let mut pieces: HashMap<(usize, usize), Vec<bool>> = HashMap::new();
     candidates
         .iter()
         .zip(frequency)
@@ -155,10 +160,20 @@ fn relevance_scores(index: &Index, pool: &[usize], candidates: &[usize]) -> Vec<
             let position = i - first_sentence[&index.sentences[i].doc];
             // 1 for the article's first sentence, decaying with depth into the article.
             let position_prior = 1.0 / (1.0 + position as f32).sqrt();
-            let words = index.sentence_text(i).split_whitespace().count();
             let text = index.sentence_text(i);
-            let standalone = if opens_with_pronoun(text) {
-                PRONOUN_OPENING_FACTOR
+            let words = text.split_whitespace().count();
+            let e = index.sentences[i];
+            let quotation_piece = pieces
+                .entry((e.doc, e.paragraph))
+                .or_insert_with(|| {
+                    let paragraph = index.sentence_paragraph(i);
+                    quotation_pieces(&paragraph.text, &paragraph.sentences)
+                })
+                .get(e.sentence)
+                .copied()
+                .unwrap_or(false);
+            let standalone = if opens_with_pronoun(text) || quotation_piece {
+                NOT_STANDALONE_FACTOR
             } else {
                 1.0
             };
@@ -214,6 +229,53 @@ fn opens_with_pronoun(text: &str) -> bool {
         .next()
         .unwrap_or("");
     ANAPHORIC_OPENERS.contains(&first)
+}
+
+/// For each of a paragraph's sentences (verbatim slices of it, in order), whether it is a piece
+/// of a quotation that spans several sentences: it starts inside the quotation, or opens it and
+/// ends before it closes. A quotation is a pair of curly double quotes or of straight ones; a
+/// quote left open at the end of the paragraph (the convention for a quotation running into the
+/// next paragraph) pairs with nothing here.
+fn quotation_pieces(paragraph: &str, sentences: &[String]) -> Vec<bool> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut open: Option<usize> = None;
+    for (at, c) in paragraph.char_indices() {
+        match c {
+            '“' => open = Some(at),
+            '”' => {
+                if let Some(start) = open.take() {
+                    spans.push((start, at));
+                }
+            }
+            '"' => match open.take() {
+                Some(start) => spans.push((start, at)),
+                None => open = Some(at),
+            },
+            _ => {}
+        }
+    }
+    // Sentences and spans are both in order, so one pass over each finds every overlap.
+    let mut cursor = 0;
+    let mut span = 0;
+    sentences
+        .iter()
+        .map(|sentence| {
+            let Some(offset) = paragraph[cursor..].find(sentence.as_str()) else {
+                return false;
+            };
+            let (start, end) = (cursor + offset, cursor + offset + sentence.len());
+            cursor = end;
+            while spans.get(span).is_some_and(|&(_, close)| close < start) {
+                span += 1;
+            }
+            spans[span..]
+                .iter()
+                .take_while(|&&(open, _)| open < end)
+                .any(|&(open, close)| {
+                    (open < start && start < close) || (start <= open && end <= close)
+                })
+        })
+        .collect()
 }
 
 /// Where a sentence sits in its article, from 0 (start) to 1 (end), for reading order.
@@ -340,6 +402,34 @@ mod tests {
         ] {
             assert!(!opens_with_pronoun(text), "{text}");
         }
+    }
+
+    fn pieces_of(paragraph: &str) -> Vec<bool> {
+        let sentences: Vec<String> = crate::segment::sentences(paragraph)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        quotation_pieces(paragraph, &sentences)
+    }
+
+    #[test]
+    fn sentences_cut_from_a_longer_quotation_are_pieces() {
+        let paragraph =
+            "\"I ran. I fell,\" he said. Then he left. “Go now,” she said. “Wait. Stop.”";
+        assert_eq!(
+            pieces_of(paragraph),
+            vec![true, true, false, false, true, true]
+        );
+    }
+
+    #[test]
+    fn a_whole_quotation_or_an_unclosed_one_is_not_a_piece() {
+        assert_eq!(pieces_of("“It ended,” she said."), vec![false]);
+        assert_eq!(
+            pieces_of("\"The talks failed. Nobody came. It is over."),
+            vec![false, false, false]
+        );
+        assert!(quotation_pieces("", &[]).is_empty());
     }
 
     #[test]
