@@ -263,9 +263,14 @@ const PROMOTION_PHRASES: &[&str] = &[
     "follow us on",
 ];
 
-/// How contributor and copyright notes start: `With information from ...`,
-/// `(Reporting by ...; Editing by ...)`.
+/// How contributor, copyright and editor's notes start: `With information from ...`,
+/// `(Reporting by ...; Editing by ...)`, `Editor's note: In this series ...`. An editor's note
+/// is about the article, not the news.
 const CONTRIBUTOR_OPENERS: &[&str] = &[
+    "editor's note",
+    "editor’s note",
+    "editors' note",
+    "editors’ note",
     "with information from",
     "with reporting by",
     "with reporting from",
@@ -1217,6 +1222,19 @@ mod tests {
         ] {
             assert!(!is_content(block), "{block:?}");
         }
+    }
+
+    #[test]
+    fn editors_note_is_not_content() {
+        for block in [
+            "Editor's note: In our series, correspondents share their experiences in covering news.",
+            "EDITOR’S NOTE: This story contains descriptions of violence.",
+        ] {
+            assert!(!is_content(block), "{block:?}");
+        }
+        assert!(is_content(
+            "The editor's note said the story had been corrected twice."
+        ));
     }
 
     #[test]

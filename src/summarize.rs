@@ -1,7 +1,11 @@
 //! Extractive, grounded summaries of one or many documents.
 //!
-//! Sentences are scored by centrality (closeness to the centroid of all candidate sentences: what
-//! the documents are mostly about) and by position (news puts the main facts first), then picked
+//! Sentences are scored by centrality (closeness to the centroid of all candidate sentences, and
+//! how often the documents repeat the sentence's content words: what the documents are mostly
+//! about), by position (news puts the main facts first), by concision (a long sentence spends
+//! most of its words on secondary detail) and by whether it stands on its own (one that opens
+//! with "He" or "This", or is cut from a longer quotation, leans on a sentence the summary may not
+//! carry), then picked
 //! with maximal marginal relevance so that five reports of one fact become one sentence. Each
 //! picked sentence is copied verbatim with its citation, lists the other paragraphs that state the
 //! same thing, and the summary is printed in reading order.
@@ -25,6 +29,23 @@ const CORROBORATION_COSINE: f32 = 0.75;
 const POSITION_WEIGHT: f32 = 0.35;
 /// Shorter sentences are rarely informative summary sentences (datelines, fragments).
 const MIN_WORDS: usize = 6;
+/// Share of centrality that comes from content-word frequency rather than the embedding
+/// centroid. The words an article keeps repeating name its topic (SumBasic); the centroid alone
+/// also rewards sentences that are merely generic, such as a quotation about "the families".
+const WORD_FREQUENCY_WEIGHT: f32 = 0.4;
+/// Sentences longer than this many words have their score scaled down: past this
+/// length a news sentence is mostly subordinate detail, and a summary of three of them would
+/// be several times the length of a reader's summary.
+const CONCISE_WORDS: f32 = 30.0;
+/// Score multiplier for a sentence that does not stand on its own: one that opens with a pronoun
+/// (out of its article, "He" or "This" has nothing to refer to) or is one piece of a quotation of
+/// several sentences (it starts mid-quote, or its quote closes, with the speaker's name, in a later
+/// sentence). Such a sentence is picked only when clearly better than the rest.
+const NOT_STANDALONE_FACTOR: f32 = 0.8;
+/// Pronouns and demonstratives that refer back to an earlier sentence when they open one.
+const ANAPHORIC_OPENERS: &[&str] = &[
+    "He", "She", "It", "They", "His", "Her", "Its", "Their", "This", "These", "Those", "That",
+];
 
 /// How long a summary should be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,14 +142,138 @@ fn relevance_scores(index: &Index, pool: &[usize], candidates: &[usize]) -> Vec<
         .sqrt()
         .max(1e-12);
     centroid.iter_mut().for_each(|x| *x /= norm);
+    let pool_terms: Vec<&[String]> = pool.iter().map(|&i| index.sentence_terms(i)).collect();
+    let candidate_terms: Vec<&[String]> = candidates
+        .iter()
+        .map(|&i| index.sentence_terms(i))
+        .collect();
+    let frequency = word_frequency_scores(&pool_terms, &candidate_terms);
+    // Quotation pieces, found once per paragraph: (doc, paragraph) -> flag per sentence.
+    let mut pieces: HashMap<(usize, usize), Vec<bool>> = HashMap::new();
     candidates
         .iter()
-        .map(|&i| {
-            let centrality = cosine(&centroid, index.sentence_vector(i));
+        .zip(frequency)
+        .map(|(&i, frequency)| {
+            let centrality = (1.0 - WORD_FREQUENCY_WEIGHT)
+                * cosine(&centroid, index.sentence_vector(i))
+                + WORD_FREQUENCY_WEIGHT * frequency;
             let position = i - first_sentence[&index.sentences[i].doc];
             // 1 for the article's first sentence, decaying with depth into the article.
             let position_prior = 1.0 / (1.0 + position as f32).sqrt();
-            (1.0 - POSITION_WEIGHT) * centrality + POSITION_WEIGHT * position_prior
+            let text = index.sentence_text(i);
+            let words = text.split_whitespace().count();
+            let e = index.sentences[i];
+            let quotation_piece = pieces
+                .entry((e.doc, e.paragraph))
+                .or_insert_with(|| {
+                    let paragraph = index.sentence_paragraph(i);
+                    quotation_pieces(&paragraph.text, &paragraph.sentences)
+                })
+                .get(e.sentence)
+                .copied()
+                .unwrap_or(false);
+            let standalone = if opens_with_pronoun(text) || quotation_piece {
+                NOT_STANDALONE_FACTOR
+            } else {
+                1.0
+            };
+            ((1.0 - POSITION_WEIGHT) * centrality + POSITION_WEIGHT * position_prior)
+                * concision(words)
+                * standalone
+        })
+        .collect()
+}
+
+/// Per candidate, the mean number of times the pool's sentences use each of the candidate's
+/// content words, scaled so that the best candidate scores 1 (0 for no content words).
+fn word_frequency_scores(pool: &[&[String]], candidates: &[&[String]]) -> Vec<f32> {
+    let mut counts: HashMap<&str, f32> = HashMap::new();
+    for terms in pool {
+        for term in terms.iter() {
+            *counts.entry(term.as_str()).or_default() += 1.0;
+        }
+    }
+    let means: Vec<f32> = candidates
+        .iter()
+        .map(|terms| {
+            if terms.is_empty() {
+                return 0.0;
+            }
+            let total: f32 = terms
+                .iter()
+                .map(|t| counts.get(t.as_str()).copied().unwrap_or(0.0))
+                .sum();
+            total / terms.len() as f32
+        })
+        .collect();
+    let best = means.iter().copied().fold(0.0f32, f32::max);
+    if best <= 0.0 {
+        return means;
+    }
+    means.into_iter().map(|m| m / best).collect()
+}
+
+/// Score multiplier for a sentence of `words` words: 1 up to [`CONCISE_WORDS`], then falling with
+/// the inverse square root of the length.
+fn concision(words: usize) -> f32 {
+    // The square root keeps a long, central lead sentence ahead of a short aside.
+    (CONCISE_WORDS / words.max(1) as f32).min(1.0).sqrt()
+}
+
+/// Whether the sentence's first word (after any opening quote or bracket) is one of
+/// [`ANAPHORIC_OPENERS`]: "He said", "“This is", "It's"; not "Heathrow" or "Thousands".
+fn opens_with_pronoun(text: &str) -> bool {
+    let first = text
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("");
+    ANAPHORIC_OPENERS.contains(&first)
+}
+
+/// For each of a paragraph's sentences (verbatim slices of it, in order), whether it is a piece
+/// of a quotation that spans several sentences: it starts inside the quotation, or opens it and
+/// ends before it closes. A quotation is a pair of curly double quotes or of straight ones; a
+/// quote left open at the end of the paragraph (the convention for a quotation running into the
+/// next paragraph) pairs with nothing here.
+fn quotation_pieces(paragraph: &str, sentences: &[String]) -> Vec<bool> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut open: Option<usize> = None;
+    for (at, c) in paragraph.char_indices() {
+        match c {
+            '“' => open = Some(at),
+            '”' => {
+                if let Some(start) = open.take() {
+                    spans.push((start, at));
+                }
+            }
+            '"' => match open.take() {
+                Some(start) => spans.push((start, at)),
+                None => open = Some(at),
+            },
+            _ => {}
+        }
+    }
+    // Sentences and spans are both in order, so one pass over each finds every overlap.
+    let mut cursor = 0;
+    let mut span = 0;
+    sentences
+        .iter()
+        .map(|sentence| {
+            let Some(offset) = paragraph[cursor..].find(sentence.as_str()) else {
+                return false;
+            };
+            let (start, end) = (cursor + offset, cursor + offset + sentence.len());
+            cursor = end;
+            while spans.get(span).is_some_and(|&(_, close)| close < start) {
+                span += 1;
+            }
+            spans[span..]
+                .iter()
+                .take_while(|&&(open, _)| open < end)
+                .any(|&(open, close)| {
+                    (open < start && start < close) || (start <= open && end <= close)
+                })
         })
         .collect()
 }
@@ -208,4 +353,91 @@ fn corroborating_paragraphs(index: &Index, i: usize, pool: &[usize]) -> Vec<Cita
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn word_frequency_favours_sentences_about_repeated_words() {
+        let a = terms(&["mine", "rescu", "famili"]);
+        let b = terms(&["mine", "collaps"]);
+        let c = terms(&["weather", "sunni"]);
+        let pool: Vec<&[String]> = vec![&a, &b, &c];
+        let scores = word_frequency_scores(&pool, &pool);
+        assert_eq!(scores.len(), 3);
+        assert!((scores[1] - 1.0).abs() < 1e-6, "{scores:?}");
+        assert!(scores[0] > scores[2], "{scores:?}");
+    }
+
+    #[test]
+    fn word_frequency_of_a_sentence_without_content_words_is_zero() {
+        let a = terms(&["mine"]);
+        let empty: Vec<String> = Vec::new();
+        let pool: Vec<&[String]> = vec![&a, &empty];
+        assert_eq!(word_frequency_scores(&pool, &pool), vec![1.0, 0.0]);
+        assert_eq!(word_frequency_scores(&[], &[&empty]), vec![0.0]);
+    }
+
+    #[test]
+    fn pronoun_openings_are_recognised_but_not_words_that_merely_start_alike() {
+        for text in [
+            "He said the talks would resume.",
+            "“This is not over,” she said.",
+            "It's unclear when the vote will be held.",
+            "(They declined to comment.)",
+        ] {
+            assert!(opens_with_pronoun(text), "{text}");
+        }
+        for text in [
+            "Heathrow reopened on Monday.",
+            "Thousands marched in the capital.",
+            "The minister said he would resign.",
+            "",
+        ] {
+            assert!(!opens_with_pronoun(text), "{text}");
+        }
+    }
+
+    fn pieces_of(paragraph: &str) -> Vec<bool> {
+        let sentences: Vec<String> = crate::segment::sentences(paragraph)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        quotation_pieces(paragraph, &sentences)
+    }
+
+    #[test]
+    fn sentences_cut_from_a_longer_quotation_are_pieces() {
+        let paragraph =
+            "\"I ran. I fell,\" he said. Then he left. “Go now,” she said. “Wait. Stop.”";
+        assert_eq!(
+            pieces_of(paragraph),
+            vec![true, true, false, false, true, true]
+        );
+    }
+
+    #[test]
+    fn a_whole_quotation_or_an_unclosed_one_is_not_a_piece() {
+        assert_eq!(pieces_of("“It ended,” she said."), vec![false]);
+        assert_eq!(
+            pieces_of("\"The talks failed. Nobody came. It is over."),
+            vec![false, false, false]
+        );
+        assert!(quotation_pieces("", &[]).is_empty());
+    }
+
+    #[test]
+    fn concision_scales_down_only_long_sentences() {
+        assert_eq!(concision(0), 1.0);
+        assert_eq!(concision(12), 1.0);
+        assert_eq!(concision(30), 1.0);
+        assert!((concision(120) - 0.5).abs() < 1e-6);
+        assert!(concision(45) > concision(90));
+    }
 }
