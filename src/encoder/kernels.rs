@@ -256,8 +256,14 @@ impl PackedLinear {
                         // disjoint elements.
                         unsafe {
                             match precision {
-                                Precision::F32 => tile.run_f32(),
-                                Precision::Bf16 => tile.run_bf16(),
+                                Precision::F32 if block == chunk_rows.start => {
+                                    tile.run_f32::<true>()
+                                }
+                                Precision::F32 => tile.run_f32::<false>(),
+                                Precision::Bf16 if block == chunk_rows.start => {
+                                    tile.run_bf16::<true>()
+                                }
+                                Precision::Bf16 => tile.run_bf16::<false>(),
                             }
                         }
                     }
@@ -409,11 +415,19 @@ struct Tile {
 
 impl Tile {
     #[target_feature(enable = "avx512f")]
-    unsafe fn run_f32(&self) {
+    unsafe fn run_f32<const PREFETCH: bool>(&self) {
         unsafe {
             let mut acc = self.start();
             let (mut x, mut w) = (self.x.cast::<f32>(), self.weights.cast::<f32>());
             for _ in 0..self.depth {
+                if PREFETCH {
+                    // The first block to meet a weight slice brings it in from memory: ask
+                    // for it 16 steps (2 KB) ahead, past the 4 KB page boundaries where the
+                    // hardware prefetcher stops.
+                    let ahead = w.wrapping_add(16 * PANEL).cast::<i8>();
+                    _mm_prefetch::<_MM_HINT_T0>(ahead);
+                    _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(64));
+                }
                 let w0 = _mm512_loadu_ps(w);
                 let w1 = _mm512_loadu_ps(w.add(LANES));
                 for (r, acc) in acc.iter_mut().enumerate() {
@@ -431,11 +445,17 @@ impl Tile {
     /// As [`Tile::run_f32`], two input features per step: each `vdpbf16ps` multiplies a
     /// broadcast pair of inputs with 16 columns' pairs of weights and adds both products.
     #[target_feature(enable = "avx512f,avx512bf16")]
-    unsafe fn run_bf16(&self) {
+    unsafe fn run_bf16<const PREFETCH: bool>(&self) {
         unsafe {
             let mut acc = self.start();
             let (mut x, mut w) = (self.x.cast::<i32>(), self.weights.cast::<__m512i>());
             for _ in 0..self.depth / 2 {
+                if PREFETCH {
+                    // As in `run_f32`: 16 steps ahead.
+                    let ahead = w.wrapping_add(16 * 2).cast::<i8>();
+                    _mm_prefetch::<_MM_HINT_T0>(ahead);
+                    _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(64));
+                }
                 let w0: __m512bh = std::mem::transmute(_mm512_loadu_si512(w));
                 let w1: __m512bh = std::mem::transmute(_mm512_loadu_si512(w.add(1)));
                 for (r, acc) in acc.iter_mut().enumerate() {
