@@ -195,6 +195,9 @@ enum EvalSet {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        end_quietly_on_closed_stdout();
+    }
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -750,6 +753,17 @@ fn bench(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `footnote ... | head` closes stdout early. Rust ignores SIGPIPE, so the next `println!`
+/// would panic on the broken pipe; restoring the default action ends the command quietly, as
+/// other Unix tools do. (Not for `serve`, whose client connections must not end the process.)
+fn end_quietly_on_closed_stdout() {
+    #[cfg(unix)]
+    // SAFETY: called once at start, before any other thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 #[cfg(test)]

@@ -188,3 +188,19 @@ fn embed_reads_lines_and_jsonl_and_reports_bad_lines() {
     assert_eq!(lines[1]["text"], "json text");
     assert_eq!(lines[0]["embedding"].as_array().unwrap().len(), 384);
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_without_a_panic() {
+    let settings = common::settings();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_footnote"))
+        .current_dir(common::repo_path(""))
+        .env("FOOTNOTE_MODELS_DIR", &settings.models_dir)
+        .args(["bench", "--rounds", "1", "--batch-sizes", "8"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away, as `| head -0` would
+    let out = child.wait_with_output().unwrap();
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
