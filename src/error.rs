@@ -6,11 +6,12 @@ use std::path::PathBuf;
 /// Everything that can go wrong inside footnote, phrased for the person who has to fix it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
+    /// The OS error is part of the message, not a separate `source`: `anyhow`'s `{:#}` at the
+    /// CLI edge prints the source chain, which would repeat it.
+    #[error("{path}: {reason}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("{path}: not a UTF-8 text file (binary or another encoding)")]
     NotUtf8 { path: PathBuf },
@@ -57,10 +58,10 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, reason: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            reason,
         }
     }
 }

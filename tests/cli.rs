@@ -48,6 +48,13 @@ fn assert_clean_failure(out: &Output, expect: &str) {
     let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(lines.len(), 1, "one error line expected, got: {err}");
     assert!(lines[0].contains(expect), "`{expect}` not in: {err}");
+    // Regression: an OS error used to be printed twice ("x: No such file: No such file").
+    let clauses: Vec<&str> = lines[0].split(": ").collect();
+    assert!(
+        clauses.windows(2).all(|w| w[0] != w[1]),
+        "repeated clause in: {}",
+        lines[0]
+    );
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
