@@ -12,6 +12,7 @@
 //! When it is full, callers get [`Error::Overloaded`] at once, which the HTTP layer answers with
 //! 503 and `Retry-After`, instead of letting memory grow without bound.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Instant;
@@ -67,6 +68,17 @@ pub struct Worker {
     jobs: mpsc::Sender<Job>,
     admission: Admission,
     model: Arc<ModelInfo>,
+    alive: Arc<AtomicBool>,
+}
+
+/// Held by the worker thread: clears the flag when the thread ends, by return or by panic, so
+/// that readiness checks see a dead worker (a sender cannot tell, the queue only fails on send).
+struct AliveGuard(Arc<AtomicBool>);
+
+impl Drop for AliveGuard {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
 }
 
 struct Job {
@@ -98,19 +110,30 @@ impl Worker {
         });
         let (jobs, receiver) = mpsc::channel();
         let budget = settings.max_batch_tokens.max(1);
+        let alive = Arc::new(AtomicBool::new(true));
+        let guard = AliveGuard(alive.clone());
         thread::Builder::new()
             .name("footnote-model".into())
-            .spawn(move || run(&embedder, &receiver, budget))
+            .spawn(move || {
+                let _guard = guard;
+                run(&embedder, &receiver, budget)
+            })
             .map_err(|e| Error::io("model worker thread", e))?;
         Ok(Worker {
             jobs,
             admission: Admission::new(settings.queue_capacity),
             model,
+            alive,
         })
     }
 
     pub fn model(&self) -> &ModelInfo {
         &self.model
+    }
+
+    /// Whether the model thread is still running (it only stops on a bug: a panic).
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::SeqCst)
     }
 
     /// Embeds texts (one vector per text, in order), waiting for the worker asynchronously.
@@ -305,6 +328,19 @@ fn plan_round(remaining: &[Vec<usize>], max_tokens: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alive_guard_clears_the_flag_when_its_thread_panics() {
+        let alive = Arc::new(AtomicBool::new(true));
+        let guard = AliveGuard(alive.clone());
+        let outcome = thread::spawn(move || {
+            let _guard = guard;
+            panic!("a bug in the model thread");
+        })
+        .join();
+        assert!(outcome.is_err());
+        assert!(!alive.load(Ordering::SeqCst));
+    }
 
     #[test]
     fn a_round_fills_the_budget_in_serving_order() {

@@ -726,14 +726,17 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The model is loaded and the store is open: requests will be served.
+/// The model is loaded, its thread is running and the store is open: requests will be served.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Readiness),
-        (status = 503, description = "Still starting", body = ErrorBody),
+        (status = 503, description = "Still starting, or the model thread has stopped", body = ErrorBody),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
     let ready = state.ready()?;
+    if !ready.worker.is_alive() {
+        return Err(Error::WorkerStopped.into());
+    }
     Ok(Json(Readiness {
         status: "ready",
         model: ready.worker.model().name.clone(),
