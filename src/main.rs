@@ -36,10 +36,11 @@ struct EngineArgs {
         global = true
     )]
     models_dir: PathBuf,
-    /// Where document embeddings are cached [default: <models-dir>/.cache].
+    /// Where document embeddings are cached [default: <models-dir>/.cache]. Not used by
+    /// `serve`, which keeps embeddings in its store.
     #[arg(long, env = "FOOTNOTE_CACHE_DIR", global = true)]
     cache_dir: Option<PathBuf>,
-    /// Do not read or write the embedding cache.
+    /// Do not read or write the embedding cache (`serve` never uses it).
     #[arg(long, global = true)]
     no_cache: bool,
     /// Where the model runs: cpu, cuda or cuda:N (CUDA needs a build with --features cuda).
