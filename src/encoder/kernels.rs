@@ -1,6 +1,6 @@
-//! AVX-512 kernels for the CPU encoder: a matrix product over weights packed once at load, with
-//! the element-wise work that follows it (bias, GELU, residual add) fused into its last step;
-//! layer norm; one attention head; and vector `erf` and `exp`.
+//! AVX-512 kernels for the CPU encoder: a matrix product over weights packed once at load (f32,
+//! or bfloat16 on CPUs with AVX-512 BF16), with the element-wise work that follows it (bias,
+//! GELU, residual add) fused into its last step; layer norm; attention; vector `erf` and `exp`.
 //!
 //! Why hand-written: a profile of candle's BERT on this model (2 cores, AVX-512) showed the
 //! matrix products running on the `gemm` crate's AVX2 kernel (its AVX-512 kernels need a nightly
