@@ -15,7 +15,7 @@ use crate::error::Result;
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchResult {
     pub device: String,
-    /// The forward pass that ran (`native-avx512` or `candle`).
+    /// The forward pass that ran (`native-avx512`, `native-avx512-bf16` or `candle`).
     pub encoder: String,
     pub model: String,
     pub threads: usize,

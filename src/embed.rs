@@ -130,7 +130,7 @@ impl Embedder {
         &self.model_name
     }
 
-    /// Which forward pass runs (`native-avx512` or `candle`).
+    /// Which forward pass runs (`native-avx512`, `native-avx512-bf16` or `candle`).
     pub fn encoder_name(&self) -> &'static str {
         self.encoder.name()
     }
