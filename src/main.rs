@@ -114,8 +114,9 @@ enum Command {
     FetchModel,
     /// Time the embedding hot path: tokens/s, sentences/s and batch latency per batch size.
     Bench {
-        /// Devices to run on, in turn (cpu, cuda, cuda:N); with two, the ratio is printed.
-        #[arg(long = "device", value_name = "DEVICE", default_values_t = vec!["cpu".to_string()])]
+        /// Devices to run on, in turn (cpu, cuda, cuda:N); with two, the ratio is printed
+        /// [default: the device named before `bench`, else cpu].
+        #[arg(long = "device", value_name = "DEVICE")]
         devices: Vec<String>,
         /// Batch sizes to time.
         #[arg(long, value_delimiter = ',', default_values_t = vec![1, 8, 32, 64])]
@@ -263,7 +264,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
         } => bench(
             &settings,
-            &devices,
+            // `footnote --device cuda:0 bench` means the GPU, not the default list.
+            &if devices.is_empty() {
+                vec![settings.device.clone()]
+            } else {
+                devices
+            },
             &batch_sizes,
             &corpus,
             rounds,

@@ -211,3 +211,23 @@ fn output_into_a_closed_pipe_ends_quietly_without_a_panic() {
     let out = child.wait_with_output().unwrap();
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
+
+/// Regression: `bench` had its own device list defaulting to cpu, so `footnote --device cuda:0
+/// bench` silently benchmarked the CPU.
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn bench_honours_the_device_named_before_it() {
+    let out = footnote(
+        &[
+            "--device",
+            "cuda:0",
+            "bench",
+            "--rounds",
+            "1",
+            "--batch-sizes",
+            "1",
+        ],
+        None,
+    );
+    assert_clean_failure(&out, "built without CUDA");
+}
