@@ -2,7 +2,7 @@
 //!
 //! Reproduces what `SentenceTransformer.encode` does for BERT-family models: WordPiece
 //! tokenisation truncated at the model's max sequence length, the transformer (see
-//! [`crate::encoder`] for the two forward passes), the pooling named in `1_Pooling/config.json`
+//! [`crate::encoder`] for the forward passes), the pooling named in `1_Pooling/config.json`
 //! (mean over real tokens, or the CLS token), then L2 normalisation.
 //! Texts are sorted by token length and cut into batches under a token budget, so that padding
 //! (wasted work) stays small whatever order the caller passes texts in.

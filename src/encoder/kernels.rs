@@ -313,8 +313,9 @@ fn pack_rows(x: &[f32], rows: usize, k: usize, packed: &mut Vec<f32>) {
 #[target_feature(enable = "avx512f,avx512bf16")]
 unsafe fn pack_rows_bf16(x: &[f32], rows: usize, k: usize, packed: &mut PackedInput) {
     let pairs = k.div_ceil(2);
-    packed.bf16.clear();
+    // As in `pack_rows`: only the last block's padding rows need zeros.
     packed.bf16.resize(rows.div_ceil(ROWS) * pairs * ROWS, 0);
+    packed.bf16[(rows / ROWS) * pairs * ROWS..].fill(0);
     packed.row.resize(pairs.next_multiple_of(8), 0);
     let row_words = packed.row.as_mut_ptr();
     for (block, x) in packed
@@ -623,28 +624,15 @@ pub fn attention(
     assert!(context.len() >= rows * hidden, "context shape");
     let out = SharedMut(context.as_mut_ptr());
     let head_dim = hidden / heads;
-    (0..spans.len() * heads).into_par_iter().for_each(|job| {
+    // Scratch buffers are made once per rayon work split and reused by its jobs.
+    let jobs = (0..spans.len() * heads).into_par_iter();
+    jobs.for_each_init(HeadScratch::default, |scratch, job| {
         let (span, head) = (spans[job / heads], job % heads);
-        let padded = span.len.next_multiple_of(LANES);
-        let mut scratch = HeadScratch {
-            keys_t: vec![0.0; head_dim * padded],
-            scores: vec![0.0; QUERIES * padded],
-            queries: vec![0.0; QUERIES * head_dim],
-        };
+        scratch.fit(span.len, head_dim);
         // SAFETY: AVX-512F proven by the token; reads stay inside this span's rows of `qkv`
         // (asserted above); each (sequence, head) job writes only its own rows and head columns
         // of `context`, so jobs never write the same element.
-        unsafe {
-            attend(
-                qkv,
-                span,
-                hidden,
-                head_dim,
-                head * head_dim,
-                &mut scratch,
-                out,
-            )
-        };
+        unsafe { attend(qkv, span, hidden, head_dim, head * head_dim, scratch, out) };
     });
 }
 
@@ -652,6 +640,7 @@ pub fn attention(
 /// one query at a time would wait on each FMA's latency.
 const QUERIES: usize = 8;
 
+#[derive(Default)]
 struct HeadScratch {
     /// This head's keys, transposed: `head_dim` rows of the span's length (padded to 16).
     keys_t: Vec<f32>,
@@ -659,6 +648,17 @@ struct HeadScratch {
     scores: Vec<f32>,
     /// [`QUERIES`] query rows, pre-scaled by `1/sqrt(head_dim)`.
     queries: Vec<f32>,
+}
+
+impl HeadScratch {
+    /// Sizes the buffers for a sequence of `len` tokens. Old contents may stay: the padding
+    /// lanes they leave only produce scores that are never read.
+    fn fit(&mut self, len: usize, head_dim: usize) {
+        let padded = len.next_multiple_of(LANES);
+        self.keys_t.resize(head_dim * padded, 0.0);
+        self.scores.resize(QUERIES * padded, 0.0);
+        self.queries.resize(QUERIES * head_dim, 0.0);
+    }
 }
 
 #[target_feature(enable = "avx512f")]

@@ -1,4 +1,4 @@
-//! The transformer forward pass behind [`crate::embed::Embedder`], on one of two backends:
+//! The transformer forward pass behind [`crate::embed::Embedder`], one of three:
 //!
 //! - **native**: footnote's own BERT pass for x86-64 CPUs with AVX-512 ([`bert_cpu`] on the
 //!   kernels in [`kernels`]): weights packed once, sequences packed without padding, element-wise
@@ -8,7 +8,7 @@
 //!   trade of accuracy for speed; its accuracy is measured in BENCHMARKS.md.
 //! - **candle**: candle-transformers' `BertModel`, on any CPU and on CUDA GPUs.
 //!
-//! Both return one pooled, not yet normalised, vector per sequence.
+//! Each returns one pooled, not yet normalised, vector per sequence.
 
 #[cfg(target_arch = "x86_64")]
 mod bert_cpu;
@@ -145,12 +145,13 @@ impl Encoder {
             Encoder::Native(model) => {
                 let hidden = model.forward(seqs)?;
                 let width = model.hidden_size();
-                let mut rows = hidden.chunks_exact(width);
+                let mut rest = hidden.as_slice();
                 Ok(seqs
                     .iter()
                     .map(|seq| {
-                        let own: Vec<&[f32]> = rows.by_ref().take(seq.len()).collect();
-                        pool(&own, width, pooling)
+                        let (own, next) = rest.split_at(seq.len() * width);
+                        rest = next;
+                        pool(own, width, pooling)
                     })
                     .collect())
             }
@@ -159,21 +160,21 @@ impl Encoder {
     }
 }
 
-/// Mean of a sequence's token vectors, or its first ([CLS]) token's.
+/// Mean of a sequence's token vectors (`rows`, `width` floats each), or its first ([CLS])
+/// token's.
 #[cfg(target_arch = "x86_64")]
-fn pool(rows: &[&[f32]], width: usize, pooling: Pooling) -> Vec<f32> {
-    match (pooling, rows.first()) {
-        (_, None) => vec![0.0; width],
-        (Pooling::Cls, Some(first)) => first.to_vec(),
-        (Pooling::Mean, Some(_)) => {
+fn pool(rows: &[f32], width: usize, pooling: Pooling) -> Vec<f32> {
+    match (pooling, rows.len() / width) {
+        (_, 0) => vec![0.0; width],
+        (Pooling::Cls, _) => rows[..width].to_vec(),
+        (Pooling::Mean, n) => {
             let mut sum = vec![0.0f32; width];
-            for row in rows {
-                for (s, v) in sum.iter_mut().zip(*row) {
+            for row in rows.chunks_exact(width) {
+                for (s, v) in sum.iter_mut().zip(row) {
                     *s += v;
                 }
             }
-            let n = rows.len() as f32;
-            sum.iter_mut().for_each(|s| *s /= n);
+            sum.iter_mut().for_each(|s| *s /= n as f32);
             sum
         }
     }
@@ -230,7 +231,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn mean_pooling_averages_only_the_sequences_own_rows() {
-        let rows: [&[f32]; 2] = [&[1.0, 2.0], &[3.0, 6.0]];
+        let rows = [1.0, 2.0, 3.0, 6.0]; // two tokens of width 2
         assert_eq!(pool(&rows, 2, Pooling::Mean), vec![2.0, 4.0]);
         assert_eq!(pool(&rows, 2, Pooling::Cls), vec![1.0, 2.0]);
     }
