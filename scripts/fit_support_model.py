@@ -10,15 +10,18 @@ Both are fitted with each weight's sign fixed (see SIGNS).
    sentence the ranking model puts first? (per question; label: answerable). Its bias is shifted
    so that footnote's cut, probability 0.5, is the one that maximises answer/abstain accuracy.
 
-Data: `footnote eval qa FILE --features-out features.jsonl`. Cross-validation: fit on one
-article's questions, test on the other's, both ways, and report held-out numbers; the printed
-constants are then fitted on all rows. Plain Python, no packages:
+Data: `footnote eval qa FILE --features-out features.jsonl`, one or more such files (for
+example the shared SQuAD sample and articles of the SQuAD 2.0 train split converted by
+`scripts/squad_to_jsonl.py`). Cross-validation by article: fit on every other article's
+questions, test on the held-out article's, for each article in turn, and report held-out
+numbers; the printed constants are then fitted on the rows of the file named by `--fit` (the
+first file by default). Plain Python, no packages:
 
-    python3 scripts/fit_support_model.py features.jsonl
+    python3 scripts/fit_support_model.py features.jsonl [more-features.jsonl ...]
 """
+import argparse
 import json
 import math
-import sys
 from collections import defaultdict
 
 FEATURES = [
@@ -43,8 +46,8 @@ SIGNS = [+1, +1, +1, +1, -1, +1, -1]
 SUPPORT_FIXED = {"paragraph_coverage": 2.0}
 
 
-def load(path):
-    questions = defaultdict(list)
+def load(path, questions=None):
+    questions = defaultdict(list) if questions is None else questions
     for line in open(path):
         r = json.loads(line)
         r["x"] = [float(r["evidence"][f]) for f in FEATURES]
@@ -101,8 +104,14 @@ def evaluate(questions, ranking, support):
     return accuracy(scored), hit
 
 
-def main(path):
-    by_id = load(path)
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("features", nargs="+", help="files from `footnote eval qa --features-out`")
+    parser.add_argument("--fit", help="the file whose rows the printed constants are fitted on")
+    args = parser.parse_args()
+    by_id = defaultdict(list)
+    for path in args.features:
+        load(path, by_id)
     by_title = defaultdict(list)
     for q in by_id.values():
         by_title[q[0]["title"]].append(q)
@@ -114,10 +123,15 @@ def main(path):
         acc, hit = evaluate(by_title[held_out], ranking, support)
         tacc, thit = evaluate(train, ranking, support)
         print(f"held out {held_out!r}: accuracy {acc:.3f}, top-1 hit {hit:.3f} (train {tacc:.3f}, {thit:.3f})")
-    everything = list(by_id.values())
-    ranking, support = fit_both(everything)
-    acc, hit = evaluate(everything, ranking, support)
-    print(f"all questions: accuracy {acc:.3f}, top-1 hit {hit:.3f}")
+    fitted = list(load(args.fit or args.features[0]).values())
+    ranking, support = fit_both(fitted)
+    acc, hit = evaluate(fitted, ranking, support)
+    print(f"fitted on {args.fit or args.features[0]}: accuracy {acc:.3f}, top-1 hit {hit:.3f}")
+    fitted_ids = {q[0]["id"] for q in fitted}
+    others = [q for i, q in by_id.items() if i not in fitted_ids]
+    if others:
+        acc, hit = evaluate(others, ranking, support)
+        print(f"  the other files with these constants: accuracy {acc:.3f}, top-1 hit {hit:.3f}")
     fmt = lambda ws: ", ".join(f"{x:.3f}" for x in ws)
     print(f"const RANKING_WEIGHTS: [f32; SUPPORT_FEATURES] = [{fmt(ranking[0])}];")
     print(f"const RANKING_BIAS: f32 = {ranking[1]:.3f};")
@@ -126,4 +140,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()

@@ -326,6 +326,9 @@ pub struct FeatureRow {
     pub id: String,
     /// The article the question is about, for cross-validation by article.
     pub title: String,
+    pub question: String,
+    /// The shortlisted sentence, verbatim.
+    pub sentence: String,
     pub answerable: bool,
     pub contains_gold: bool,
     pub evidence: crate::answer::Evidence,
@@ -345,17 +348,18 @@ pub fn qa_features(engine: &Engine, path: &Path) -> Result<Vec<FeatureRow>> {
             .unwrap_or_default();
         let candidates = index.rank(&item.question, &vector, |_| true);
         for scored in crate::answer::score_shortlist(&index, &item.question, &candidates) {
-            let text = index
-                .sentence_text(scored.candidate.sentence)
-                .to_lowercase();
+            let sentence = index.sentence_text(scored.candidate.sentence);
+            let lowercase = sentence.to_lowercase();
             rows.push(FeatureRow {
                 id: item.id.clone(),
                 title: item.title.clone(),
+                question: item.question.clone(),
+                sentence: sentence.to_string(),
                 answerable: item.answerable,
                 contains_gold: item
                     .answers
                     .iter()
-                    .any(|a| text.contains(&a.to_lowercase())),
+                    .any(|a| lowercase.contains(&a.to_lowercase())),
                 evidence: scored.evidence,
             });
         }
