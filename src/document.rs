@@ -1,9 +1,10 @@
 //! Documents, their numbered paragraphs and sentences, and loading them from files.
 //!
 //! A document is a `.txt` file (its id is the file stem) or one line of a JSONL file
-//! (`{"id", "text", "title"?}`). Paragraphs are the blank-line-separated blocks, numbered from 1,
-//! every block counted, so that a citation `[doc ¶n]` can be checked by counting blocks in the
-//! original file. Blocks that are not content (credits, promotions, captions) keep their number but
+//! (`{"id", "text", "title"?}`). Paragraphs are the blank-line-separated blocks (or the lines of
+//! a block written one paragraph per line; see [`segment::paragraphs`]), numbered from 1, every
+//! one counted, so that a citation `[doc ¶n]` can be checked by counting them in the original
+//! file. Blocks that are not content (credits, promotions, captions) keep their number but
 //! are never used as evidence.
 
 use std::fs;
@@ -15,7 +16,8 @@ use crate::embed::fingerprint;
 use crate::error::{Error, Result};
 use crate::segment;
 
-/// One blank-line-separated block of a document.
+/// One paragraph of a document: a blank-line-separated block, or a line of a block written one
+/// paragraph per line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Paragraph {
     /// 1-based position among all blocks of the document.

@@ -17,7 +17,7 @@ use candle_core::{Device, Tensor};
 
 use crate::citation::Citation;
 use crate::document::{Document, Paragraph};
-use crate::embed::{cosine, Embedder};
+use crate::embed::{cosine, fingerprint, Embedder};
 use crate::error::Result;
 
 /// Constant of reciprocal rank fusion (Cormack et al. 2009): damps the weight of the very top ranks.
@@ -131,15 +131,21 @@ impl EmbeddingCache {
         EmbeddingCache { dir }
     }
 
-    fn path(&self, embedder: &Embedder, doc: &Document) -> Option<PathBuf> {
+    /// The file is named after the texts embedded, not the document's raw text: a segmenter that
+    /// moves a sentence boundary, even keeping the counts, must not be given the old vectors.
+    fn path(&self, model: &str, doc: &Document) -> Option<PathBuf> {
         self.dir.as_ref().map(|d| {
-            d.join(embedder.fingerprint())
-                .join(format!("{}.safetensors", doc.content_hash))
+            let texts: Vec<&[u8]> = DocumentVectors::texts(doc)
+                .into_iter()
+                .map(str::as_bytes)
+                .collect();
+            d.join(model)
+                .join(format!("{}.safetensors", fingerprint(&texts)))
         })
     }
 
     fn load(&self, embedder: &Embedder, doc: &Document) -> Option<DocumentVectors> {
-        let path = self.path(embedder, doc)?;
+        let path = self.path(embedder.fingerprint(), doc)?;
         if !path.is_file() {
             return None;
         }
@@ -150,12 +156,12 @@ impl EmbeddingCache {
             sentences: rows("sentences")?,
             passages: rows("passages")?,
         };
-        // A changed segmenter changes the counts: treat such a file as stale.
+        // A damaged file (counts or widths that do not fit) is not used.
         vectors.fits(doc, embedder.dim()).then_some(vectors)
     }
 
     fn store(&self, embedder: &Embedder, doc: &Document, vectors: &DocumentVectors) {
-        let Some(path) = self.path(embedder, doc) else {
+        let Some(path) = self.path(embedder.fingerprint(), doc) else {
             return;
         };
         if let Err(e) = write_vectors(&path, embedder.dim(), vectors) {
@@ -440,6 +446,21 @@ mod tests {
         let texts = DocumentVectors::texts(doc).len();
         let mut values = (0..texts).map(|i| vec![first + i as f32, 1.0]);
         DocumentVectors::take(doc, &mut values)
+    }
+
+    #[test]
+    fn cached_vectors_are_named_after_the_segmented_texts() {
+        // A segmenter that moves a sentence boundary keeps the text and the counts; the old
+        // vectors must not be found under the new sentences.
+        let doc = Document::new("a", None, "First part. Second part here.").unwrap();
+        let mut moved = doc.clone();
+        moved.paragraphs[0].sentences = vec!["First part. Second".into(), "part here.".into()];
+        assert_eq!(doc.content_hash, moved.content_hash);
+        let cache = EmbeddingCache::new(Some(PathBuf::from("cache")));
+        let path = |d: &Document| cache.path("model", d).unwrap();
+        assert_ne!(path(&doc), path(&moved));
+        assert_eq!(path(&doc), path(&doc.clone()));
+        assert!(path(&doc).starts_with("cache/model"));
     }
 
     #[test]

@@ -5,7 +5,11 @@
 //!
 //! * **Stable numbering.** Paragraphs are blank-line-separated blocks numbered
 //!   from 1 in order, every non-empty block counted, so a number means the same
-//!   block to every part of the tool.
+//!   block to every part of the tool. A block whose lines mostly end a sentence
+//!   is text written one paragraph per line (many exports and scraped pages
+//!   are), so each of its lines is a paragraph: a citation then names the line,
+//!   not the whole article. Prose hard-wrapped inside a paragraph has lines that
+//!   end mid-sentence and stays one block.
 //! * **Verbatim text.** Every paragraph and sentence is a trimmed slice of its
 //!   input, never rewritten, so a quoted citation can always be checked with a
 //!   substring search, and the sentences of a paragraph together cover all of
@@ -299,21 +303,30 @@ const CONTRIBUTOR_PHRASES: &[&str] = &[
     "all rights reserved",
 ];
 
-/// A blank-line-separated block of an article, numbered from 1.
+/// A paragraph of an article (a blank-line-separated block, or one line of a block written one
+/// paragraph per line), numbered from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Paragraph<'a> {
-    /// Position of the block among the article's non-empty blocks, from 1.
+    /// Position among the article's paragraphs, from 1.
     pub number: usize,
-    /// The block trimmed of surrounding whitespace: a verbatim slice of the article.
+    /// The paragraph trimmed of surrounding whitespace: a verbatim slice of the article.
     pub text: &'a str,
     /// Whether the block is article content usable as evidence; see [`is_content`].
     pub is_content: bool,
 }
 
-/// Split an article into paragraphs: blocks separated by one or more blank lines (a line that is empty or only whitespace). Every non-empty block is counted and numbered in order from 1; `text` is the block trimmed of surrounding whitespace (a verbatim slice of the input). Handles \r\n line endings.
+/// Split an article into paragraphs: blocks separated by one or more blank lines (a line that is empty or only whitespace), each line a paragraph of its own in a block written one paragraph per line ([`is_line_per_paragraph`]). Every non-empty paragraph is counted and numbered in order from 1; `text` is trimmed of surrounding whitespace (a verbatim slice of the input). Handles \r\n line endings.
 pub fn paragraphs(article: &str) -> Vec<Paragraph<'_>> {
     blocks(article)
         .into_iter()
+        .flat_map(|block| {
+            let lines: Vec<&str> = block.lines().map(str::trim).collect();
+            if is_line_per_paragraph(&lines) {
+                lines
+            } else {
+                vec![block]
+            }
+        })
         .enumerate()
         .map(|(index, text)| Paragraph {
             number: index + 1,
@@ -359,6 +372,24 @@ pub fn is_content(block: &str) -> bool {
 
 // ---------------------------------------------------------------------------
 // Paragraphs
+
+/// Whether a block's lines are its paragraphs: at least half of its prose lines (longer than a
+/// label, [`SHORT_LINE_MAX_WORDS`]), not counting the last line, end a sentence. Hard-wrapped prose
+/// ends its lines mid-sentence, all but the last; text written one paragraph per line ends most
+/// of them with a full stop. Short lines (headings, captions, sharing-button labels such as
+/// "Email") say nothing either way.
+fn is_line_per_paragraph(lines: &[&str]) -> bool {
+    let Some((_, before_last)) = lines.split_last() else {
+        return false;
+    };
+    let prose = before_last.iter().filter(|l| {
+        l.split_whitespace().take(SHORT_LINE_MAX_WORDS + 1).count() > SHORT_LINE_MAX_WORDS
+    });
+    let (lines, ending_a_sentence) = prose.fold((0, 0), |(n, ending), line| {
+        (n + 1, ending + usize::from(ends_with_terminal(line)))
+    });
+    lines > 0 && 2 * ending_a_sentence >= lines
+}
 
 /// The article's blocks: maximal runs of non-blank lines, each trimmed.
 fn blocks(article: &str) -> Vec<&str> {
@@ -1136,11 +1167,56 @@ mod tests {
 
     #[test]
     fn paragraphs_handle_crlf_line_endings() {
-        let article = "First block.\r\nStill first.\r\n\r\nSecond block.\r\n";
+        let article = "First block,\r\nstill first.\r\n\r\nSecond block.\r\n";
         let found = paragraphs(article);
         assert_eq!(found.len(), 2);
-        assert_eq!(found[0].text, "First block.\r\nStill first.");
+        assert_eq!(found[0].text, "First block,\r\nstill first.");
         assert_eq!(found[1].text, "Second block.");
+    }
+
+    #[test]
+    fn text_written_one_paragraph_per_line_is_cited_by_line() {
+        // As BBC pages and many exports come: no blank lines, a paragraph per line, and lines
+        // that are labels rather than sentences.
+        let article = "Share this with\nEmail\n\
+                       These are external links and will open in a new window\n\
+                       The council approved the budget on Monday after a long debate.\r\n\
+                       Critics said the plan cut too deep into services for the elderly.\n\
+                       The vote was 7-2.";
+        let found = paragraphs(article);
+        let texts: Vec<_> = found.iter().map(|p| (p.number, p.text)).collect();
+        assert_eq!(
+            texts,
+            vec![
+                (1, "Share this with"),
+                (2, "Email"),
+                (3, "These are external links and will open in a new window"),
+                (
+                    4,
+                    "The council approved the budget on Monday after a long debate."
+                ),
+                (
+                    5,
+                    "Critics said the plan cut too deep into services for the elderly."
+                ),
+                (6, "The vote was 7-2."),
+            ]
+        );
+        // The label line is no longer glued to the first sentence as one "sentence".
+        assert_eq!(
+            sentences(found[3].text),
+            vec!["The council approved the budget on Monday after a long debate."]
+        );
+    }
+
+    #[test]
+    fn hard_wrapped_prose_stays_one_paragraph() {
+        let article = "The council approved the budget on Monday after a long\n\
+                       debate. Critics said the plan cut too deep, and the vote\n\
+                       was close.\n\nA second paragraph.";
+        let found = paragraphs(article);
+        assert_eq!(found.len(), 2);
+        assert!(found[0].text.ends_with("was close."));
     }
 
     #[test]

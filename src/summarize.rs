@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::citation::Citation;
+use crate::document::Paragraph;
 use crate::embed::cosine;
 use crate::error::{Error, Result};
 use crate::index::Index;
@@ -148,8 +149,8 @@ fn relevance_scores(index: &Index, pool: &[usize], candidates: &[usize]) -> Vec<
         .map(|&i| index.sentence_terms(i))
         .collect();
     let frequency = word_frequency_scores(&pool_terms, &candidate_terms);
-    // Quotation pieces, found once per paragraph: (doc, paragraph) -> flag per sentence.
-    let mut pieces: HashMap<(usize, usize), Vec<bool>> = HashMap::new();
+    // Quotation pieces, found once per document: doc -> paragraph -> flag per sentence.
+    let mut pieces: HashMap<usize, Vec<Vec<bool>>> = HashMap::new();
     candidates
         .iter()
         .zip(frequency)
@@ -164,12 +165,10 @@ fn relevance_scores(index: &Index, pool: &[usize], candidates: &[usize]) -> Vec<
             let words = text.split_whitespace().count();
             let e = index.sentences[i];
             let quotation_piece = pieces
-                .entry((e.doc, e.paragraph))
-                .or_insert_with(|| {
-                    let paragraph = index.sentence_paragraph(i);
-                    quotation_pieces(&paragraph.text, &paragraph.sentences)
-                })
-                .get(e.sentence)
+                .entry(e.doc)
+                .or_insert_with(|| quotation_pieces(&index.documents[e.doc].paragraphs))
+                .get(e.paragraph)
+                .and_then(|flags| flags.get(e.sentence))
                 .copied()
                 .unwrap_or(false);
             let standalone = if opens_with_pronoun(text) || quotation_piece {
@@ -231,49 +230,69 @@ fn opens_with_pronoun(text: &str) -> bool {
     ANAPHORIC_OPENERS.contains(&first)
 }
 
-/// For each of a paragraph's sentences (verbatim slices of it, in order), whether it is a piece
-/// of a quotation that spans several sentences: it starts inside the quotation, or opens it and
-/// ends before it closes. A quotation is a pair of curly double quotes or of straight ones; a
-/// quote left open at the end of the paragraph (the convention for a quotation running into the
-/// next paragraph) pairs with nothing here.
-fn quotation_pieces(paragraph: &str, sentences: &[String]) -> Vec<bool> {
-    let mut spans: Vec<(usize, usize)> = Vec::new();
-    let mut open: Option<usize> = None;
-    for (at, c) in paragraph.char_indices() {
-        match c {
-            '“' => open = Some(at),
-            '”' => {
-                if let Some(start) = open.take() {
-                    spans.push((start, at));
-                }
+/// For each sentence of each paragraph, whether it is a piece of a quotation that spans several
+/// sentences: it starts inside the quotation, or opens it and ends before it closes. A quotation
+/// is a pair of curly double quotes or of straight ones. News style runs a quotation on into the
+/// next paragraph by leaving it open at the end of one and opening the next with a quote mark:
+/// that mark continues the quotation rather than closing it. A quote left open that the next
+/// paragraph does not continue pairs with nothing.
+fn quotation_pieces(paragraphs: &[Paragraph]) -> Vec<Vec<bool>> {
+    // Positions are (paragraph, byte offset), ordered as they are read.
+    type Position = (usize, usize);
+    let mut spans: Vec<(Position, Position)> = Vec::new();
+    let mut open: Option<Position> = None;
+    for (p, paragraph) in paragraphs.iter().enumerate() {
+        let mut chars = paragraph.text.char_indices().peekable();
+        match chars.peek() {
+            Some((_, '“' | '"')) if open.is_some() => {
+                chars.next();
             }
-            '"' => match open.take() {
-                Some(start) => spans.push((start, at)),
-                None => open = Some(at),
-            },
-            _ => {}
+            _ => open = None,
+        }
+        for (at, c) in chars {
+            match c {
+                '“' => open = Some((p, at)),
+                '”' => {
+                    if let Some(start) = open.take() {
+                        spans.push((start, (p, at)));
+                    }
+                }
+                '"' => match open.take() {
+                    Some(start) => spans.push((start, (p, at))),
+                    None => open = Some((p, at)),
+                },
+                _ => {}
+            }
         }
     }
     // Sentences and spans are both in order, so one pass over each finds every overlap.
-    let mut cursor = 0;
     let mut span = 0;
-    sentences
+    paragraphs
         .iter()
-        .map(|sentence| {
-            let Some(offset) = paragraph[cursor..].find(sentence.as_str()) else {
-                return false;
-            };
-            let (start, end) = (cursor + offset, cursor + offset + sentence.len());
-            cursor = end;
-            while spans.get(span).is_some_and(|&(_, close)| close < start) {
-                span += 1;
-            }
-            spans[span..]
+        .enumerate()
+        .map(|(p, paragraph)| {
+            let mut cursor = 0;
+            paragraph
+                .sentences
                 .iter()
-                .take_while(|&&(open, _)| open < end)
-                .any(|&(open, close)| {
-                    (open < start && start < close) || (start <= open && end <= close)
+                .map(|sentence| {
+                    let Some(offset) = paragraph.text[cursor..].find(sentence.as_str()) else {
+                        return false;
+                    };
+                    let (start, end) =
+                        ((p, cursor + offset), (p, cursor + offset + sentence.len()));
+                    cursor = end.1;
+                    while spans.get(span).is_some_and(|&(_, close)| close < start) {
+                        span += 1;
+                    }
+                    spans[span..]
+                        .iter()
+                        .take_while(|&&(open, _)| open < end)
+                        .any(|&(open, close)| {
+                            (open < start && start < close) || (start <= open && end <= close)
+                        })
                 })
+                .collect()
         })
         .collect()
 }
@@ -404,12 +423,20 @@ mod tests {
         }
     }
 
-    fn pieces_of(paragraph: &str) -> Vec<bool> {
-        let sentences: Vec<String> = crate::segment::sentences(paragraph)
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        quotation_pieces(paragraph, &sentences)
+    fn paragraph(number: usize, text: &str) -> Paragraph {
+        Paragraph {
+            number,
+            text: text.to_string(),
+            is_content: true,
+            sentences: crate::segment::sentences(text)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+
+    fn pieces_of(text: &str) -> Vec<bool> {
+        quotation_pieces(&[paragraph(1, text)]).remove(0)
     }
 
     #[test]
@@ -429,7 +456,25 @@ mod tests {
             pieces_of("\"The talks failed. Nobody came. It is over."),
             vec![false, false, false]
         );
-        assert!(quotation_pieces("", &[]).is_empty());
+        assert!(quotation_pieces(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_quotation_continued_in_the_next_paragraph_is_in_pieces() {
+        // The first paragraph leaves the quote open; the next reopens it, which continues it.
+        let paragraphs = [
+            paragraph(1, "\"We are delighted with the result."),
+            paragraph(
+                2,
+                "\"It shows the hard work,\" said the coach. The season ends soon.",
+            ),
+            paragraph(3, "\"Nobody listened."),
+            paragraph(4, "The club did not comment."),
+        ];
+        assert_eq!(
+            quotation_pieces(&paragraphs),
+            vec![vec![true], vec![true, false], vec![false], vec![false]]
+        );
     }
 
     #[test]

@@ -74,7 +74,8 @@ pub struct Ingested {
     /// The document's id: the one sent, the one derived from the text, or, when the same text was
     /// already stored, the stored document's id.
     pub id: String,
-    /// Number of paragraphs (blank-line-separated blocks), numbered from 1.
+    /// Number of paragraphs (blank-line-separated blocks, or lines where the text is written one
+    /// paragraph per line), numbered from 1.
     pub paragraphs: usize,
     /// False when the same text was already stored.
     pub created: bool,
