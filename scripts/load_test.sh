@@ -13,7 +13,13 @@ log="$data/serve.log"
 ./target/release/footnote serve --addr "127.0.0.1:$port" --data "$data" 2>"$log" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
-until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.2; done
+# Ready within two minutes (the seeds are embedded on first start), or give up with the log.
+for _ in $(seq 600); do
+  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+  kill -0 $pid 2>/dev/null || { echo "error: the server exited:" >&2; cat "$log" >&2; exit 1; }
+  sleep 0.2
+done
+curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { echo "error: not ready after 2 minutes" >&2; cat "$log" >&2; exit 1; }
 # Warm-up: a few requests so allocator pools and caches exist before "before".
 for _ in 1 2 3 4 5; do
   curl -sf "http://127.0.0.1:$port/v1/ask" -H 'content-type: application/json' \

@@ -31,7 +31,8 @@ pub struct BenchResult {
 }
 
 /// Times the embedder over `texts` at each batch size; `rounds` passes over the texts each
-/// (after one untimed warm-up pass).
+/// (after one untimed warm-up pass). The caller checks that there are texts, at least one round
+/// and no batch size of 0 (`footnote bench` does, before loading any model).
 pub fn run(
     embedder: &Embedder,
     device_name: &str,
@@ -54,7 +55,7 @@ pub fn run(
         }
         let mut latencies = Vec::with_capacity(batches.len() * rounds);
         let started = Instant::now();
-        for _ in 0..rounds.max(1) {
+        for _ in 0..rounds {
             for batch in &batches {
                 let t = Instant::now();
                 embedder.embed_batch(batch)?;
@@ -62,7 +63,7 @@ pub fn run(
             }
         }
         let seconds = started.elapsed().as_secs_f64();
-        let passes = rounds.max(1) as f64;
+        let passes = rounds as f64;
         latencies.sort();
         results.push(BenchResult {
             device: device_name.to_string(),

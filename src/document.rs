@@ -7,6 +7,7 @@
 //! file. Blocks that are not content (credits, promotions, captions) keep their number but
 //! are never used as evidence.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -41,7 +42,8 @@ pub struct Document {
 }
 
 impl Document {
-    /// Splits `text` into paragraphs and sentences. Fails only on text with no words at all.
+    /// Splits `text` into paragraphs and sentences. Fails on an id that cannot appear in a
+    /// citation and on text without a paragraph (empty or whitespace only).
     pub fn new(id: impl Into<String>, title: Option<String>, text: &str) -> Result<Self> {
         let id = id.into();
         validate_id(&id)?;
@@ -97,7 +99,7 @@ impl Document {
 /// Ids appear inside citations `[id ¶n]` and URLs: keep them printable and bracket-free.
 fn validate_id(id: &str) -> Result<()> {
     let ok = !id.trim().is_empty()
-        && id.len() <= 200
+        && id.chars().count() <= 200
         && !id
             .chars()
             .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '[' | ']' | '/' | '¶'));
@@ -129,6 +131,8 @@ pub struct Loaded {
     pub documents: Vec<Document>,
     /// Problems that did not stop the load (a malformed JSONL line, a duplicate id).
     pub problems: Vec<Error>,
+    /// Ids of `documents`, to find duplicates without comparing every pair.
+    ids: HashSet<String>,
 }
 
 /// Loads every document under `paths`: `.txt` files, `.jsonl` files, or directories of them.
@@ -177,13 +181,16 @@ fn load_file(path: &Path, loaded: &mut Loaded) -> Result<()> {
             if line.trim().is_empty() {
                 continue;
             }
-            match parse_record(line) {
-                Ok(doc) => push_unique(loaded, doc),
-                Err(message) => loaded.problems.push(Error::BadRecord {
+            let problem = match parse_record(line) {
+                Ok(doc) => push_unique(loaded, doc).err(),
+                Err(message) => Some(message),
+            };
+            if let Some(message) = problem {
+                loaded.problems.push(Error::BadRecord {
                     path: path.to_path_buf(),
                     line: line_no + 1,
                     message,
-                }),
+                });
             }
         }
         return Ok(());
@@ -194,7 +201,10 @@ fn load_file(path: &Path, loaded: &mut Loaded) -> Result<()> {
         .unwrap_or_default();
     let doc = Document::new(id, None, &text)
         .map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))?;
-    push_unique(loaded, doc);
+    if let Err(message) = push_unique(loaded, doc) {
+        let problem = Error::InvalidInput(format!("{}: {message}", path.display()));
+        loaded.problems.push(problem);
+    }
     Ok(())
 }
 
@@ -205,12 +215,16 @@ pub fn parse_record(line: &str) -> std::result::Result<Document, String> {
     Document::from_record(record.id, record.title, &record.text).map_err(|e| e.to_string())
 }
 
-fn push_unique(loaded: &mut Loaded, doc: Document) {
-    if loaded.documents.iter().any(|d| d.id == doc.id) {
-        loaded.problems.push(Error::DuplicateId(doc.id));
-    } else {
-        loaded.documents.push(doc);
+/// Adds a document unless its id is taken; the error is a message for the report.
+fn push_unique(loaded: &mut Loaded, doc: Document) -> std::result::Result<(), String> {
+    if !loaded.ids.insert(doc.id.clone()) {
+        return Err(format!(
+            "duplicate document id `{}` (ids must be unique across the corpus)",
+            doc.id
+        ));
     }
+    loaded.documents.push(doc);
+    Ok(())
 }
 
 /// Reads a file that must be non-empty UTF-8 text.
@@ -317,5 +331,28 @@ mod tests {
         assert!(Document::new("a b", None, "Text.").is_err());
         assert!(Document::new("a]b", None, "Text.").is_err());
         assert!(Document::new("003_03060291541c335c", None, "Text.").is_ok());
+    }
+
+    #[test]
+    fn id_length_is_counted_in_characters_not_bytes() {
+        assert!(Document::new("é".repeat(200), None, "Text.").is_ok());
+        assert!(Document::new("é".repeat(201), None, "Text.").is_err());
+    }
+
+    #[test]
+    fn duplicate_id_in_jsonl_is_reported_with_its_line_and_first_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("batch.jsonl");
+        fs::write(
+            &path,
+            "{\"id\":\"a\",\"text\":\"One.\"}\n{\"id\":\"a\",\"text\":\"Two.\"}\n",
+        )
+        .unwrap();
+        let loaded = load_paths(&[path]).unwrap();
+        assert_eq!(loaded.documents.len(), 1);
+        assert_eq!(loaded.documents[0].paragraphs[0].text, "One.");
+        let problem = loaded.problems[0].to_string();
+        assert!(problem.contains("batch.jsonl:2:"), "{problem}");
+        assert!(problem.contains("duplicate document id `a`"), "{problem}");
     }
 }

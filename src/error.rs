@@ -25,8 +25,6 @@ pub enum Error {
         line: usize,
         message: String,
     },
-    #[error("duplicate document id `{0}` (ids must be unique across the corpus)")]
-    DuplicateId(String),
     #[error("unknown document id `{0}`")]
     UnknownDocument(String),
     #[error(

@@ -81,14 +81,6 @@ impl GroundingAudit {
         self.existing += other.existing;
     }
 
-    pub fn verbatim_share(&self) -> f64 {
-        ratio(self.verbatim, self.sentences)
-    }
-
-    pub fn existing_share(&self) -> f64 {
-        ratio(self.existing, self.citations)
-    }
-
     pub fn is_perfect(&self) -> bool {
         self.verbatim == self.sentences && self.existing == self.citations
     }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
-use footnote::answer::{AskOptions, MAX_ANSWER_SENTENCES};
+use footnote::answer::{check_question, AskOptions, MAX_ANSWER_SENTENCES};
 use footnote::document::{self, Document};
 use footnote::summarize::{self, Length, Summary};
 use footnote::{Engine, EngineSettings};
@@ -324,16 +324,15 @@ fn ask(
     max_sentences: usize,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    if question.trim().is_empty() {
-        bail!("the question is empty");
-    }
-    let (documents, had_problems) = load_documents(corpus)?;
-    let engine = Engine::load(settings)?;
-    let index = engine.index(documents)?;
     let options = AskOptions {
         max_sentences,
         documents: None,
     };
+    // Refuse a bad question or option before the model is loaded and the corpus embedded.
+    check_question(question, &options)?;
+    let (documents, had_problems) = load_documents(corpus)?;
+    let engine = Engine::load(settings)?;
+    let index = engine.index(documents)?;
     let answer = engine.ask(&index, question, &options)?;
     if json {
         print_json(&answer)?;
@@ -451,7 +450,10 @@ fn embed(settings: &EngineSettings, input: Option<&Path>) -> anyhow::Result<Exit
     let mut texts = Vec::new();
     let mut had_problems = false;
     for (n, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("line {}: not UTF-8 text", n + 1))?;
+        let line = line.map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => anyhow::anyhow!("line {}: not UTF-8 text", n + 1),
+            _ => anyhow::anyhow!("cannot read input: {e}"),
+        })?;
         if line.trim().is_empty() {
             continue;
         }
@@ -686,6 +688,12 @@ fn bench(
                 .flat_map(|p| p.sentences.iter().map(String::as_str))
         })
         .collect();
+    if texts.is_empty() {
+        bail!("no sentences to time in {}", display_paths(corpus));
+    }
+    if rounds == 0 {
+        bail!("--rounds must be at least 1");
+    }
     if let Some(path) = sentences_out {
         // One sentence per line: a sentence never holds a newline worth keeping for timing.
         let lines: Vec<String> = texts.iter().map(|t| t.replace('\n', " ")).collect();

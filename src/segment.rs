@@ -1,7 +1,7 @@
 //! Paragraph and sentence segmentation for news articles.
 //!
-//! footnote answers questions with citations of the form "paragraph 3,
-//! sentence 2", so segmentation has three jobs:
+//! footnote answers questions with sentences copied verbatim, each cited by
+//! its paragraph (`[doc ¶3]`), so segmentation has three jobs:
 //!
 //! * **Stable numbering.** Paragraphs are blank-line-separated blocks numbered
 //!   from 1 in order, every non-empty block counted, so a number means the same

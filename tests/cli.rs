@@ -86,6 +86,7 @@ fn ask_json_has_the_documented_shape() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["abstained"], false);
     assert!(v["question"].is_string() && v["answer"].is_string());
+    assert!(v["confidence"].is_f64());
     let sentence = &v["sentences"][0];
     assert!(sentence["text"].is_string());
     assert!(sentence["citations"][0]["doc"].is_string());
@@ -121,6 +122,7 @@ fn bad_input_gets_one_line_errors_and_nonzero_exit() {
     let empty_dir = dir.path().join("nothing");
     std::fs::create_dir(&empty_dir).unwrap();
     let empty_dir = empty_dir.to_string_lossy().into_owned();
+    let blank_only_labels = write(dir.path(), "labels.txt", b"Photo: AP\n\nEmail\n");
     let q = "Who requested the call?";
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["ask", ""], "question is empty"),
@@ -139,6 +141,27 @@ fn bad_input_gets_one_line_errors_and_nonzero_exit() {
         (vec!["summarize", &binary], "not a UTF-8 text file"),
         (vec!["summarize", "--sentences", "0"], "at least 1"),
         (vec!["ask", q, "--device", "quantum"], "unknown device"),
+        // Refused before a model is looked for: this model does not exist.
+        (
+            vec![
+                "--model",
+                "/no/such/model",
+                "ask",
+                q,
+                "--max-sentences",
+                "4",
+            ],
+            "max_sentences",
+        ),
+        (vec!["embed", &empty_dir], "cannot read input"),
+        (
+            vec!["bench", "--rounds", "0"],
+            "--rounds must be at least 1",
+        ),
+        (
+            vec!["bench", "--corpus", &blank_only_labels],
+            "no sentences to time",
+        ),
     ];
     for (args, expect) in cases {
         let out = footnote(&args, None);

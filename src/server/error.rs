@@ -70,7 +70,7 @@ impl ApiError {
                     (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input")
                 }
                 Error::UnknownDocument(_) => (StatusCode::NOT_FOUND, "unknown_document"),
-                Error::IdTaken(_) | Error::DuplicateId(_) => (StatusCode::CONFLICT, "id_conflict"),
+                Error::IdTaken(_) => (StatusCode::CONFLICT, "id_conflict"),
                 Error::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
                 Error::WorkerStopped => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
                 Error::Io { .. }
