@@ -7,6 +7,7 @@
 //! Texts are sorted by token length and cut into batches under a token budget, so that padding
 //! (wasted work) stays small whatever order the caller passes texts in.
 
+use std::path::Path;
 use std::time::Instant;
 
 use candle_core::Device;
@@ -69,8 +70,14 @@ pub struct Embedder {
 }
 
 impl Embedder {
-    /// Loads the model in `dir` onto `device`, with the forward pass `encoder` picks.
-    pub fn load(dir: &ModelDir, device: &Device, encoder: EncoderChoice) -> Result<Self> {
+    /// Loads the model in `dir` onto `device`, with the forward pass `encoder` picks; the weights'
+    /// digest is remembered in `digest_memo` (see [`ModelDir::weights_digest`]).
+    pub fn load(
+        dir: &ModelDir,
+        device: &Device,
+        encoder: EncoderChoice,
+        digest_memo: Option<&Path>,
+    ) -> Result<Self> {
         let started = Instant::now();
         let model_err = |message: String| Error::Model {
             model: dir.name.clone(),
@@ -97,12 +104,12 @@ impl Embedder {
             Error::Inference(e) => model_err(format!("not a BERT model this build can run: {e}")),
             other => other,
         })?;
-        let weights_len = std::fs::metadata(&weights)
-            .map_err(|e| Error::io(&weights, e))?
-            .len();
+        // The weights' content, not their size: caches and stored vectors made with other
+        // weights of the same shape must not be reused.
+        let weights_digest = dir.weights_digest(digest_memo)?;
         let fingerprint = fingerprint(&[
             config_text.as_bytes(),
-            &weights_len.to_le_bytes(),
+            weights_digest.as_bytes(),
             format!("{pooling:?}/{max_seq_len}").as_bytes(),
         ]);
         tracing::debug!(model = %dir.name, encoder = encoder.name(), ?pooling, max_seq_len, elapsed = ?started.elapsed(), "model loaded");
@@ -207,7 +214,7 @@ pub fn length_sorted_batches(ids: &[Vec<u32>], limits: BatchLimits) -> Vec<Vec<u
     batches
 }
 
-fn read_to_string(path: &std::path::Path) -> Result<String> {
+fn read_to_string(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
 }
 

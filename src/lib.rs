@@ -46,9 +46,10 @@ use index::{EmbeddingCache, Index};
 pub struct EngineSettings {
     /// A hub id (`org/name`) or a local model directory.
     pub model: String,
-    /// Where hub models are stored (`<models_dir>/<name>`).
+    /// Where hub models are stored (`<models_dir>/<org>--<name>`, see [`model`]).
     pub models_dir: PathBuf,
-    /// Where document embeddings are cached; `None` disables the cache.
+    /// Where document embeddings and the weights' digest are cached; `None` disables the cache
+    /// (the weights are then hashed on every load).
     pub cache_dir: Option<PathBuf>,
     /// `cpu`, `cuda` or `cuda:N`.
     pub device: String,
@@ -79,7 +80,11 @@ impl Engine {
     pub fn load(settings: &EngineSettings) -> Result<Self> {
         let device = device::parse(&settings.device)?;
         let dir = model::resolve(&settings.model, &settings.models_dir)?;
-        let embedder = Embedder::load(&dir, &device, settings.encoder)?;
+        let digest_memo = settings
+            .cache_dir
+            .as_ref()
+            .map(|d| d.join("weights-sha256"));
+        let embedder = Embedder::load(&dir, &device, settings.encoder, digest_memo.as_deref())?;
         Ok(Engine {
             embedder,
             cache: EmbeddingCache::new(settings.cache_dir.clone()),

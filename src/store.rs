@@ -61,6 +61,14 @@ pub struct ModelId {
     pub dim: usize,
 }
 
+impl ModelId {
+    /// Whether `other` makes the same vectors. The name is only how the model was asked for (a
+    /// hub id or a directory holding the same files), so it does not count.
+    pub fn same_vectors(&self, other: &ModelId) -> bool {
+        self.fingerprint == other.fingerprint && self.dim == other.dim
+    }
+}
+
 /// A document read back from the store, with its vectors when they are complete and `dim` wide.
 #[derive(Debug, Clone)]
 pub struct StoredDocument {
@@ -123,6 +131,14 @@ impl Store {
             }),
             _ => None,
         })
+    }
+
+    /// Records `model` as the maker of the stored vectors (after a rename: same vectors).
+    pub fn set_model(&mut self, model: &ModelId) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        write_model(&tx, model)?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Whether the initial corpus has been ingested once (it is not ingested again, so that
@@ -215,7 +231,7 @@ impl Store {
     /// Stores documents and their vectors, made by `model`, in one transaction.
     pub fn insert(&mut self, documents: &[NewDocument], model: &ModelId) -> Result<()> {
         let tx = self.conn.transaction()?;
-        set_model(&tx, model)?;
+        write_model(&tx, model)?;
         for new in documents {
             let doc = new.document;
             tx.execute(
@@ -280,7 +296,7 @@ impl Store {
         documents: &[(&Document, &DocumentVectors)],
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
-        set_model(&tx, model)?;
+        write_model(&tx, model)?;
         for (doc, vectors) in documents {
             let mut sentence_rows = vectors.sentences.iter();
             let mut passage_rows = vectors.passages.iter();
@@ -312,7 +328,7 @@ impl Store {
     }
 }
 
-fn set_model(tx: &Transaction, model: &ModelId) -> Result<()> {
+fn write_model(tx: &Transaction, model: &ModelId) -> Result<()> {
     set_meta(tx, "model_name", &model.name)?;
     set_meta(tx, "model_fingerprint", &model.fingerprint)?;
     set_meta(tx, "model_dim", &model.dim.to_string())

@@ -39,11 +39,17 @@ struct Server {
 }
 
 impl Server {
-    /// Starts `footnote serve` on `data` and waits until it is ready.
+    /// Starts `footnote serve` on `data` from the repository (where `seeds/` is) and waits
+    /// until it is ready.
     async fn start(data: &Path, extra: &[&str]) -> Server {
+        Server::start_in(&common::repo_path(""), data, extra).await
+    }
+
+    /// Starts `footnote serve` on `data` in the working directory `cwd`.
+    async fn start_in(cwd: &Path, data: &Path, extra: &[&str]) -> Server {
         let settings = common::settings();
         let mut child = Command::new(env!("CARGO_BIN_EXE_footnote"))
-            .current_dir(common::repo_path(""))
+            .current_dir(cwd)
             .env("FOOTNOTE_MODELS_DIR", &settings.models_dir)
             .env("RUST_LOG", "footnote=info,warn")
             .args(["serve", "--addr", "127.0.0.1:0", "--request-timeout", "600"])
@@ -1153,7 +1159,8 @@ async fn sigterm_finishes_requests_in_flight_and_restarts_reuse_or_refresh_vecto
     assert!(server.terminate().success());
     drop(server);
 
-    // A changed model (here: a store that says its vectors came from another one) re-embeds
+    // A changed model (here: a store whose fingerprint says its vectors came from another one;
+    // a name alone does not count, see the test below) re-embeds
     // everything on start, with progress in the log, and records the model.
     let db = data.path().join(footnote::store::FILE_NAME);
     let conn = rusqlite::Connection::open(&db).unwrap();
@@ -1187,4 +1194,51 @@ async fn sigterm_finishes_requests_in_flight_and_restarts_reuse_or_refresh_vecto
         .post("/v1/ask", &json!({"question": CALL_QUESTION}))
         .await;
     assert!(again["answer"].as_str().unwrap().contains("50 minutes"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_first_started_without_seeds_is_seeded_when_they_appear() {
+    let data = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut server = Server::start_in(elsewhere.path(), data.path(), &[]).await;
+    let (_, ready) = server.get("/readyz").await;
+    assert_eq!(ready["documents"], 0);
+    assert!(server.log().contains("starting empty"), "{}", server.log());
+    assert!(server.terminate().success());
+    drop(server);
+
+    let server = Server::start(data.path(), &[]).await;
+    let (_, ready) = server.get("/readyz").await;
+    assert_eq!(ready["documents"], 5, "{}", server.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_model_under_another_name_keeps_the_stored_vectors() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Server::start(data.path(), &[]).await;
+    assert!(server.terminate().success());
+    drop(server);
+
+    // The default hub id's folder, named by its path: the same files, so the same vectors.
+    let folder = common::settings().models_dir.join("all-MiniLM-L6-v2");
+    let folder = folder.to_str().unwrap();
+    let server = Server::start(data.path(), &["--model", folder]).await;
+    let log = server.log();
+    assert!(!log.contains("re-embedding"), "{log}");
+    assert!(
+        !server
+            .metrics()
+            .await
+            .contains("footnote_embedding_tokens_total"),
+        "re-embedded under the new name"
+    );
+    let (_, ready) = server.get("/readyz").await;
+    assert_eq!(ready["documents"], 5);
+    let conn = rusqlite::Connection::open(data.path().join(footnote::store::FILE_NAME)).unwrap();
+    let name: String = conn
+        .query_row("SELECT value FROM meta WHERE key = 'model_name'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(name, folder, "the store records the name in use");
 }

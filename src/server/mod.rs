@@ -337,23 +337,43 @@ async fn start(
     };
     tracing::info!(model = %model.name, dimensions = model.dim, "model loaded");
 
-    let dim = model.dim;
-    let (store, stored, stored_model) = tokio::task::spawn_blocking(move || -> crate::Result<_> {
-        let stored = store.load(dim)?;
-        let stored_model = store.model()?;
-        Ok((store, stored, stored_model))
-    })
-    .await??;
+    let (store, stored, stored_model) = {
+        let model = model.clone();
+        tokio::task::spawn_blocking(move || -> crate::Result<_> {
+            let mut store = store;
+            let stored = store.load(model.dim)?;
+            let stored_model = store.model()?;
+            if let Some(old) = stored_model.as_ref() {
+                if old.same_vectors(&model) && old.name != model.name {
+                    tracing::info!(
+                        "the store's vectors were made by this model under the name {}; \
+                         recording it as {}",
+                        old.name,
+                        model.name
+                    );
+                    store.set_model(&model)?;
+                }
+            }
+            Ok((store, stored, stored_model))
+        })
+        .await??
+    };
     let (store, documents, vectors) =
         refresh_vectors(&worker, store, stored, stored_model, &model).await?;
     tracing::info!(documents = documents.len(), "store loaded");
+    let had_documents = !documents.is_empty();
     let ready = Ready {
         corpus: Arc::new(Corpus::new(store, documents, vectors, model)),
         worker,
     };
     if !ready.corpus.is_seeded()? {
-        seed(&ready, &args.corpus).await?;
-        ready.corpus.mark_seeded()?;
+        let seeded = seed(&ready, &args.corpus).await?;
+        // With nothing to seed from, an empty store stays unseeded, so that a later start where
+        // the corpus exists still seeds it; a store that already holds documents is someone's
+        // corpus, which seeds are not mixed into later.
+        if seeded || had_documents {
+            ready.corpus.mark_seeded()?;
+        }
     }
     let documents = ready.corpus.snapshot().index.documents.len();
     if state.0.ready.set(ready).is_err() {
@@ -372,7 +392,7 @@ async fn refresh_vectors(
     stored_model: Option<ModelId>,
     model: &ModelId,
 ) -> anyhow::Result<(Store, Vec<Document>, Vec<DocumentVectors>)> {
-    let same_model = stored_model.as_ref() == Some(model);
+    let same_model = stored_model.as_ref().is_some_and(|m| m.same_vectors(model));
     let stale: Vec<usize> = (0..stored.len())
         .filter(|&i| !same_model || stored[i].vectors.is_none())
         .collect();
@@ -426,13 +446,14 @@ async fn refresh_vectors(
     Ok((store, documents, vectors))
 }
 
-/// Ingests the initial corpus (`--corpus`, or `seeds/` when it exists).
-async fn seed(ready: &Ready, paths: &[PathBuf]) -> anyhow::Result<()> {
+/// Ingests the initial corpus (`--corpus`, or `seeds/` when it exists); false when there was
+/// none to ingest.
+async fn seed(ready: &Ready, paths: &[PathBuf]) -> anyhow::Result<bool> {
     let paths = if paths.is_empty() {
         let default = PathBuf::from(DEFAULT_CORPUS);
         if !default.is_dir() {
             tracing::warn!("no {DEFAULT_CORPUS}/ directory here and no --corpus: starting empty");
-            return Ok(());
+            return Ok(false);
         }
         vec![default]
     } else {
@@ -452,5 +473,5 @@ async fn seed(ready: &Ready, paths: &[PathBuf]) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("seeding the store: {e}"))?;
     let created = ingested.iter().filter(|i| i.created).count();
     tracing::info!("seeded: {created} new documents of {count}");
-    Ok(())
+    Ok(true)
 }
