@@ -131,17 +131,21 @@ impl EmbeddingCache {
         EmbeddingCache { dir }
     }
 
-    /// The file is named after the texts embedded, not the document's raw text: a segmenter that
-    /// moves a sentence boundary, even keeping the counts, must not be given the old vectors.
     fn path(&self, model: &str, doc: &Document) -> Option<PathBuf> {
-        self.dir.as_ref().map(|d| {
-            let texts: Vec<&[u8]> = DocumentVectors::texts(doc)
-                .into_iter()
-                .map(str::as_bytes)
-                .collect();
-            d.join(model)
-                .join(format!("{}.safetensors", fingerprint(&texts)))
-        })
+        self.dir
+            .as_ref()
+            .map(|d| d.join(model).join(Self::file_name(doc)))
+    }
+
+    /// The name of `doc`'s file in a model's cache folder. It is named after the texts embedded,
+    /// not the document's raw text: a segmenter that moves a sentence boundary, even keeping the
+    /// counts, must not be given the old vectors.
+    pub fn file_name(doc: &Document) -> String {
+        let texts: Vec<&[u8]> = DocumentVectors::texts(doc)
+            .into_iter()
+            .map(str::as_bytes)
+            .collect();
+        format!("{}.safetensors", fingerprint(&texts))
     }
 
     fn load(&self, embedder: &Embedder, doc: &Document) -> Option<DocumentVectors> {

@@ -4,6 +4,7 @@ mod common;
 
 use footnote::answer::{self, AskOptions};
 use footnote::citation::check_grounded;
+use footnote::index::EmbeddingCache;
 use footnote::summarize::{self, Length};
 use proptest::prelude::*;
 
@@ -285,9 +286,7 @@ fn second_index_of_the_same_corpus_reuses_cached_embeddings() {
         .unwrap()
         .join(common::engine().embedder.fingerprint());
     for doc in common::seed_documents() {
-        assert!(cache
-            .join(format!("{}.safetensors", doc.content_hash))
-            .is_file());
+        assert!(cache.join(EmbeddingCache::file_name(&doc)).is_file());
     }
     let again = common::engine().index(common::seed_documents()).unwrap();
     assert_eq!(again.sentences.len(), common::seed_index().sentences.len());
