@@ -1,6 +1,8 @@
 //! Citations: which paragraph of which document a sentence comes from, how they read in text,
 //! and the grounding check every output sentence must pass.
 
+use std::borrow::Borrow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
@@ -33,7 +35,7 @@ pub enum GroundingError {
 pub fn check_grounded(
     sentence: &str,
     citations: &[Citation],
-    documents: &[Document],
+    documents: &[impl Borrow<Document>],
 ) -> Result<(), GroundingError> {
     if citations.is_empty() {
         return Err(GroundingError::NoCitation);
@@ -42,7 +44,8 @@ pub fn check_grounded(
     for citation in citations {
         let paragraph = documents
             .iter()
-            .find(|d| d.id == citation.doc)
+            .map(Borrow::borrow)
+            .find(|d: &&Document| d.id == citation.doc)
             .and_then(|d| d.paragraph(citation.paragraph))
             .ok_or_else(|| GroundingError::UnknownParagraph(citation.clone()))?;
         verbatim |= paragraph.text.contains(sentence);

@@ -5,6 +5,7 @@
 //! Every number here comes from the same code paths users run: `ask` answers the QA questions and
 //! `summarize` writes the summaries.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -60,7 +61,7 @@ pub struct GroundingAudit {
 }
 
 impl GroundingAudit {
-    fn check(&mut self, text: &str, citations: &[Citation], documents: &[Document]) {
+    fn check(&mut self, text: &str, citations: &[Citation], documents: &[impl Borrow<Document>]) {
         self.sentences += 1;
         if check_grounded(text, citations, documents).is_ok() {
             self.verbatim += 1;
@@ -69,7 +70,8 @@ impl GroundingAudit {
             self.citations += 1;
             let exists = documents
                 .iter()
-                .any(|d| d.id == c.doc && d.paragraph(c.paragraph).is_some());
+                .map(Borrow::borrow)
+                .any(|d: &Document| d.id == c.doc && d.paragraph(c.paragraph).is_some());
             self.existing += usize::from(exists);
         }
     }

@@ -6,19 +6,26 @@
 //! and BM25 scores on one scale. Embeddings are cached on disk per document, keyed by the model's
 //! fingerprint and the document's content hash, so a second run over the same corpus embeds only
 //! the question.
+//!
+//! An index is immutable; a write makes a new one ([`Index::with_documents`],
+//! [`Index::without_document`]) that shares with the old every document's derived data (terms,
+//! vectors, lower-cased text, behind `Arc`s) and updates the BM25 statistics by the documents
+//! written. Its cost is that of the documents written plus copying the entries of the others, and
+//! it is exactly the index [`Index::from_vectors`] would build over the same documents.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use bm25::{
-    DefaultTokenizer, Embedder as Bm25Embedder, EmbedderBuilder, Language, Scorer, Tokenizer,
-};
+use bm25::{DefaultTokenizer, Language, Tokenizer};
 use candle_core::{Device, Tensor};
+use rayon::prelude::*;
 
 use crate::citation::Citation;
 use crate::document::{Document, Paragraph};
 use crate::embed::{cosine, fingerprint, Embedder};
 use crate::error::Result;
+use crate::lexical::{Counted, SentenceTokens, Statistics};
 
 /// Constant of reciprocal rank fusion (Cormack et al. 2009): damps the weight of the very top ranks.
 const RRF_K: f32 = 60.0;
@@ -33,6 +40,8 @@ pub struct SentenceEntry {
     pub sentence: usize,
     /// Index into the index's `passages`.
     pub passage: usize,
+    /// Index among the document's content sentences (into its [`Derived`] data).
+    ordinal: usize,
 }
 
 /// A content paragraph of the corpus.
@@ -40,6 +49,8 @@ pub struct SentenceEntry {
 pub struct PassageEntry {
     pub doc: usize,
     pub paragraph: usize,
+    /// Index among the document's content paragraphs (into its [`Derived`] data).
+    ordinal: usize,
 }
 
 /// A sentence with its retrieval signals for one query.
@@ -56,23 +67,85 @@ pub struct Candidate {
     pub fused: f32,
 }
 
+/// What the index keeps of one document beyond the document itself: derived from it alone, so
+/// computed once when it is added and shared by every later index that holds it.
+#[derive(Debug)]
+struct Derived {
+    /// The content sentences' vectors, `dim` wide, one after another.
+    sentence_vectors: Vec<f32>,
+    /// The content paragraphs' vectors, likewise.
+    passage_vectors: Vec<f32>,
+    /// Each content sentence's content terms, in order (see [`content_terms`]).
+    sentence_terms: Vec<Vec<String>>,
+    /// What BM25 needs of each content sentence.
+    sentence_tokens: Vec<SentenceTokens>,
+    /// Each content paragraph's content terms.
+    passage_terms: Vec<HashSet<String>>,
+    /// The document's text, lower-cased.
+    lowercase: String,
+}
+
+impl Derived {
+    fn new(doc: &Document, vectors: DocumentVectors, dim: usize) -> Self {
+        // A missing row is zeros, and a row of another width (never one that `fits`) is cut or
+        // padded, so that it cannot shift the rows after it.
+        let flatten = |rows: Vec<Vec<f32>>, n: usize| {
+            let mut rows = rows.into_iter();
+            let mut flat = Vec::with_capacity(n * dim);
+            for _ in 0..n {
+                let mut row = rows.next().unwrap_or_default();
+                row.resize(dim, 0.0);
+                flat.extend(row);
+            }
+            flat
+        };
+        let (n_sentences, n_passages) = content_counts(doc);
+        let sentence_terms: Vec<Vec<String>> = doc
+            .content()
+            .flat_map(|p| p.sentences.iter().map(|s| content_terms(s)))
+            .collect();
+        let lowercase: Vec<String> = doc
+            .paragraphs
+            .iter()
+            .map(|p| p.text.to_lowercase())
+            .collect();
+        Derived {
+            sentence_vectors: flatten(vectors.sentences, n_sentences),
+            passage_vectors: flatten(vectors.passages, n_passages),
+            sentence_tokens: sentence_terms
+                .iter()
+                .map(|t| SentenceTokens::new(t))
+                .collect(),
+            sentence_terms,
+            // Computed once here so that answering a question only compares sets.
+            passage_terms: doc
+                .content()
+                .map(|p| content_terms(&p.text).into_iter().collect())
+                .collect(),
+            lowercase: lowercase.join("\n"),
+        }
+    }
+}
+
+impl Derived {
+    /// The content sentences as the corpus statistics count them.
+    fn counted(&self) -> impl Iterator<Item = Counted<'_>> {
+        self.sentence_terms
+            .iter()
+            .map(Vec::as_slice)
+            .zip(&self.sentence_tokens)
+    }
+}
+
 pub struct Index {
-    pub documents: Vec<Document>,
+    pub documents: Vec<Arc<Document>>,
     pub sentences: Vec<SentenceEntry>,
     pub passages: Vec<PassageEntry>,
     dim: usize,
-    sentence_vectors: Vec<f32>,
-    passage_vectors: Vec<f32>,
-    bm25: Bm25Embedder<u32>,
-    bm25_scores: Scorer<usize, u32>,
-    /// Number of sentences each content term occurs in, for inverse document frequency.
-    term_sentence_counts: HashMap<String, u32>,
-    /// Each sentence's content terms, in order (see [`content_terms`]).
-    sentence_terms: Vec<Vec<String>>,
-    /// Each passage's content terms.
-    passage_terms: Vec<HashSet<String>>,
-    /// Each document's text, lower-cased.
-    lowercase_documents: Vec<String>,
+    /// Each document's derived data, in document order.
+    derived: Vec<Arc<Derived>>,
+    /// BM25 statistics of all sentences; also the inverse document frequencies of [`Index::idf`].
+    lexical: Statistics,
 }
 
 /// One document's embeddings, in the order of its content sentences and content paragraphs.
@@ -239,108 +312,116 @@ impl Index {
         vectors: Vec<DocumentVectors>,
         dim: usize,
     ) -> Self {
-        let mut sentences = Vec::new();
-        let mut passages = Vec::new();
-        let mut sentence_vectors = Vec::new();
-        let mut passage_vectors = Vec::new();
-        for (d, (doc, vectors)) in documents.iter().zip(vectors).enumerate() {
-            let mut sentence_rows = vectors.sentences.into_iter();
-            let mut passage_rows = vectors.passages.into_iter();
-            for (p, para) in doc
-                .paragraphs
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.is_content)
-            {
-                let passage = passages.len();
-                passages.push(PassageEntry {
-                    doc: d,
-                    paragraph: p,
-                });
-                passage_vectors.extend(passage_rows.next().unwrap_or_else(|| vec![0.0; dim]));
-                for s in 0..para.sentences.len() {
-                    sentences.push(SentenceEntry {
-                        doc: d,
-                        paragraph: p,
-                        sentence: s,
-                        passage,
-                    });
-                    sentence_vectors.extend(sentence_rows.next().unwrap_or_else(|| vec![0.0; dim]));
-                }
-            }
-        }
-
-        let sentence_texts: Vec<&str> = sentences
-            .iter()
-            .map(|e| documents[e.doc].paragraphs[e.paragraph].sentences[e.sentence].as_str())
-            .collect();
-        // The BM25 tokenizer is content_terms' tokenizer: tokenize each sentence once here and
-        // fit BM25's average length from those terms (as `with_fit_to_corpus` would, by
-        // tokenizing the whole corpus again).
-        let sentence_terms: Vec<Vec<String>> =
-            sentence_texts.iter().map(|t| content_terms(t)).collect();
-        let total_terms: u64 = sentence_terms.iter().map(|t| t.len() as u64).sum();
-        // 0 for an empty corpus: the embedder then falls back to its default length.
-        let avgdl = (total_terms as f64 / sentence_terms.len().max(1) as f64) as f32;
-        let bm25: Bm25Embedder<u32> = EmbedderBuilder::with_avgdl(avgdl)
-            .language_mode(Language::English)
-            .build();
-        let mut bm25_scores = Scorer::new();
-        let mut term_sentence_counts: HashMap<String, u32> = HashMap::new();
-        for (i, (text, terms)) in sentence_texts.iter().zip(&sentence_terms).enumerate() {
-            bm25_scores.upsert(&i, bm25.embed(text));
-            for term in terms.iter().collect::<HashSet<_>>() {
-                *term_sentence_counts.entry(term.clone()).or_default() += 1;
-            }
-        }
-        // Computed once here so that answering a question only compares sets.
-        let passage_terms = passages
-            .iter()
-            .map(|e| {
-                content_terms(&documents[e.doc].paragraphs[e.paragraph].text)
-                    .into_iter()
-                    .collect()
-            })
-            .collect();
-        let lowercase_documents = documents
-            .iter()
-            .map(|d| {
-                let texts: Vec<String> =
-                    d.paragraphs.iter().map(|p| p.text.to_lowercase()).collect();
-                texts.join("\n")
-            })
-            .collect();
-        Index {
-            documents,
-            sentences,
-            passages,
+        let empty = Index {
+            documents: Vec::new(),
+            sentences: Vec::new(),
+            passages: Vec::new(),
             dim,
-            sentence_vectors,
-            passage_vectors,
-            bm25,
-            bm25_scores,
-            term_sentence_counts,
-            sentence_terms,
-            passage_terms,
-            lowercase_documents,
-        }
+            derived: Vec::new(),
+            lexical: Statistics::default(),
+        };
+        empty.with_documents(documents.into_iter().zip(vectors).collect())
     }
 
-    /// Each document's vectors, in document order: what [`Index::from_vectors`] takes, so that
-    /// an index can be rebuilt with documents added or removed without embedding again.
-    pub fn document_vectors(&self) -> Vec<DocumentVectors> {
-        let mut out = vec![DocumentVectors::default(); self.documents.len()];
-        for (p, entry) in self.passages.iter().enumerate() {
-            out[entry.doc]
-                .passages
-                .push(self.passage_vector(p).to_vec());
+    /// This index with documents (each with its vectors) added after its own. Only the added
+    /// documents are tokenized; the others' data is shared, not copied.
+    pub fn with_documents(&self, added: Vec<(Document, DocumentVectors)>) -> Self {
+        let dim = self.dim;
+        // Tokenizing is most of the work of adding a document; documents are independent.
+        let added: Vec<(Arc<Document>, Arc<Derived>)> = added
+            .into_par_iter()
+            .map(|(doc, vectors)| {
+                let derived = Derived::new(&doc, vectors, dim);
+                (Arc::new(doc), Arc::new(derived))
+            })
+            .collect();
+        let mut next = Index {
+            documents: self.documents.clone(),
+            sentences: self.sentences.clone(),
+            passages: self.passages.clone(),
+            dim,
+            derived: self.derived.clone(),
+            lexical: self.lexical.clone(),
+        };
+        for (doc, derived) in added {
+            next.push(doc, derived);
         }
-        for (i, entry) in self.sentences.iter().enumerate() {
-            out[entry.doc]
+        next
+    }
+
+    fn push(&mut self, doc: Arc<Document>, derived: Arc<Derived>) {
+        let d = self.documents.len();
+        let mut sentence_ordinal = 0;
+        for (passage_ordinal, (p, para)) in doc
+            .paragraphs
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_content)
+            .enumerate()
+        {
+            let passage = self.passages.len();
+            self.passages.push(PassageEntry {
+                doc: d,
+                paragraph: p,
+                ordinal: passage_ordinal,
+            });
+            for s in 0..para.sentences.len() {
+                self.sentences.push(SentenceEntry {
+                    doc: d,
+                    paragraph: p,
+                    sentence: s,
+                    passage,
+                    ordinal: sentence_ordinal,
+                });
+                sentence_ordinal += 1;
+            }
+        }
+        self.lexical.add(derived.counted());
+        self.documents.push(doc);
+        self.derived.push(derived);
+    }
+
+    /// This index without the document at `position`; the others keep their order.
+    ///
+    /// # Panics
+    /// If `position` is out of range.
+    pub fn without_document(&self, position: usize) -> Self {
+        let removed = &self.derived[position];
+        let removed_passages = removed.passage_terms.len();
+        let mut lexical = self.lexical.clone();
+        lexical.remove(removed.counted());
+        let mut documents = self.documents.clone();
+        documents.remove(position);
+        let mut derived = self.derived.clone();
+        derived.remove(position);
+        Index {
+            documents,
+            sentences: self
                 .sentences
-                .push(self.sentence_vector(i).to_vec());
+                .iter()
+                .filter(|e| e.doc != position)
+                .map(|&e| match e.doc > position {
+                    true => SentenceEntry {
+                        doc: e.doc - 1,
+                        passage: e.passage - removed_passages,
+                        ..e
+                    },
+                    false => e,
+                })
+                .collect(),
+            passages: self
+                .passages
+                .iter()
+                .filter(|e| e.doc != position)
+                .map(|&e| PassageEntry {
+                    doc: e.doc - usize::from(e.doc > position),
+                    ..e
+                })
+                .collect(),
+            dim: self.dim,
+            derived,
+            lexical,
         }
-        out
     }
 
     pub fn sentence_text(&self, i: usize) -> &str {
@@ -363,34 +444,36 @@ impl Index {
     }
 
     pub fn sentence_vector(&self, i: usize) -> &[f32] {
-        &self.sentence_vectors[i * self.dim..(i + 1) * self.dim]
+        let e = self.sentences[i];
+        &self.derived[e.doc].sentence_vectors[e.ordinal * self.dim..][..self.dim]
     }
 
     pub fn passage_vector(&self, p: usize) -> &[f32] {
-        &self.passage_vectors[p * self.dim..(p + 1) * self.dim]
+        let e = self.passages[p];
+        &self.derived[e.doc].passage_vectors[e.ordinal * self.dim..][..self.dim]
     }
 
     /// The content terms of sentence `i`, in order.
     pub fn sentence_terms(&self, i: usize) -> &[String] {
-        &self.sentence_terms[i]
+        let e = self.sentences[i];
+        &self.derived[e.doc].sentence_terms[e.ordinal]
     }
 
     /// The content terms of sentence `i`'s paragraph.
     pub fn paragraph_terms(&self, i: usize) -> &HashSet<String> {
-        &self.passage_terms[self.sentences[i].passage]
+        let e = self.sentences[i];
+        &self.derived[e.doc].passage_terms[self.passages[e.passage].ordinal]
     }
 
     /// The lower-cased text of the document holding sentence `i`.
     pub fn lowercase_document(&self, i: usize) -> &str {
-        &self.lowercase_documents[self.sentences[i].doc]
+        &self.derived[self.sentences[i].doc].lowercase
     }
 
     /// Inverse document frequency of a content term over the corpus's sentences (BM25's form):
     /// high for a term few sentences contain, highest for a term none contains.
     pub fn idf(&self, term: &str) -> f32 {
-        let n = self.sentences.len() as f32;
-        let df = self.term_sentence_counts.get(term).copied().unwrap_or(0) as f32;
-        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+        self.lexical.idf(term)
     }
 
     /// Scores every sentence accepted by `keep` against the query; best first.
@@ -400,7 +483,7 @@ impl Index {
         query_vector: &[f32],
         keep: impl Fn(&SentenceEntry) -> bool,
     ) -> Vec<Candidate> {
-        let query_bm25 = self.bm25.embed(query);
+        let lexical = self.lexical.query(&content_terms(query));
         // One similarity per paragraph, shared by its sentences.
         let passage_dense: Vec<f32> = (0..self.passages.len())
             .map(|p| cosine(query_vector, self.passage_vector(p)))
@@ -414,7 +497,7 @@ impl Index {
                 sentence: i,
                 dense: cosine(query_vector, self.sentence_vector(i)),
                 passage_dense: passage_dense[e.passage],
-                lexical: self.bm25_scores.score(&i, &query_bm25).unwrap_or(0.0),
+                lexical: lexical.score(&self.derived[e.doc].sentence_tokens[e.ordinal]),
                 fused: 0.0,
             })
             .collect();
@@ -467,8 +550,24 @@ mod tests {
         assert!(path(&doc).starts_with("cache/model"));
     }
 
+    /// Each document's vectors as the index holds them, in document order.
+    fn vectors_per_document(index: &Index) -> Vec<DocumentVectors> {
+        let mut out = vec![DocumentVectors::default(); index.documents.len()];
+        for (p, entry) in index.passages.iter().enumerate() {
+            out[entry.doc]
+                .passages
+                .push(index.passage_vector(p).to_vec());
+        }
+        for (i, entry) in index.sentences.iter().enumerate() {
+            out[entry.doc]
+                .sentences
+                .push(index.sentence_vector(i).to_vec());
+        }
+        out
+    }
+
     #[test]
-    fn an_index_from_vectors_gives_its_vectors_back_per_document() {
+    fn documents_keep_their_vectors_when_another_is_deleted() {
         let docs = vec![
             Document::new("a", None, "Photo: AP\n\nThe talks ended. Both sides spoke.").unwrap(),
             Document::new("b", None, "Officials met on Monday.\n\nThey agreed.").unwrap(),
@@ -480,11 +579,123 @@ mod tests {
             .collect();
         assert!(vectors.iter().zip(&docs).all(|(v, d)| v.fits(d, 2)));
         let index = Index::from_vectors(docs.clone(), vectors.clone(), 2);
-        assert_eq!(index.document_vectors(), vectors);
-        // Rebuilt without the first document, the second keeps its vectors.
-        let rebuilt = Index::from_vectors(docs[1..].to_vec(), vectors[1..].to_vec(), 2);
-        assert_eq!(rebuilt.document_vectors(), vectors[1..]);
-        assert_eq!(rebuilt.citation(0).doc, "b");
+        assert_eq!(vectors_per_document(&index), vectors);
+        // Without the first document, the second keeps its vectors.
+        let rest = index.without_document(0);
+        assert_eq!(vectors_per_document(&rest), vectors[1..]);
+        assert_eq!(rest.citation(0).doc, "b");
+    }
+
+    const ARTICLES: [(&str, &str); 6] = [
+        (
+            "iraq",
+            "Photo: AP\n\nPresident Bush will invoke Vietnam to argue against leaving Iraq. \
+             He spoke in Kansas City.\n\nCritics said the comparison with Vietnam misleads.",
+        ),
+        (
+            "storm",
+            "A storm hit the coast on Monday. Thousands lost power.\n\n\
+             Officials said power would return by Friday.",
+        ),
+        (
+            "budget",
+            "The city council passed the budget. The vote was 7 to 2.\n\n\
+             The mayor said the budget protects schools. Critics said it cuts parks.",
+        ),
+        (
+            "talks",
+            "Talks between the two sides ended on Tuesday. Both sides spoke of progress.\n\n\
+             Officials will meet again in Geneva.",
+        ),
+        (
+            "vietnam",
+            "Veterans of Vietnam gathered in Washington. The storm delayed some flights.",
+        ),
+        (
+            "schools",
+            "Schools reopened after the storm. Parents said the council acted late.\n\n\
+             Share this with\n\nThe budget for schools rose by 4 percent.",
+        ),
+    ];
+
+    fn article(i: usize) -> (Document, DocumentVectors) {
+        let (id, text) = ARTICLES[i];
+        let doc = Document::new(id, None, text).unwrap();
+        let vectors = vectors_for(&doc, i as f32 * 10.0);
+        (doc, vectors)
+    }
+
+    /// Everything a reader can see of an index, floats as bits.
+    fn observed(index: &Index) -> Vec<String> {
+        let mut seen: Vec<String> = index.documents.iter().map(|d| d.id.clone()).collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for i in 0..index.sentences.len() {
+            let e = index.sentences[i];
+            let mut terms: Vec<&String> = index.paragraph_terms(i).iter().collect();
+            terms.sort();
+            seen.push(format!(
+                "{} {} {} {} {:?} {:?} {:?} {:?} {} {:?}",
+                e.doc,
+                e.paragraph,
+                e.sentence,
+                e.passage,
+                index.citation(i),
+                bits(index.sentence_vector(i)),
+                bits(index.passage_vector(e.passage)),
+                index.sentence_terms(i),
+                index.lowercase_document(i),
+                terms,
+            ));
+        }
+        for (id, text) in ARTICLES {
+            for term in content_terms(text).iter().chain(&["unseen".to_string()]) {
+                seen.push(format!("{id} {term} {}", index.idf(term).to_bits()));
+            }
+        }
+        for query in [
+            "What did Bush say about Vietnam?",
+            "storm power Friday",
+            "budget schools council critics",
+            "Geneva talks",
+        ] {
+            for c in index.rank(query, &[1.0, 0.5], |_| true) {
+                seen.push(format!(
+                    "{query} {} {:?}",
+                    c.sentence,
+                    bits(&[c.dense, c.passage_dense, c.lexical, c.fused])
+                ));
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn an_index_updated_by_writes_equals_one_built_from_scratch() {
+        let updated = Index::from_vectors(vec![article(0).0], vec![article(0).1], 2)
+            .with_documents(vec![article(1), article(2), article(3)])
+            .without_document(1)
+            .with_documents(vec![article(4)])
+            .without_document(0)
+            .with_documents(vec![article(5), article(1)]);
+        let (docs, vectors) = [2, 3, 4, 5, 1].into_iter().map(article).unzip();
+        let scratch = Index::from_vectors(docs, vectors, 2);
+        assert_eq!(updated.lexical, scratch.lexical);
+        let (updated, scratch) = (observed(&updated), observed(&scratch));
+        assert_eq!(updated.len(), scratch.len());
+        for (u, s) in updated.iter().zip(&scratch) {
+            assert_eq!(u, s);
+        }
+    }
+
+    #[test]
+    fn a_write_leaves_the_index_it_was_made_from_unchanged() {
+        // Readers keep the snapshot they took: a write must make a new index, not alter theirs.
+        let (docs, vectors) = (0..3).map(article).unzip();
+        let before = Index::from_vectors(docs, vectors, 2);
+        let seen = observed(&before);
+        let _added = before.with_documents(vec![article(3)]);
+        let _removed = before.without_document(1);
+        assert_eq!(observed(&before), seen);
     }
 
     #[test]

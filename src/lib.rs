@@ -25,6 +25,7 @@ pub mod encoder;
 pub mod error;
 pub mod eval;
 pub mod index;
+pub mod lexical;
 pub mod model;
 pub mod rouge;
 pub mod segment;

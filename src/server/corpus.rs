@@ -3,9 +3,10 @@
 //! Readers take a [`Snapshot`] (an `Arc` copied under a lock held for that copy only) and use it
 //! for the whole request, so an answer and the paragraphs it cites come from one state of the
 //! corpus, whatever is ingested or deleted meanwhile. Writers are serialized by the store's
-//! mutex: a write commits one SQLite transaction, then rebuilds the index from the previous
-//! snapshot's documents and vectors plus the new ones (nothing is embedded again) and publishes
-//! it. Both happen on one blocking thread, so a request that times out or disconnects cannot
+//! mutex: a write commits one SQLite transaction, then derives the next index from the previous
+//! snapshot's with only the written documents' work ([`Index::with_documents`],
+//! [`Index::without_document`]: the others' data is shared, nothing is embedded again) and
+//! publishes it. Both happen on one blocking thread, so a request that times out or disconnects cannot
 //! leave the store and the index out of step.
 //!
 //! Documents are recognised by content hash: the same text again is not stored twice, and the
@@ -56,7 +57,7 @@ impl Snapshot {
     }
 
     pub fn document(&self, id: &str) -> Option<&Document> {
-        self.positions.get(id).map(|&i| &self.index.documents[i])
+        self.positions.get(id).map(|&i| &*self.index.documents[i])
     }
 
     /// Position of a document in [`Snapshot::index`], or [`Error::UnknownDocument`].
@@ -179,17 +180,11 @@ impl Corpus {
                 })
                 .collect();
             store.insert(&rows, &self.model)?;
-            let mut all_documents = snapshot.index.documents.clone();
-            let mut all_vectors = snapshot.index.document_vectors();
-            for (i, v) in fresh {
-                all_documents.push(documents[i].clone());
-                all_vectors.push(v);
-            }
-            self.publish(Index::from_vectors(
-                all_documents,
-                all_vectors,
-                self.model.dim,
-            ));
+            let added = fresh
+                .into_iter()
+                .map(|(i, v)| (documents[i].clone(), v))
+                .collect();
+            self.publish(snapshot.index.with_documents(added));
         }
         Ok(plan
             .iter()
@@ -197,7 +192,7 @@ impl Corpus {
             .map(|(i, disposition)| {
                 let (doc, created) = match *disposition {
                     Disposition::New => (&documents[i], true),
-                    Disposition::Stored(p) => (&snapshot.index.documents[p], false),
+                    Disposition::Stored(p) => (&*snapshot.index.documents[p], false),
                     Disposition::Earlier(j) => (&documents[j], false),
                 };
                 Ingested {
@@ -216,11 +211,7 @@ impl Corpus {
         let snapshot = self.snapshot();
         let position = snapshot.position(id)?;
         store.delete(id)?;
-        let mut documents = snapshot.index.documents.clone();
-        let mut vectors = snapshot.index.document_vectors();
-        documents.remove(position);
-        vectors.remove(position);
-        self.publish(Index::from_vectors(documents, vectors, self.model.dim));
+        self.publish(snapshot.index.without_document(position));
         Ok(())
     }
 
