@@ -4,8 +4,8 @@
 //! Dense vectors find paraphrases; BM25 finds rare names and numbers that small embedding models
 //! blur. Reciprocal rank fusion combines the rankings without having to put cosine similarities
 //! and BM25 scores on one scale. Embeddings are cached on disk per document, keyed by the model's
-//! fingerprint and the document's content hash, so a second run over the same corpus embeds only
-//! the question.
+//! fingerprint and the texts embedded (the document's sentences and paragraphs as segmented), so a
+//! second run over the same corpus embeds only the question.
 //!
 //! An index is immutable; a write makes a new one ([`Index::with_documents`],
 //! [`Index::without_document`]) that shares with the old every document's derived data (terms,
