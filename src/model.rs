@@ -290,10 +290,21 @@ fn staging_dir(dest: &Path) -> std::result::Result<tempfile::TempDir, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Moves a fully fetched model into place in one step: a crash never leaves half a model.
+/// Moves a fully fetched model into place in one step: a crash never leaves half a model. An
+/// incomplete folder already there is moved aside, not deleted: it may hold files someone put
+/// there by hand.
 fn publish(staging: tempfile::TempDir, dest: &Path) -> std::result::Result<(), String> {
     if dest.exists() {
-        fs::remove_dir_all(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+        let aside = (1..)
+            .map(|n| PathBuf::from(format!("{}.incomplete-{n}", dest.display())))
+            .find(|p| !p.exists())
+            .unwrap_or_else(|| dest.with_extension("incomplete"));
+        fs::rename(dest, &aside).map_err(|e| format!("{}: {e}", dest.display()))?;
+        tracing::warn!(
+            "{} was incomplete; moved it to {} and put the fetched model in its place",
+            dest.display(),
+            aside.display()
+        );
     }
     let staged = staging.keep();
     fs::rename(&staged, dest).map_err(|e| format!("{}: {e}", dest.display()))
@@ -403,5 +414,19 @@ mod tests {
         let err = resolve(dir.path().to_str().unwrap(), dir.path()).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("tokenizer.json") && text.contains("model.safetensors"));
+    }
+
+    #[test]
+    fn publishing_over_an_incomplete_folder_keeps_its_files_aside() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = root.path().join("all-MiniLM-L6-v2");
+        fs::create_dir(&dest).unwrap();
+        fs::write(dest.join("notes.txt"), "mine").unwrap();
+        let staging = tempfile::tempdir_in(root.path()).unwrap();
+        fs::write(staging.path().join("config.json"), "{}").unwrap();
+        publish(staging, &dest).unwrap();
+        assert!(dest.join("config.json").is_file());
+        let aside = root.path().join("all-MiniLM-L6-v2.incomplete-1");
+        assert_eq!(fs::read_to_string(aside.join("notes.txt")).unwrap(), "mine");
     }
 }

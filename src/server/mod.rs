@@ -67,13 +67,16 @@ pub struct ServeArgs {
     #[arg(long, env = "FOOTNOTE_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
     /// Seconds a request may take before it is abandoned with a 503.
-    #[arg(long, env = "FOOTNOTE_REQUEST_TIMEOUT", default_value_t = 60)]
+    #[arg(long, env = "FOOTNOTE_REQUEST_TIMEOUT", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout: u64,
     /// Requests that may wait for the model at once; more get 503 with Retry-After.
-    #[arg(long, env = "FOOTNOTE_QUEUE_SIZE", default_value_t = 256)]
+    #[arg(long, env = "FOOTNOTE_QUEUE_SIZE", default_value_t = 256,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub queue_size: usize,
     /// Most tokens the model worker takes from the queue into one round.
-    #[arg(long, env = "FOOTNOTE_MAX_BATCH_TOKENS", default_value_t = 8192)]
+    #[arg(long, env = "FOOTNOTE_MAX_BATCH_TOKENS", default_value_t = 8192,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_batch_tokens: usize,
 }
 
@@ -175,7 +178,7 @@ async fn run(settings: EngineSettings, args: ServeArgs) -> anyhow::Result<()> {
 }
 
 fn router(state: AppState, args: &ServeArgs) -> Router {
-    let timeout = Duration::from_secs(args.request_timeout.max(1));
+    let timeout = Duration::from_secs(args.request_timeout);
     Router::new()
         .route("/v1/ask", post(routes::ask))
         .route("/v1/summarize", post(routes::summarize))
@@ -325,7 +328,7 @@ async fn start(
     let worker = Worker::start(
         engine,
         WorkerSettings {
-            queue_capacity: args.queue_size.max(1),
+            queue_capacity: args.queue_size,
             max_batch_tokens: args.max_batch_tokens,
         },
     )?;
