@@ -98,10 +98,11 @@ enum Command {
         /// Word budget instead of a sentence count.
         #[arg(long)]
         words: Option<usize>,
-        /// One summary per document instead of one across all.
+        /// One summary per document instead of one across all (always so, as JSON lines, when
+        /// any input is a .jsonl batch).
         #[arg(long)]
         per_document: bool,
-        /// Print JSON.
+        /// Print JSON (JSON lines for a .jsonl batch, with or without this flag).
         #[arg(long)]
         json: bool,
     },
