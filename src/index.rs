@@ -125,9 +125,7 @@ impl Derived {
             lowercase: lowercase.join("\n"),
         }
     }
-}
 
-impl Derived {
     /// The content sentences as the corpus statistics count them.
     fn counted(&self) -> impl Iterator<Item = Counted<'_>> {
         self.sentence_terms
@@ -400,13 +398,16 @@ impl Index {
                 .sentences
                 .iter()
                 .filter(|e| e.doc != position)
-                .map(|&e| match e.doc > position {
-                    true => SentenceEntry {
-                        doc: e.doc - 1,
-                        passage: e.passage - removed_passages,
-                        ..e
-                    },
-                    false => e,
+                .map(|&e| {
+                    if e.doc > position {
+                        SentenceEntry {
+                            doc: e.doc - 1,
+                            passage: e.passage - removed_passages,
+                            ..e
+                        }
+                    } else {
+                        e
+                    }
                 })
                 .collect(),
             passages: self

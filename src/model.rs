@@ -295,10 +295,12 @@ fn staging_dir(dest: &Path) -> std::result::Result<tempfile::TempDir, String> {
 /// there by hand.
 fn publish(staging: tempfile::TempDir, dest: &Path) -> std::result::Result<(), String> {
     if dest.exists() {
-        let aside = (1..)
-            .map(|n| PathBuf::from(format!("{}.incomplete-{n}", dest.display())))
-            .find(|p| !p.exists())
-            .unwrap_or_else(|| dest.with_extension("incomplete"));
+        let mut n = 1;
+        let mut aside = PathBuf::from(format!("{}.incomplete-1", dest.display()));
+        while aside.exists() {
+            n += 1;
+            aside = PathBuf::from(format!("{}.incomplete-{n}", dest.display()));
+        }
         fs::rename(dest, &aside).map_err(|e| format!("{}: {e}", dest.display()))?;
         tracing::warn!(
             "{} was incomplete; moved it to {} and put the fetched model in its place",

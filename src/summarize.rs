@@ -5,10 +5,9 @@
 //! about), by position (news puts the main facts first), by concision (a long sentence spends
 //! most of its words on secondary detail) and by whether it stands on its own (one that opens
 //! with "He" or "This", or is cut from a longer quotation, leans on a sentence the summary may not
-//! carry), then picked
-//! with maximal marginal relevance so that five reports of one fact become one sentence. Each
-//! picked sentence is copied verbatim with its citation, lists the other paragraphs that state the
-//! same thing, and the summary is printed in reading order.
+//! carry), then picked with maximal marginal relevance so that five reports of one fact become
+//! one sentence. Each picked sentence is copied verbatim with its citation, lists the other
+//! paragraphs that state the same thing, and the summary is printed in reading order.
 
 use std::collections::{HashMap, HashSet};
 
