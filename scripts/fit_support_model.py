@@ -8,14 +8,17 @@ Both are fitted with each weight's sign fixed (see SIGNS).
    answerable and the sentence contains a gold answer);
 2. the answerability model: is the question answered at all, judged from the features of the
    sentence the ranking model puts first? (per question; label: answerable). Its bias is shifted
-   so that footnote's cut, probability 0.5, is the one that maximises answer/abstain accuracy.
+   so that footnote's cut, probability 0.5, is the one that maximises balanced accuracy (the
+   mean of the shares of answerable questions answered and of unanswerable ones abstained on):
+   the cut must not depend on how many unanswerable questions the fitted data happens to hold
+   (a third of SQuAD 2.0 train, half of its dev set).
 
 Data: `footnote eval qa FILE --features-out features.jsonl`, one or more such files (for
 example the shared SQuAD sample and articles of the SQuAD 2.0 train split converted by
 `scripts/squad_to_jsonl.py`). Cross-validation by article: fit on every other article's
 questions, test on the held-out article's, for each article in turn, and report held-out
-numbers; the printed constants are then fitted on the rows of the file named by `--fit` (the
-first file by default). Plain Python, no packages:
+numbers; the printed constants are then fitted on all the rows, or on those of the file named
+by `--fit`. Plain Python, no packages:
 
     python3 scripts/fit_support_model.py features.jsonl [more-features.jsonl ...]
 """
@@ -32,13 +35,15 @@ FEATURES = [
     "missing_name_or_number",
     "sentence_bigram_coverage",
     "negation_mismatch",
+    "antonym_in_sentence",
+    "changed_number",
 ]
 # The direction of each signal is fixed by what it means, and only its size is fitted: evidence
 # that the question's words and meaning are found can only add support; a missing name or a
 # negation mismatch can only take it away. Without this, the fit learns artefacts of one data set
 # (SQuAD 2.0's unanswerable questions were written by copying a paragraph's words, so there more
 # overlap means less answerable, which is false for real questions).
-SIGNS = [+1, +1, +1, +1, -1, +1, -1]
+SIGNS = [+1, +1, +1, +1, -1, +1, -1, -1, -1]
 # Weights held fixed in the answerability model, as priors rather than fits. How much of the
 # question's content the paragraph covers is what makes an off-topic question abstain; SQuAD 2.0
 # cannot teach it (its unanswerable questions reuse the paragraph's words by construction), so the
@@ -88,8 +93,16 @@ def fit_both(questions):
     tops = [max(q, key=lambda r: logit(ranking, r["x"])) for q in questions]
     support = fit([t["x"] for t in tops], [float(t["answerable"]) for t in tops], fixed=SUPPORT_FIXED)
     scored = [(logit(support, t["x"]), t["answerable"]) for t in tops]
-    cut = max(sorted(z for z, _ in scored), key=lambda c: accuracy(scored, c))
+    cut = max(sorted(z for z, _ in scored), key=lambda c: balanced_accuracy(scored, c))
     return ranking, (support[0], support[1] - cut)
+
+
+def balanced_accuracy(scored, cut):
+    answerable = [z for z, a in scored if a]
+    unanswerable = [z for z, a in scored if not a]
+    answered = sum(z >= cut for z in answerable) / len(answerable)
+    abstained = sum(z < cut for z in unanswerable) / len(unanswerable)
+    return (answered + abstained) / 2
 
 
 def accuracy(scored, cut=0.0):
@@ -107,7 +120,7 @@ def evaluate(questions, ranking, support):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("features", nargs="+", help="files from `footnote eval qa --features-out`")
-    parser.add_argument("--fit", help="the file whose rows the printed constants are fitted on")
+    parser.add_argument("--fit", help="fit the printed constants on this file's rows only")
     args = parser.parse_args()
     by_id = defaultdict(list)
     for path in args.features:
@@ -123,10 +136,10 @@ def main():
         acc, hit = evaluate(by_title[held_out], ranking, support)
         tacc, thit = evaluate(train, ranking, support)
         print(f"held out {held_out!r}: accuracy {acc:.3f}, top-1 hit {hit:.3f} (train {tacc:.3f}, {thit:.3f})")
-    fitted = list(load(args.fit or args.features[0]).values())
+    fitted = list(load(args.fit).values()) if args.fit else list(by_id.values())
     ranking, support = fit_both(fitted)
     acc, hit = evaluate(fitted, ranking, support)
-    print(f"fitted on {args.fit or args.features[0]}: accuracy {acc:.3f}, top-1 hit {hit:.3f}")
+    print(f"fitted on {args.fit or 'all files'}: accuracy {acc:.3f}, top-1 hit {hit:.3f}")
     fitted_ids = {q[0]["id"] for q in fitted}
     others = [q for i, q in by_id.items() if i not in fitted_ids]
     if others:

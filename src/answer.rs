@@ -9,14 +9,15 @@
 //! When the support is weak, footnote says the articles do not answer and lists the closest
 //! passages as related reading, never as the answer.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
 use crate::citation::Citation;
 use crate::embed::{cosine, Embedder};
 use crate::error::{Error, Result};
-use crate::index::{content_terms, Candidate, Index};
+use crate::index::{content_terms, words, Candidate, Index};
 
 /// Most sentences an answer may have.
 pub const MAX_ANSWER_SENTENCES: usize = 3;
@@ -28,13 +29,15 @@ const SHORTLIST: usize = 8;
 /// the best sentence answers at all. Each weight's sign is fixed by what its signal means and the
 /// answerability model's paragraph-coverage weight is a prior (2.0), not a fit; the script says why.
 /// The weights say how much each signal counts in general, not facts about any one article.
-const SUPPORT_FEATURES: usize = 7;
-const RANKING_WEIGHTS: [f32; SUPPORT_FEATURES] =
-    [1.698, 0.976, 1.764, 0.346, -1.419, 0.355, -1.729];
-const RANKING_BIAS: f32 = -4.119;
-const SUPPORT_WEIGHTS: [f32; SUPPORT_FEATURES] =
-    [1.256, 1.615, 0.000, 2.000, -2.273, 0.000, -3.342];
-const SUPPORT_BIAS: f32 = -2.197;
+const SUPPORT_FEATURES: usize = 9;
+const RANKING_WEIGHTS: [f32; SUPPORT_FEATURES] = [
+    1.687, 0.754, 2.070, 0.385, -0.961, 0.373, -1.364, -0.333, -0.863,
+];
+const RANKING_BIAS: f32 = -4.063;
+const SUPPORT_WEIGHTS: [f32; SUPPORT_FEATURES] = [
+    0.816, 1.983, 0.000, 2.000, -1.130, 0.000, -3.079, -2.051, -1.914,
+];
+const SUPPORT_BIAS: f32 = -2.132;
 /// Answer only when the best sentence's confidence reaches this.
 const MIN_CONFIDENCE: f32 = 0.5;
 /// Extra sentences must be nearly as likely to hold the answer as the best one.
@@ -198,6 +201,12 @@ pub struct Evidence {
     pub sentence_bigram_coverage: f32,
     /// 1 when the question is negated ("not", "never") and the sentence is not, else 0.
     pub negation_mismatch: f32,
+    /// 1 when a word of the question is missing from the sentence and the sentence has its
+    /// antonym instead ("When did prices fall?" over "Prices rose in May."), else 0.
+    pub antonym_in_sentence: f32,
+    /// 1 when a number of the question is missing from the sentence and the sentence states other
+    /// numbers ("released on 16 October" over "released on 26 October"), else 0.
+    pub changed_number: f32,
 }
 
 impl Evidence {
@@ -210,6 +219,8 @@ impl Evidence {
             self.missing_name_or_number,
             self.sentence_bigram_coverage,
             self.negation_mismatch,
+            self.antonym_in_sentence,
+            self.changed_number,
         ]
     }
 
@@ -257,6 +268,9 @@ pub fn score_shortlist(index: &Index, question: &str, candidates: &[Candidate]) 
     };
     let question_negated = is_negated(question);
     let question_names = names_and_numbers(question);
+    let question_numbers = numbers(question);
+    let question_forms = word_forms(&topic);
+    let question_antonyms = antonyms_of(&question_forms);
     // A sentence without the kind of fact asked for (no number for "how many") cannot answer.
     let mut scored: Vec<Scored> = candidates
         .iter()
@@ -271,10 +285,13 @@ pub fn score_shortlist(index: &Index, question: &str, candidates: &[Candidate]) 
                 .iter()
                 .zip(sentence_terms.iter().skip(1))
                 .collect();
-            let document_text = index.lowercase_document(c.sentence);
+            let document_words = index.document_words(c.sentence);
             let missing_name_or_number = question_names
                 .iter()
-                .any(|name| !document_text.contains(name.as_str()));
+                .any(|name| !document_words.contains(name.as_str()));
+            let antonym_in_sentence =
+                has_antonym_instead(&question_antonyms, &word_forms(sentence));
+            let changed_number = changed_number(&question_numbers, &numbers(sentence));
             let evidence = Evidence {
                 similarity: c.dense,
                 paragraph_similarity: c.passage_dense,
@@ -288,6 +305,8 @@ pub fn score_shortlist(index: &Index, question: &str, candidates: &[Candidate]) 
                         / question_bigrams.len() as f32
                 },
                 negation_mismatch: f32::from(u8::from(question_negated && !is_negated(sentence))),
+                antonym_in_sentence: f32::from(u8::from(antonym_in_sentence)),
+                changed_number: f32::from(u8::from(changed_number)),
             };
             Scored {
                 candidate: *c,
@@ -300,31 +319,270 @@ pub fn score_shortlist(index: &Index, question: &str, candidates: &[Candidate]) 
     scored
 }
 
-/// Lower-cased capitalised words (other than the first) and numbers of a question.
+/// The names and numbers of a question, each as a phrase to look for in
+/// [`Index::document_words`]: a run of capitalised words other than the first ("Mr. Hinx",
+/// "Twilight Princess") is one name, and each word with a digit is a number.
 fn names_and_numbers(question: &str) -> Vec<String> {
-    question
+    let mut phrases = Vec::new();
+    let mut name = String::new();
+    let raw = question
         .split(|c: char| !c.is_alphanumeric() && c != '-')
-        .filter(|w| !w.is_empty())
-        .enumerate()
-        .filter(|(i, w)| {
-            w.chars().any(|c| c.is_ascii_digit())
-                || (*i > 0 && w.chars().next().is_some_and(char::is_uppercase))
+        .filter(|w| !w.is_empty());
+    for (i, word) in raw.enumerate() {
+        let capitalised = i > 0 && word.chars().next().is_some_and(char::is_uppercase);
+        if capitalised {
+            name.push(' ');
+            name.push_str(&word.to_lowercase());
+            continue;
+        }
+        if !name.is_empty() {
+            phrases.push(std::mem::take(&mut name));
+        }
+        if word.chars().any(|c| c.is_ascii_digit()) {
+            phrases.push(format!(" {}", word.to_lowercase()));
+        }
+    }
+    if !name.is_empty() {
+        phrases.push(name);
+    }
+    phrases
+}
+
+/// Numbers in words. "One" is here for compounds ("twenty-one"); alone it is more often a
+/// pronoun than a number, so [`numbers`] leaves it out.
+const CARDINALS: [&str; 32] = [
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "million",
+    "billion",
+    "trillion",
+];
+const ORDINALS: [&str; 27] = [
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+    "thirtieth",
+    "fortieth",
+    "fiftieth",
+    "sixtieth",
+    "seventieth",
+    "eightieth",
+    "ninetieth",
+];
+
+/// How a number is written. Numbers are compared within a form only, so that "first released"
+/// is not contradicted by "released in 2005".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum NumberForm {
+    Digits,
+    Cardinal,
+    Ordinal,
+}
+
+/// The numbers a text states: in digits (thousands separators dropped, "2,500" is "2500"), and
+/// in words ("three", "twenty-four", "fourth").
+fn numbers(text: &str) -> HashSet<(NumberForm, String)> {
+    let digits = text
+        .split(|c: char| !c.is_ascii_digit() && c != ',' && c != '.')
+        .map(|n| n.trim_matches([',', '.']).replace(',', ""))
+        .filter(|n| n.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|n| (NumberForm::Digits, n));
+    let in_words = words(text).filter_map(|w| {
+        let mut parts: Vec<&str> = w.split('-').collect();
+        let last = parts.pop()?;
+        if !parts.iter().all(|p| CARDINALS.contains(p)) {
+            return None;
+        }
+        let form = if ORDINALS.contains(&last) {
+            NumberForm::Ordinal
+        } else if CARDINALS.contains(&last) && w != "one" {
+            NumberForm::Cardinal
+        } else {
+            return None;
+        };
+        Some((form, w.clone()))
+    });
+    digits.chain(in_words).collect()
+}
+
+/// Whether the sentence states a number other than the question's where the question's is
+/// missing, in the same form ("16 October" against "26 October", "fourth" against "eighth").
+fn changed_number(
+    question: &HashSet<(NumberForm, String)>,
+    sentence: &HashSet<(NumberForm, String)>,
+) -> bool {
+    let differs = |form: NumberForm, from: &HashSet<(NumberForm, String)>, to: &HashSet<_>| {
+        from.iter().any(|n| n.0 == form && !to.contains(n))
+    };
+    [
+        NumberForm::Digits,
+        NumberForm::Cardinal,
+        NumberForm::Ordinal,
+    ]
+    .into_iter()
+    .any(|form| differs(form, question, sentence) && differs(form, sentence, question))
+}
+
+/// WordNet's single-word antonym pairs (`src/antonyms.tsv`, written by
+/// `scripts/wordnet_antonyms.py`), both ways, each word as written and as its content term
+/// (stemmed), so that "rising" meets "fall" and "more" meets "less".
+static ANTONYMS: LazyLock<HashMap<String, Vec<String>>> = LazyLock::new(|| {
+    let mut antonyms: HashMap<String, Vec<String>> = HashMap::new();
+    let mut add = |a: &str, b: &str| {
+        if a != b {
+            antonyms
+                .entry(a.to_string())
+                .or_default()
+                .push(b.to_string());
+            antonyms
+                .entry(b.to_string())
+                .or_default()
+                .push(a.to_string());
+        }
+    };
+    let pairs = include_str!("antonyms.tsv")
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_once('\t'));
+    for (a, b) in pairs {
+        add(a, b);
+        if let ([a], [b]) = (&content_terms(a)[..], &content_terms(b)[..]) {
+            add(a, b);
+        }
+    }
+    antonyms
+});
+
+/// The question's words (in [`word_forms`]) paired with each of their antonyms that the question
+/// does not use itself ("abstract or concrete?" contradicts neither).
+fn antonyms_of(question_forms: &HashSet<String>) -> Vec<(&String, &String)> {
+    question_forms
+        .iter()
+        .flat_map(|form| {
+            ANTONYMS
+                .get(form)
+                .into_iter()
+                .flatten()
+                .filter(|a| !question_forms.contains(*a))
+                .map(move |a| (form, a))
         })
-        .map(|(_, w)| w.to_lowercase())
         .collect()
+}
+
+/// Whether a sentence (in [`word_forms`]) has the antonym of a question word but not the word.
+fn has_antonym_instead(antonyms: &[(&String, &String)], sentence_forms: &HashSet<String>) -> bool {
+    antonyms
+        .iter()
+        .any(|(form, antonym)| !sentence_forms.contains(*form) && sentence_forms.contains(*antonym))
+}
+
+/// The forms under which a text's words are looked up in [`ANTONYMS`]: each word as written,
+/// lower-cased (stop words such as "more" included), its content term (stemmed), and the base of
+/// a comparative or superlative that has antonyms ("softest" is "soft", "larger" is "large",
+/// "easiest" is "easy", "biggest" is "big"). The two words after a negation are left out: "not
+/// equal" says "unequal", so it must not count as "equal".
+fn word_forms(text: &str) -> HashSet<String> {
+    let mut forms = HashSet::new();
+    let mut since_negation = usize::MAX;
+    for token in text.split(|c: char| !c.is_alphanumeric() && !matches!(c, '-' | '\'' | '’')) {
+        let word = token.trim_matches(['\'', '’']).to_lowercase();
+        if word.is_empty() {
+            continue;
+        }
+        if is_negation(&word) {
+            since_negation = 0;
+            continue;
+        }
+        since_negation = since_negation.saturating_add(1);
+        if since_negation <= 2 {
+            continue;
+        }
+        forms.extend(content_terms(&word));
+        forms.extend(comparative_bases(&word));
+        forms.insert(word);
+    }
+    forms
+}
+
+/// The bases a comparative or superlative may have that [`ANTONYMS`] knows.
+fn comparative_bases(word: &str) -> impl Iterator<Item = String> + '_ {
+    ["est", "er"]
+        .into_iter()
+        .filter_map(|suffix| word.strip_suffix(suffix).filter(|s| s.len() >= 3))
+        .flat_map(|stem| {
+            let undoubled = stem
+                .chars()
+                .last()
+                .filter(|&c| stem[..stem.len() - 1].ends_with(c))
+                .map(|_| stem[..stem.len() - 1].to_string());
+            [
+                Some(stem.to_string()),
+                Some(format!("{stem}e")),
+                stem.strip_suffix('i').map(|s| format!("{s}y")),
+                undoubled,
+            ]
+        })
+        .flatten()
+        .filter(|base| ANTONYMS.contains_key(base))
 }
 
 /// Whether a text contains a negation word.
 fn is_negated(text: &str) -> bool {
     text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
-        .any(|w| {
-            let w = w.to_lowercase();
-            matches!(
-                w.as_str(),
-                "not" | "never" | "no" | "none" | "neither" | "nor" | "without"
-            ) || w.ends_with("n't")
-                || w.ends_with("n’t")
-        })
+        .any(|w| is_negation(&w.to_lowercase()))
+}
+
+/// Whether a lower-cased word negates: "not", "never", ..., or a contraction such as "didn't".
+fn is_negation(word: &str) -> bool {
+    matches!(
+        word,
+        "not" | "cannot" | "never" | "no" | "none" | "neither" | "nor" | "without"
+    ) || word.ends_with("n't")
+        || word.ends_with("n’t")
 }
 
 /// The kind of fact a question asks for, when its wording says so.
@@ -385,27 +643,6 @@ impl FactKind {
     }
 
     fn found_in(self, sentence: &str) -> bool {
-        const NUMBER_WORDS: [&str; 19] = [
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "dozen",
-            "dozens",
-            "hundred",
-            "hundreds",
-            "thousand",
-            "thousands",
-            "million",
-            "billion",
-            "trillion",
-        ];
         const TIME_WORDS: [&str; 41] = [
             "january",
             "february",
@@ -454,9 +691,11 @@ impl FactKind {
             .filter(|w| !w.is_empty())
             .map(|w| w.to_lowercase())
             .collect();
-        let has_number = words
-            .iter()
-            .any(|w| w.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w.as_str()));
+        let has_number = words.iter().any(|w| {
+            w.chars().any(|c| c.is_ascii_digit())
+                || CARDINALS.contains(&w.as_str())
+                || ["dozen", "dozens", "hundreds", "thousands", "millions"].contains(&w.as_str())
+        });
         match self {
             FactKind::Age => {
                 let lower = sentence.to_lowercase();
@@ -582,5 +821,89 @@ mod tests {
         assert!(!FactKind::Time.found_in("Biden handled the call from his home."));
         assert!(FactKind::Age.found_in("The 69-year-old leader spoke."));
         assert!(!FactKind::Age.found_in("Putin spoke last Thursday (30)."));
+    }
+
+    #[test]
+    fn an_antonym_instead_of_the_question_word_contradicts() {
+        let says_opposite = |question: &str, sentence: &str| {
+            let forms = word_forms(question);
+            has_antonym_instead(&antonyms_of(&forms), &word_forms(sentence))
+        };
+        assert!(says_opposite(
+            "When did prices increase?",
+            "Prices decreased in May."
+        ));
+        assert!(!says_opposite(
+            "When did prices increase?",
+            "Prices increased in May."
+        ));
+        assert!(says_opposite(
+            "What is the softest problem?",
+            "X is the hardest problem."
+        ));
+        assert!(says_opposite("Which costs less?", "The second costs more."));
+        // Negated, the antonym says what the question says.
+        assert!(!says_opposite(
+            "Is P unequal to NP?",
+            "P is not equal to NP."
+        ));
+        // A question that names both sides asks which one holds.
+        assert!(!says_opposite(
+            "Is it abstract or concrete?",
+            "It is concrete."
+        ));
+    }
+
+    #[test]
+    fn names_are_phrases_and_numbers_are_words() {
+        assert_eq!(
+            names_and_numbers("Who is pursued by Mr. Oberhauser in 2015?"),
+            [" mr oberhauser", " 2015"]
+        );
+        // The first word is capitalised because it starts the question.
+        assert_eq!(
+            names_and_numbers("Newman wrote what?"),
+            Vec::<String>::new()
+        );
+        let document = crate::index::word_text("Bond is pursued by Mr. Hinx. Oberhauser waits.");
+        assert!(!document.contains(" mr oberhauser"));
+        assert!(document.contains(" mr hinx"));
+    }
+
+    #[test]
+    fn numbers_are_read_in_digits_and_words() {
+        let expected: HashSet<(NumberForm, String)> = [
+            (NumberForm::Digits, "2500".to_string()),
+            (NumberForm::Ordinal, "fourth".to_string()),
+            (NumberForm::Cardinal, "twenty-one".to_string()),
+        ]
+        .into();
+        assert_eq!(
+            numbers("It sold 2,500 copies in its fourth week, twenty-one days."),
+            expected
+        );
+        assert!(numbers("One of them left.").is_empty());
+    }
+
+    #[test]
+    fn a_different_number_in_the_same_form_is_a_change() {
+        let changed = |q: &str, s: &str| changed_number(&numbers(q), &numbers(s));
+        assert!(changed(
+            "What opened on 16 October 2015?",
+            "It opened on 26 October 2015."
+        ));
+        assert!(changed(
+            "Who made his eighth appearance?",
+            "Craig made his fourth appearance."
+        ));
+        assert!(!changed(
+            "When was it first released?",
+            "It was released in 2005."
+        ));
+        assert!(!changed("How many won in 2010?", "Six won in 2010."));
+        assert!(!changed(
+            "What opened in 2015?",
+            "The hall opened that year."
+        ));
     }
 }

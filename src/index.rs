@@ -81,8 +81,8 @@ struct Derived {
     sentence_tokens: Vec<SentenceTokens>,
     /// Each content paragraph's content terms.
     passage_terms: Vec<HashSet<String>>,
-    /// The document's text, lower-cased.
-    lowercase: String,
+    /// The document's words, in [`word_text`] form.
+    words: String,
 }
 
 impl Derived {
@@ -104,11 +104,6 @@ impl Derived {
             .content()
             .flat_map(|p| p.sentences.iter().map(|s| content_terms(s)))
             .collect();
-        let lowercase: Vec<String> = doc
-            .paragraphs
-            .iter()
-            .map(|p| p.text.to_lowercase())
-            .collect();
         Derived {
             sentence_vectors: flatten(vectors.sentences, n_sentences),
             passage_vectors: flatten(vectors.passages, n_passages),
@@ -122,7 +117,7 @@ impl Derived {
                 .content()
                 .map(|p| content_terms(&p.text).into_iter().collect())
                 .collect(),
-            lowercase: lowercase.join("\n"),
+            words: doc.paragraphs.iter().map(|p| word_text(&p.text)).collect(),
         }
     }
 
@@ -466,9 +461,9 @@ impl Index {
         &self.derived[e.doc].passage_terms[self.passages[e.passage].ordinal]
     }
 
-    /// The lower-cased text of the document holding sentence `i`.
-    pub fn lowercase_document(&self, i: usize) -> &str {
-        &self.derived[self.sentences[i].doc].lowercase
+    /// The words of the document holding sentence `i`, in [`word_text`] form.
+    pub fn document_words(&self, i: usize) -> &str {
+        &self.derived[self.sentences[i].doc].words
     }
 
     /// Inverse document frequency of a content term over the corpus's sentences (BM25's form):
@@ -516,6 +511,23 @@ impl Index {
         candidates.sort_by(|a, b| b.fused.total_cmp(&a.fused));
         candidates
     }
+}
+
+/// The words of a text, lower-cased: runs of letters, digits and hyphens.
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// A text as its lower-cased words joined by single spaces, with a space in front, so that a
+/// name of several words is found as a phrase whatever the punctuation between them.
+pub fn word_text(text: &str) -> String {
+    words(text).fold(String::new(), |mut out, w| {
+        out.push(' ');
+        out.push_str(&w);
+        out
+    })
 }
 
 /// Content words of a text: lower-cased, stemmed, stop words removed (the BM25 tokenizer).
@@ -644,7 +656,7 @@ mod tests {
                 bits(index.sentence_vector(i)),
                 bits(index.passage_vector(e.passage)),
                 index.sentence_terms(i),
-                index.lowercase_document(i),
+                index.document_words(i),
                 terms,
             ));
         }
