@@ -289,8 +289,9 @@ pub fn score_shortlist(index: &Index, question: &str, candidates: &[Candidate]) 
             let missing_name_or_number = question_names
                 .iter()
                 .any(|name| !document_words.contains(name.as_str()));
-            let antonym_in_sentence =
-                has_antonym_instead(&question_antonyms, &word_forms(sentence));
+            // Most questions have no word with an antonym: then the sentence needs no reading.
+            let antonym_in_sentence = !question_antonyms.is_empty()
+                && has_antonym_instead(&question_antonyms, &word_forms(sentence));
             let changed_number = changed_number(&question_numbers, &numbers(sentence));
             let evidence = Evidence {
                 similarity: c.dense,
