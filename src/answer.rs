@@ -4,10 +4,12 @@
 //! of its paragraph. Whether the corpus supports an answer is decided from signals of the best
 //! sentence: how close it is in meaning to the question (embedding cosine), how much of the
 //! question's content its paragraph contains (content words weighted by rarity, so that a name
-//! found all over the corpus counts less than the word that says what is asked), and whether it
-//! carries the kind of fact the question asks for (a number for "how many", a time for "when").
-//! When the support is weak, footnote says the articles do not answer and lists the closest
-//! passages as related reading, never as the answer.
+//! found all over the corpus counts less than the word that says what is asked), whether it
+//! carries the kind of fact the question asks for (a number for "how many", a time for "when"),
+//! and whether it says something other than what is asked: a name or number the document never
+//! states, a negation, an antonym of a question word, a different number. When the support is
+//! weak, footnote says the articles do not answer and lists the closest passages as related
+//! reading, never as the answer.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
@@ -24,11 +26,12 @@ pub const MAX_ANSWER_SENTENCES: usize = 3;
 /// How many candidates are considered as extra answer sentences after the best one.
 const SHORTLIST: usize = 8;
 /// Two logistic models over [`Evidence`] features (in field order), fitted by
-/// `scripts/fit_support_model.py` (see EVAL.md for the data and the cross-validation): the
-/// ranking model picks the sentence that holds the answer, the answerability model decides whether
-/// the best sentence answers at all. Each weight's sign is fixed by what its signal means and the
-/// answerability model's paragraph-coverage weight is a prior (2.0), not a fit; the script says why.
-/// The weights say how much each signal counts in general, not facts about any one article.
+/// `scripts/fit_support_model.py` on four SQuAD 2.0 articles (see EVAL.md for the data and the
+/// held-out results): the ranking model picks the sentence that holds the answer, the
+/// answerability model decides whether the best sentence answers at all. Each weight's sign is
+/// fixed by what its signal means and the answerability model's paragraph-coverage weight is a
+/// prior (2.0), not a fit; the script says why. The weights say how much each signal counts in
+/// general, not facts about any one article.
 const SUPPORT_FEATURES: usize = 9;
 const RANKING_WEIGHTS: [f32; SUPPORT_FEATURES] = [
     1.687, 0.752, 2.071, 0.389, -0.961, 0.374, -1.365, -0.334, -0.863,
