@@ -560,11 +560,13 @@ fn comparative_bases(word: &str) -> impl Iterator<Item = String> + '_ {
         .into_iter()
         .filter_map(|suffix| word.strip_suffix(suffix).filter(|s| s.len() >= 3))
         .flat_map(|stem| {
-            let undoubled = stem
-                .chars()
-                .last()
-                .filter(|&c| stem[..stem.len() - 1].ends_with(c))
-                .map(|_| stem[..stem.len() - 1].to_string());
+            // "bigg" is "big"; split by characters, as the word may not be ASCII.
+            let mut chars = stem.chars();
+            let last = chars.next_back();
+            let rest = chars.as_str();
+            let undoubled = last
+                .filter(|&c| rest.ends_with(c))
+                .map(|_| rest.to_string());
             [
                 Some(stem.to_string()),
                 Some(format!("{stem}e")),
@@ -848,6 +850,12 @@ mod tests {
             "X is the hardest problem."
         ));
         assert!(says_opposite("Which costs less?", "The second costs more."));
+        assert!(says_opposite("Which is the biggest?", "The small one."));
+        // Words that are not ASCII are read by character, never cut inside one.
+        assert!(!says_opposite(
+            "Who is the naïveer, Zoëest or Kööer?",
+            "Nobody."
+        ));
         // Negated, the antonym says what the question says.
         assert!(!says_opposite(
             "Is P unequal to NP?",
