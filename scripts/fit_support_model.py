@@ -39,8 +39,8 @@ FEATURES = [
     "changed_number",
 ]
 # The direction of each signal is fixed by what it means, and only its size is fitted: evidence
-# that the question's words and meaning are found can only add support; a missing name or a
-# negation mismatch can only take it away. Without this, the fit learns artefacts of one data set
+# that the question's words and meaning are found can only add support; a missing name, a
+# negation mismatch, an antonym and a changed number can only take it away. Without this, the fit learns artefacts of one data set
 # (SQuAD 2.0's unanswerable questions were written by copying a paragraph's words, so there more
 # overlap means less answerable, which is false for real questions).
 SIGNS = [+1, +1, +1, +1, -1, +1, -1, -1, -1]
@@ -100,8 +100,8 @@ def fit_both(questions):
 def balanced_accuracy(scored, cut):
     answerable = [z for z, a in scored if a]
     unanswerable = [z for z, a in scored if not a]
-    answered = sum(z >= cut for z in answerable) / len(answerable)
-    abstained = sum(z < cut for z in unanswerable) / len(unanswerable)
+    answered = sum(z >= cut for z in answerable) / max(1, len(answerable))
+    abstained = sum(z < cut for z in unanswerable) / max(1, len(unanswerable))
     return (answered + abstained) / 2
 
 

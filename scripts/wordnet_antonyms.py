@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Write the single-word antonym pairs of WordNet 3.0 as `src/antonyms.tsv`.
+"""Write the single-word antonym pairs of WordNet 3.0 as `src/antonyms.tsv`, one pair and its part
+of speech (noun, verb, adj, adv) a line.
 
 footnote uses them to notice a question that asks about the opposite of what its best sentence
-says ("When did the price fall?" over "The price rose in May."), a common way a question goes
-unanswered although it shares most words with a passage. WordNet's lexical antonym pointers
-("!") link word senses; every pair of single words so linked is kept, multi-word expressions are
-not (footnote compares words). The database comes from Debian's `wordnet-base` package:
+says ("When did the price increase?" over "The price decreased in May."), a common way a
+question goes unanswered although it shares most words with a passage. WordNet's lexical antonym
+pointers ("!") link word senses; every pair of single words so linked is kept, multi-word
+expressions are not (footnote compares words). The part of speech tells footnote which words are
+gradable adjectives or adverbs, whose comparatives ("softer") it reads back to the word. The
+database comes from Debian's `wordnet-base` package:
 
     apt-get download wordnet-base && dpkg-deb -x wordnet-base_*.deb wordnet
     python3 scripts/wordnet_antonyms.py wordnet/usr/share/wordnet > src/antonyms.tsv
@@ -42,7 +45,7 @@ def word(lemma):
 
 
 def synsets(folder):
-    """Yield (offset, words, antonym pointers) of every synset; a pointer is
+    """Yield ((part of speech, offset), words, antonym pointers) of every synset; a pointer is
     (target offset, source word number, target word number), numbers counting from 1."""
     for pos in PARTS_OF_SPEECH:
         with open(folder / f"data.{pos}", encoding="latin-1") as f:
@@ -74,10 +77,10 @@ def main():
     for pos, words, target, source, dest in antonyms:
         a, b = words[source - 1], words_of[(pos, target)][dest - 1]
         if "_" not in a and "_" not in b and a != b:
-            pairs.add(tuple(sorted((a, b))))
+            pairs.add((*sorted((a, b)), pos))
     print(NOTICE)
-    for a, b in sorted(pairs):
-        print(f"{a}\t{b}")
+    for a, b, pos in sorted(pairs):
+        print(f"{a}\t{b}\t{pos}")
 
 
 if __name__ == "__main__":

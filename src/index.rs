@@ -81,7 +81,8 @@ struct Derived {
     sentence_tokens: Vec<SentenceTokens>,
     /// Each content paragraph's content terms.
     passage_terms: Vec<HashSet<String>>,
-    /// The document's words, in [`word_text`] form.
+    /// The document's sentences in [`word_text`] form, separated by "|" so that no phrase runs
+    /// from one sentence into the next.
     words: String,
 }
 
@@ -117,7 +118,12 @@ impl Derived {
                 .content()
                 .map(|p| content_terms(&p.text).into_iter().collect())
                 .collect(),
-            words: doc.paragraphs.iter().map(|p| word_text(&p.text)).collect(),
+            words: doc
+                .paragraphs
+                .iter()
+                .flat_map(|p| p.sentences.iter().map(|s| word_text(s)))
+                .collect::<Vec<_>>()
+                .join("|"),
         }
     }
 
@@ -461,7 +467,8 @@ impl Index {
         &self.derived[e.doc].passage_terms[self.passages[e.passage].ordinal]
     }
 
-    /// The words of the document holding sentence `i`, in [`word_text`] form.
+    /// The sentences of the document holding sentence `i`, in [`word_text`] form, separated by
+    /// "|".
     pub fn document_words(&self, i: usize) -> &str {
         &self.derived[self.sentences[i].doc].words
     }
@@ -513,19 +520,24 @@ impl Index {
     }
 }
 
-/// The words of a text, lower-cased: runs of letters, digits and hyphens.
-pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+/// The words of a text as written: runs of letters, digits and hyphens.
+pub fn raw_words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !c.is_alphanumeric() && c != '-')
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
 }
 
-/// A text as its lower-cased words joined by single spaces, with a space in front, so that a
-/// name of several words is found as a phrase whatever the punctuation between them.
-pub fn word_text(text: &str) -> String {
-    words(text).fold(String::new(), |mut out, w| {
-        out.push(' ');
+/// The words of a text, lower-cased (see [`raw_words`]).
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    raw_words(text).map(str::to_lowercase)
+}
+
+/// A sentence as its lower-cased words, each followed by a space, with a space in front: a name
+/// of several words is found as a phrase whatever the punctuation between them, and a phrase
+/// looked for with spaces around it matches whole words only (" 16 " is not in " 1600 ").
+pub fn word_text(sentence: &str) -> String {
+    words(sentence).fold(String::from(" "), |mut out, w| {
         out.push_str(&w);
+        out.push(' ');
         out
     })
 }
