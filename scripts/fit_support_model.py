@@ -40,9 +40,10 @@ FEATURES = [
 ]
 # The direction of each signal is fixed by what it means, and only its size is fitted: evidence
 # that the question's words and meaning are found can only add support; a missing name, a
-# negation mismatch, an antonym and a changed number can only take it away. Without this, the fit learns artefacts of one data set
-# (SQuAD 2.0's unanswerable questions were written by copying a paragraph's words, so there more
-# overlap means less answerable, which is false for real questions).
+# negation mismatch, an antonym and a changed number can only take it away. Without this, the
+# fit learns artefacts of one data set (SQuAD 2.0's unanswerable questions were written by
+# copying a paragraph's words, so there more overlap means less answerable, which is false for
+# real questions).
 SIGNS = [+1, +1, +1, +1, -1, +1, -1, -1, -1]
 # Weights held fixed in the answerability model, as priors rather than fits. How much of the
 # question's content the paragraph covers is what makes an off-topic question abstain; SQuAD 2.0
