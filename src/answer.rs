@@ -900,8 +900,8 @@ mod tests {
         ));
         assert!(says_opposite("Which costs less?", "The second costs more."));
         assert!(says_opposite("Which is the biggest?", "The small one."));
-        // Not contradictions: "offer" is no comparative of "off", a stop word's stem is no
-        // antonym, and a word of a name is not the word.
+        // Not contradictions: "offer" is no comparative of "off", two stop words ("there",
+        // "here") have too many senses, and a word of a name is not the word.
         assert!(!says_opposite(
             "What did they offer?",
             "It was announced on Monday."
@@ -912,10 +912,7 @@ mod tests {
         ));
         assert!(!says_opposite("What is old?", "It moved to New York."));
         // Words that are not ASCII are read by character, never cut inside one.
-        assert!(!says_opposite(
-            "Who is the naïveer, Zoëest or Kööer?",
-            "Nobody."
-        ));
+        assert!(!says_opposite("Who is größer, Zoëest or Kööer?", "Nobody."));
         // Negated, the antonym says what the question says.
         assert!(!says_opposite(
             "Is P unequal to NP?",
