@@ -369,13 +369,18 @@ mod tests {
         assert_ne!(local_name(same_name), local_name(DEFAULT_MODEL));
     }
 
+    /// A model folder named "test" at `path`.
+    fn model_in(path: &Path) -> ModelDir {
+        ModelDir {
+            name: "test".into(),
+            path: path.to_path_buf(),
+        }
+    }
+
     #[test]
     fn weights_digest_follows_content_at_equal_length() {
         let dir = tempfile::tempdir().unwrap();
-        let model = ModelDir {
-            name: "test".into(),
-            path: dir.path().to_path_buf(),
-        };
+        let model = model_in(dir.path());
         let weights = model.file("model.safetensors");
         let memo = dir.path().join("digests");
         let hour_ago = SystemTime::now() - Duration::from_secs(3600);
@@ -399,10 +404,7 @@ mod tests {
     #[test]
     fn a_just_written_file_is_hashed_but_not_remembered() {
         let dir = tempfile::tempdir().unwrap();
-        let model = ModelDir {
-            name: "test".into(),
-            path: dir.path().to_path_buf(),
-        };
+        let model = model_in(dir.path());
         let memo = dir.path().join("digests");
         fs::write(model.file("model.safetensors"), b"fresh").unwrap();
         model.weights_digest(Some(&memo)).unwrap();
