@@ -34,13 +34,13 @@ const SHORTLIST: usize = 8;
 /// general, not facts about any one article.
 const SUPPORT_FEATURES: usize = 9;
 const RANKING_WEIGHTS: [f32; SUPPORT_FEATURES] = [
-    1.691, 0.751, 2.082, 0.392, -0.880, 0.372, -1.356, -0.359, -0.877,
+    2.159, 0.793, 2.651, 0.141, -0.889, 0.239, -2.307, -0.534, -1.244,
 ];
-const RANKING_BIAS: f32 = -4.072;
+const RANKING_BIAS: f32 = -4.415;
 const SUPPORT_WEIGHTS: [f32; SUPPORT_FEATURES] = [
-    0.893, 2.006, 0.000, 2.000, -1.077, 0.000, -3.089, -2.104, -2.008,
+    1.148, 2.233, 0.000, 2.000, -1.086, 0.000, -4.310, -2.486, -2.679,
 ];
-const SUPPORT_BIAS: f32 = -2.232;
+const SUPPORT_BIAS: f32 = -2.496;
 /// Answer only when the best sentence's confidence reaches this.
 const MIN_CONFIDENCE: f32 = 0.5;
 /// Extra sentences must be nearly as likely to hold the answer as the best one.
@@ -203,7 +203,10 @@ pub struct Evidence {
     pub missing_name_or_number: f32,
     /// Share of the question's adjacent content-word pairs found adjacent in the sentence.
     pub sentence_bigram_coverage: f32,
-    /// 1 when the question is negated ("not", "never") and the sentence is not, else 0.
+    /// When the question is negated ("not", "never") and the sentence is not: the sentence's
+    /// coverage of the question, else 0. A question that repeats a sentence's words and adds
+    /// "not" asks for what the text does not say; one that shares few of its words may be
+    /// answered by it in other words.
     pub negation_mismatch: f32,
     /// 1 when a word of the question is missing from the sentence and the sentence has its
     /// antonym instead ("When did prices increase?" over "Prices decreased in May."), else 0.
@@ -300,10 +303,11 @@ pub fn score_shortlist(index: &Index, question: &str, candidates: &[Candidate]) 
             let antonym_in_sentence = !question_antonyms.is_empty()
                 && has_antonym_instead(&question_antonyms, &word_forms(sentence));
             let changed_number = changed_number(&question_numbers, &numbers(sentence));
+            let sentence_coverage = coverage(&|t| sentence_set.contains(t));
             let evidence = Evidence {
                 similarity: c.dense,
                 paragraph_similarity: c.passage_dense,
-                sentence_coverage: coverage(&|t| sentence_set.contains(t)),
+                sentence_coverage,
                 paragraph_coverage: coverage(&|t| paragraph_set.contains(t)),
                 missing_name_or_number: f32::from(u8::from(missing_name_or_number)),
                 sentence_bigram_coverage: if question_bigrams.is_empty() {
@@ -312,7 +316,11 @@ pub fn score_shortlist(index: &Index, question: &str, candidates: &[Candidate]) 
                     question_bigrams.intersection(&sentence_bigrams).count() as f32
                         / question_bigrams.len() as f32
                 },
-                negation_mismatch: f32::from(u8::from(question_negated && !is_negated(sentence))),
+                negation_mismatch: if question_negated && !is_negated(sentence) {
+                    sentence_coverage
+                } else {
+                    0.0
+                },
                 antonym_in_sentence: f32::from(u8::from(antonym_in_sentence)),
                 changed_number: f32::from(u8::from(changed_number)),
             };
@@ -362,7 +370,7 @@ fn names_and_numbers(question: &str) -> Vec<String> {
 }
 
 /// Numbers in words. "One" is here for compounds ("twenty-one"); alone it is more often a
-/// pronoun than a number, so [`numbers`] leaves it out.
+/// pronoun than a number, so [`numbers`] reads it only before a [`SCALES`] word ("one hundred").
 const CARDINALS: [&str; 32] = [
     "one",
     "two",
@@ -397,6 +405,8 @@ const CARDINALS: [&str; 32] = [
     "billion",
     "trillion",
 ];
+/// The number words that multiply the one before them.
+const SCALES: [&str; 5] = ["hundred", "thousand", "million", "billion", "trillion"];
 const ORDINALS: [&str; 27] = [
     "first",
     "second",
@@ -444,15 +454,21 @@ fn numbers(text: &str) -> HashSet<(NumberForm, String)> {
         .map(|n| n.trim_matches([',', '.']).replace(',', ""))
         .filter(|n| n.starts_with(|c: char| c.is_ascii_digit()))
         .map(|n| (NumberForm::Digits, n));
-    let in_words = words(text).filter_map(|w| {
+    let words: Vec<String> = words(text).collect();
+    let in_words = words.iter().enumerate().filter_map(|(i, w)| {
         let mut parts: Vec<&str> = w.split('-').collect();
         let last = parts.pop()?;
         if !parts.iter().all(|p| CARDINALS.contains(p)) {
             return None;
         }
+        let before_scale = || {
+            words
+                .get(i + 1)
+                .is_some_and(|next| SCALES.contains(&next.as_str()))
+        };
         let form = if ORDINALS.contains(&last) {
             NumberForm::Ordinal
-        } else if CARDINALS.contains(&last) && w != "one" {
+        } else if CARDINALS.contains(&last) && (w != "one" || before_scale()) {
             NumberForm::Cardinal
         } else {
             return None;
@@ -974,6 +990,7 @@ mod tests {
             expected
         );
         assert!(numbers("One of them left.").is_empty());
+        assert!(numbers("One hundred left.").contains(&(NumberForm::Cardinal, "one".to_string())));
     }
 
     #[test]
@@ -992,10 +1009,48 @@ mod tests {
             "It was released in 2005."
         ));
         assert!(!changed("How many won in 2010?", "Six won in 2010."));
+        assert!(changed(
+            "Which has two hundred minutes of music?",
+            "The film has one hundred minutes of music."
+        ));
+        assert!(!changed(
+            "Which has two minutes of music?",
+            "One of them has two minutes of music."
+        ));
         assert!(!changed(
             "What opened in 2015?",
             "The hall opened that year."
         ));
+    }
+
+    #[test]
+    fn a_negated_question_is_contradicted_as_far_as_it_repeats_the_sentence() {
+        let index = index_of(
+            "Its branching captures many models. Prices rose in May. Never did the talks fail.",
+        );
+        // The evidence of `sentence` for `question`.
+        let negation = |question: &str, sentence: &str| {
+            let candidates = index.rank(question, &[1.0, 0.5], |_| true);
+            let scored = score_shortlist(&index, question, &candidates);
+            let evidence = scored
+                .iter()
+                .find(|s| index.sentence_text(s.candidate.sentence) == sentence)
+                .map(|s| s.evidence)
+                .unwrap();
+            (evidence.negation_mismatch, evidence.sentence_coverage)
+        };
+        let models = "Its branching captures many models.";
+        // "not" added to the sentence's words: as strong as the coverage.
+        let (mismatch, coverage) = negation("What does not capture many physical models?", models);
+        assert!(coverage > 0.5 && coverage < 1.0);
+        assert_eq!(mismatch, coverage);
+        let (mismatch, coverage) =
+            negation("What does not capture many models?", "Prices rose in May.");
+        assert_eq!((mismatch, coverage), (0.0, 0.0));
+        // Both negated, or neither: no contradiction.
+        let talks = "Never did the talks fail.";
+        assert_eq!(negation("Did the talks never fail?", talks).0, 0.0);
+        assert_eq!(negation("What captures many models?", models).0, 0.0);
     }
 
     #[test]
