@@ -748,12 +748,16 @@ impl FactKind {
             "century",
             "ago",
         ];
-        let words: Vec<String> = sentence
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(|w| w.to_lowercase())
+        // Hyphenated words are read by part: "69-year-old" holds a number, "twenty-four" two.
+        let parts: Vec<String> = words(sentence)
+            .flat_map(|w| {
+                w.split('-')
+                    .filter(|part| !part.is_empty())
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
             .collect();
-        let has_number = words.iter().any(|w| {
+        let has_number = parts.iter().any(|w| {
             w.chars().any(|c| c.is_ascii_digit())
                 || CARDINALS.contains(&w.as_str())
                 || ["dozen", "dozens", "hundreds", "thousands", "millions"].contains(&w.as_str())
@@ -778,7 +782,7 @@ impl FactKind {
             FactKind::Quantity => has_number,
             FactKind::Time => {
                 has_number
-                    || words.iter().any(|w| {
+                    || parts.iter().any(|w| {
                         let singular = w.strip_suffix('s').unwrap_or(w);
                         TIME_WORDS.contains(&w.as_str()) || TIME_WORDS.contains(&singular)
                     })
