@@ -609,7 +609,7 @@ fn print_eval_tables(report: &serde_json::Map<String, serde_json::Value>) {
             qa["questions"], qa["answerable"], qa["unanswerable"]
         );
         println!(
-            "  answer-hit               {}   [dense top-1 0.655, BM25 0.618]",
+            "  answer-hit               {}   [peers on squad2-dev-sample: dense top-1 0.655, BM25 0.618]",
             pct(&qa["answer_hit"])
         );
         println!(
@@ -629,7 +629,7 @@ fn print_eval_tables(report: &serde_json::Map<String, serde_json::Value>) {
             pct(&qa["abstention_recall"])
         );
         println!(
-            "  answer/abstain accuracy  {}   [best single threshold 0.583]",
+            "  answer/abstain accuracy  {}   [peers on squad2-dev-sample: best single threshold 0.583]",
             pct(&qa["decision_accuracy"])
         );
         println!("  grounding                {}\n", audit(&qa["grounding"]));
