@@ -526,23 +526,30 @@ static ANTONYMS: LazyLock<Antonyms> = LazyLock::new(|| {
         let (Some(a), Some(b), Some(pos)) = (fields.next(), fields.next(), fields.next()) else {
             continue;
         };
+        // A stop word has no content term.
+        let (terms_a, terms_b) = (content_terms(a), content_terms(b));
         // Two stop words ("here" and "there", "on" and "off", "up" and "down") have too many
         // senses to contradict each other.
-        let is_stop = |word: &str| content_terms(word).is_empty();
-        if is_stop(a) && is_stop(b) {
+        if terms_a.is_empty() && terms_b.is_empty() {
             continue;
         }
         add(a, b);
         // A stem that is itself a stop word ("there" of "thereness") would pair that stop word.
-        if let ([a], [b]) = (&content_terms(a)[..], &content_terms(b)[..]) {
-            if a != b && !is_stop(a) && !is_stop(b) {
-                add(a, b);
+        if let ([stem_a], [stem_b]) = (&terms_a[..], &terms_b[..]) {
+            let is_stop = |stem: &str| content_terms(stem).is_empty();
+            if stem_a != stem_b && !is_stop(stem_a) && !is_stop(stem_b) {
+                add(stem_a, stem_b);
             }
         }
         // Stop words ("off", "out") are left out: "offer" and "outer" are words of their own,
         // not comparatives.
         if matches!(pos, "adj" | "adv") {
-            gradable.extend([a, b].into_iter().filter(|w| !is_stop(w)).map(String::from));
+            gradable.extend(
+                [(a, &terms_a), (b, &terms_b)]
+                    .into_iter()
+                    .filter(|(_, terms)| !terms.is_empty())
+                    .map(|(word, _)| word.to_string()),
+            );
         }
     }
     Antonyms { of, gradable }
