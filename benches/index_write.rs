@@ -9,8 +9,9 @@
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use footnote::doc_vectors::DocumentVectors;
 use footnote::document::{self, Document};
-use footnote::index::{DocumentVectors, Index};
+use footnote::index::Index;
 
 /// Width of all-MiniLM-L6-v2's vectors, the model the server uses by default.
 const DIM: usize = 384;

@@ -17,9 +17,11 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 use crate::citation::Citation;
-use crate::embed::{cosine, Embedder};
+use crate::embed::Embedder;
 use crate::error::{Error, Result};
-use crate::index::{content_terms, raw_words, words, Candidate, Index};
+use crate::index::{Candidate, Index};
+use crate::text::{content_terms, raw_words, words};
+use crate::vector::cosine;
 
 /// Most sentences an answer may have.
 pub const MAX_ANSWER_SENTENCES: usize = 3;
@@ -868,8 +870,8 @@ mod tests {
 
     /// An index of one document, with made-up two-wide vectors.
     fn index_of(text: &str) -> Index {
+        use crate::doc_vectors::DocumentVectors;
         use crate::document::Document;
-        use crate::index::DocumentVectors;
         let doc = Document::new("a", None, text).unwrap();
         let texts = DocumentVectors::texts(&doc).len();
         let mut rows = (0..texts).map(|i| vec![1.0, i as f32]);

@@ -92,12 +92,11 @@ fn percentile_ms(sorted: &[Duration], q: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1e3
 }
 
-/// Worker threads the CPU forward passes use (rayon's pool, sized by RAYON_NUM_THREADS or cores).
+/// Worker threads of rayon's global pool, on which the native forward pass runs: asked of the
+/// pool itself rather than guessed from `RAYON_NUM_THREADS`, which the pool may read differently
+/// (`0` means one per core) or not at all (a pool built by the caller).
 pub fn threads() -> usize {
-    std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    rayon::current_num_threads()
 }
 
 /// Peak resident memory of this process so far (Linux `VmHWM`), in MB.

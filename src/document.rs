@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::embed::fingerprint;
 use crate::error::{Error, Result};
+use crate::hash::fingerprint;
 use crate::segment;
 
 /// One paragraph of a document: a blank-line-separated block, or a line of a block written one
@@ -93,6 +93,13 @@ impl Document {
     /// Paragraphs usable as evidence.
     pub fn content(&self) -> impl Iterator<Item = &Paragraph> {
         self.paragraphs.iter().filter(|p| p.is_content)
+    }
+
+    /// How many content sentences and content paragraphs the document has: the rows of its
+    /// sentence and paragraph embeddings.
+    pub fn content_counts(&self) -> (usize, usize) {
+        self.content()
+            .fold((0, 0), |(s, p), para| (s + para.sentences.len(), p + 1))
     }
 }
 

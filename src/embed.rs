@@ -15,16 +15,10 @@ use candle_transformers::models::bert::Config as BertConfig;
 use serde::Deserialize;
 use tokenizers::{Tokenizer, TruncationParams};
 
-use crate::encoder::{Encoder, EncoderChoice};
+use crate::encoder::{Encoder, EncoderChoice, Pooling};
 use crate::error::{Error, Result};
+use crate::hash::fingerprint;
 use crate::model::ModelDir;
-
-/// How token vectors become one sentence vector (`1_Pooling/config.json`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pooling {
-    Mean,
-    Cls,
-}
 
 #[derive(Deserialize)]
 struct PoolingConfig {
@@ -39,7 +33,9 @@ struct SentenceBertConfig {
     max_seq_length: Option<usize>,
 }
 
-/// Limits for one forward pass: padded tokens and sequences per batch.
+/// Limits for one forward pass: padded tokens and sequences per batch. The command line uses the
+/// defaults; the service sets the token limit with `--max-batch-tokens`
+/// ([`Embedder::set_max_batch_tokens`]).
 #[derive(Debug, Clone, Copy)]
 pub struct BatchLimits {
     pub max_tokens: usize,
@@ -66,7 +62,7 @@ pub struct Embedder {
     model_name: String,
     /// Identifies the exact model files, for embedding caches.
     fingerprint: String,
-    pub batch_limits: BatchLimits,
+    batch_limits: BatchLimits,
 }
 
 impl Embedder {
@@ -140,6 +136,11 @@ impl Embedder {
     /// Which forward pass runs (`native-avx512`, `native-avx512-bf16` or `candle`).
     pub fn encoder_name(&self) -> &'static str {
         self.encoder.name()
+    }
+
+    /// Sets the most padded tokens one forward pass may take (at least one sequence always goes).
+    pub fn set_max_batch_tokens(&mut self, max_tokens: usize) {
+        self.batch_limits.max_tokens = max_tokens;
     }
 
     /// A short hash naming the model files and settings, for keying caches.
@@ -253,22 +254,6 @@ fn read_max_seq_len(dir: &ModelDir) -> Result<usize> {
             message: format!("sentence_bert_config.json: {e}"),
         })?;
     Ok(config.max_seq_length.unwrap_or(512))
-}
-
-/// Hex sha256 over byte strings, shortened: enough to tell models and texts apart.
-pub fn fingerprint(parts: &[&[u8]]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update((part.len() as u64).to_le_bytes());
-        hasher.update(part);
-    }
-    hex::encode(&hasher.finalize()[..16])
-}
-
-/// Cosine similarity of two L2-normalised vectors (their dot product).
-pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 #[cfg(test)]

@@ -53,6 +53,9 @@ pub enum Error {
     Overloaded { capacity: usize },
     #[error("the model worker has stopped")]
     WorkerStopped,
+    /// A blocking task ended without a result: it panicked, which is a bug.
+    #[error("a background task failed: {0}")]
+    TaskFailed(String),
 }
 
 impl Error {

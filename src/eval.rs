@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::answer::{Answer, AskOptions};
 use crate::citation::{check_grounded, Citation};
 use crate::document::{read_text, Document};
-use crate::embed::cosine;
 use crate::error::{Error, Result};
 use crate::rouge::{self, RougeScores};
 use crate::summarize::{self, Length};
+use crate::vector::cosine;
 use crate::Engine;
 
 /// Reads a JSONL file into records; a bad line is an error naming it.

@@ -3,9 +3,9 @@
 //!
 //! Dense vectors find paraphrases; BM25 finds rare names and numbers that small embedding models
 //! blur. Reciprocal rank fusion combines the rankings without having to put cosine similarities
-//! and BM25 scores on one scale. Embeddings are cached on disk per document, keyed by the model's
-//! fingerprint and the texts embedded (the document's sentences and paragraphs as segmented), so a
-//! second run over the same corpus embeds only the question.
+//! and BM25 scores on one scale. The index is given its vectors ([`Index::from_vectors`]); it never
+//! runs the model (see [`crate::doc_vectors`] for how documents are embedded and where their
+//! vectors are kept).
 //!
 //! An index is immutable; a write makes a new one ([`Index::with_documents`],
 //! [`Index::without_document`]) that shares with the old every document's derived data (terms,
@@ -13,19 +13,17 @@
 //! written. Its cost is that of the documents written plus copying the entries of the others, and
 //! it is exactly the index [`Index::from_vectors`] would build over the same documents.
 
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use bm25::{DefaultTokenizer, Language, Tokenizer};
-use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
 use crate::citation::Citation;
+use crate::doc_vectors::DocumentVectors;
 use crate::document::{Document, Paragraph};
-use crate::embed::{cosine, fingerprint, Embedder};
-use crate::error::Result;
 use crate::lexical::{Counted, SentenceTokens, Statistics};
+use crate::text::{content_terms, word_text};
+use crate::vector::cosine;
 
 /// Constant of reciprocal rank fusion (Cormack et al. 2009): damps the weight of the very top ranks.
 const RRF_K: f32 = 60.0;
@@ -100,7 +98,7 @@ impl Derived {
             }
             flat
         };
-        let (n_sentences, n_passages) = content_counts(doc);
+        let (n_sentences, n_passages) = doc.content_counts();
         let sentence_terms: Vec<Vec<String>> = doc
             .content()
             .flat_map(|p| p.sentences.iter().map(|s| content_terms(s)))
@@ -147,163 +145,7 @@ pub struct Index {
     lexical: Statistics,
 }
 
-/// One document's embeddings, in the order of its content sentences and content paragraphs.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DocumentVectors {
-    pub sentences: Vec<Vec<f32>>,
-    pub passages: Vec<Vec<f32>>,
-}
-
-impl DocumentVectors {
-    /// The texts to embed for a document, in the order [`DocumentVectors::take`] reads their
-    /// vectors back: each content paragraph's sentences, then the paragraph itself.
-    pub fn texts(doc: &Document) -> Vec<&str> {
-        let mut texts = Vec::new();
-        for para in doc.content() {
-            texts.extend(para.sentences.iter().map(String::as_str));
-            texts.push(para.text.as_str());
-        }
-        texts
-    }
-
-    /// Takes the document's vectors from embeddings of [`DocumentVectors::texts`], in order.
-    pub fn take(doc: &Document, vectors: &mut impl Iterator<Item = Vec<f32>>) -> Self {
-        let mut out = DocumentVectors::default();
-        for para in doc.content() {
-            out.sentences
-                .extend(vectors.by_ref().take(para.sentences.len()));
-            out.passages.extend(vectors.next());
-        }
-        out
-    }
-
-    /// Whether these are vectors of `doc` as segmented now, each `dim` wide (a changed
-    /// segmenter or model makes stored vectors stale).
-    pub fn fits(&self, doc: &Document, dim: usize) -> bool {
-        let (n_sentences, n_passages) = content_counts(doc);
-        self.sentences.len() == n_sentences
-            && self.passages.len() == n_passages
-            && self
-                .sentences
-                .iter()
-                .chain(&self.passages)
-                .all(|v| v.len() == dim)
-    }
-}
-
-/// On-disk cache of document embeddings.
-#[derive(Debug, Clone)]
-pub struct EmbeddingCache {
-    dir: Option<PathBuf>,
-}
-
-impl EmbeddingCache {
-    /// A cache in `dir`; `None` disables caching.
-    pub fn new(dir: Option<PathBuf>) -> Self {
-        EmbeddingCache { dir }
-    }
-
-    fn path(&self, model: &str, doc: &Document) -> Option<PathBuf> {
-        self.dir
-            .as_ref()
-            .map(|d| d.join(model).join(Self::file_name(doc)))
-    }
-
-    /// The name of `doc`'s file in a model's cache folder. It is named after the texts embedded,
-    /// not the document's raw text: a segmenter that moves a sentence boundary, even keeping the
-    /// counts, must not be given the old vectors.
-    pub fn file_name(doc: &Document) -> String {
-        let texts: Vec<&[u8]> = DocumentVectors::texts(doc)
-            .into_iter()
-            .map(str::as_bytes)
-            .collect();
-        format!("{}.safetensors", fingerprint(&texts))
-    }
-
-    fn load(&self, embedder: &Embedder, doc: &Document) -> Option<DocumentVectors> {
-        let path = self.path(embedder.fingerprint(), doc)?;
-        if !path.is_file() {
-            return None;
-        }
-        let tensors = candle_core::safetensors::load(&path, &Device::Cpu).ok()?;
-        let rows =
-            |name: &str| -> Option<Vec<Vec<f32>>> { tensors.get(name)?.to_vec2::<f32>().ok() };
-        let vectors = DocumentVectors {
-            sentences: rows("sentences")?,
-            passages: rows("passages")?,
-        };
-        // A damaged file (counts or widths that do not fit) is not used.
-        vectors.fits(doc, embedder.dim()).then_some(vectors)
-    }
-
-    fn store(&self, embedder: &Embedder, doc: &Document, vectors: &DocumentVectors) {
-        let Some(path) = self.path(embedder.fingerprint(), doc) else {
-            return;
-        };
-        if let Err(e) = write_vectors(&path, embedder.dim(), vectors) {
-            // A cache that cannot be written costs time, never correctness.
-            tracing::warn!("could not write embedding cache {}: {e}", path.display());
-        }
-    }
-}
-
-fn write_vectors(
-    path: &std::path::Path,
-    dim: usize,
-    vectors: &DocumentVectors,
-) -> anyhow::Result<()> {
-    let to_tensor = |rows: &[Vec<f32>]| {
-        let flat: Vec<f32> = rows.iter().flatten().copied().collect();
-        Tensor::from_vec(flat, (rows.len(), dim), &Device::Cpu)
-    };
-    let tensors: HashMap<String, Tensor> = [
-        ("sentences".to_string(), to_tensor(&vectors.sentences)?),
-        ("passages".to_string(), to_tensor(&vectors.passages)?),
-    ]
-    .into();
-    let dir = path.parent().ok_or_else(|| anyhow::anyhow!("no parent"))?;
-    std::fs::create_dir_all(dir)?;
-    // Write then rename, so a reader never sees half a file.
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    candle_core::safetensors::save(&tensors, tmp.path())?;
-    tmp.persist(path)?;
-    Ok(())
-}
-
-fn content_counts(doc: &Document) -> (usize, usize) {
-    doc.content()
-        .fold((0, 0), |(s, p), para| (s + para.sentences.len(), p + 1))
-}
-
 impl Index {
-    /// Embeds (or loads from cache) every document and builds the lexical index.
-    pub fn build(
-        documents: Vec<Document>,
-        embedder: &Embedder,
-        cache: &EmbeddingCache,
-    ) -> Result<Self> {
-        let mut per_doc: Vec<Option<DocumentVectors>> =
-            documents.iter().map(|d| cache.load(embedder, d)).collect();
-        let missing: Vec<usize> = (0..documents.len())
-            .filter(|&i| per_doc[i].is_none())
-            .collect();
-        if !missing.is_empty() {
-            tracing::info!(documents = missing.len(), "embedding documents");
-            let texts: Vec<&str> = missing
-                .iter()
-                .flat_map(|&i| DocumentVectors::texts(&documents[i]))
-                .collect();
-            let mut vectors = embedder.embed(&texts)?.into_iter();
-            for &i in &missing {
-                let doc_vectors = DocumentVectors::take(&documents[i], &mut vectors);
-                cache.store(embedder, &documents[i], &doc_vectors);
-                per_doc[i] = Some(doc_vectors);
-            }
-        }
-        let per_doc = per_doc.into_iter().map(Option::unwrap_or_default).collect();
-        Ok(Self::from_vectors(documents, per_doc, embedder.dim()))
-    }
-
     /// Builds the index from documents and their already computed `dim`-wide vectors (one
     /// [`DocumentVectors`] per document, in order), e.g. vectors kept in a database.
     pub fn from_vectors(
@@ -520,36 +362,6 @@ impl Index {
     }
 }
 
-/// The words of a text as written: runs of letters, digits and hyphens.
-pub fn raw_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !c.is_alphanumeric() && c != '-')
-        .filter(|w| !w.is_empty())
-}
-
-/// The words of a text, lower-cased (see [`raw_words`]).
-pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    raw_words(text).map(str::to_lowercase)
-}
-
-/// A sentence as its lower-cased words, each followed by a space, with a space in front: a name
-/// of several words is found as a phrase whatever the punctuation between them, and a phrase
-/// looked for with spaces around it matches whole words only (" 16 " is not in " 1600 ").
-pub fn word_text(sentence: &str) -> String {
-    words(sentence).fold(String::from(" "), |mut out, w| {
-        out.push_str(&w);
-        out.push(' ');
-        out
-    })
-}
-
-/// Content words of a text: lower-cased, stemmed, stop words removed (the BM25 tokenizer).
-pub fn content_terms(text: &str) -> Vec<String> {
-    thread_local! {
-        static TOKENIZER: DefaultTokenizer = DefaultTokenizer::new(Language::English);
-    }
-    TOKENIZER.with(|t| t.tokenize(text))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -558,21 +370,6 @@ mod tests {
         let texts = DocumentVectors::texts(doc).len();
         let mut values = (0..texts).map(|i| vec![first + i as f32, 1.0]);
         DocumentVectors::take(doc, &mut values)
-    }
-
-    #[test]
-    fn cached_vectors_are_named_after_the_segmented_texts() {
-        // A segmenter that moves a sentence boundary keeps the text and the counts; the old
-        // vectors must not be found under the new sentences.
-        let doc = Document::new("a", None, "First part. Second part here.").unwrap();
-        let mut moved = doc.clone();
-        moved.paragraphs[0].sentences = vec!["First part. Second".into(), "part here.".into()];
-        assert_eq!(doc.content_hash, moved.content_hash);
-        let cache = EmbeddingCache::new(Some(PathBuf::from("cache")));
-        let path = |d: &Document| cache.path("model", d).unwrap();
-        assert_ne!(path(&doc), path(&moved));
-        assert_eq!(path(&doc), path(&doc.clone()));
-        assert!(path(&doc).starts_with("cache/model"));
     }
 
     /// Each document's vectors as the index holds them, in document order.

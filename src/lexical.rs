@@ -43,7 +43,7 @@ pub struct SentenceTokens {
 }
 
 impl SentenceTokens {
-    /// From the sentence's content terms (see [`crate::index::content_terms`]).
+    /// From the sentence's content terms (see [`crate::text::content_terms`]).
     pub fn new(terms: &[String]) -> Self {
         let mut counts: Vec<(u32, u32)> = Vec::new();
         for t in terms.iter().map(|t| token(t)) {
@@ -195,7 +195,7 @@ impl Query {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::content_terms;
+    use crate::text::content_terms;
     use bm25::{EmbedderBuilder, Language, Scorer};
 
     const SENTENCES: [&str; 6] = [

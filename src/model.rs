@@ -77,7 +77,7 @@ impl ModelDir {
             let nanos = modified
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
-            let key = crate::embed::fingerprint(&[
+            let key = crate::hash::fingerprint(&[
                 canonical.as_os_str().as_encoded_bytes(),
                 &meta.len().to_le_bytes(),
                 &nanos.to_le_bytes(),

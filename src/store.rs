@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
+use crate::doc_vectors::DocumentVectors;
 use crate::document::{Document, Paragraph};
 use crate::error::{Error, Result};
-use crate::index::DocumentVectors;
 
 /// Version of the tables below; a store written by a newer footnote is refused, not guessed at.
 pub const SCHEMA_VERSION: i64 = 1;

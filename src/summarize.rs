@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::citation::Citation;
 use crate::document::Paragraph;
-use crate::embed::cosine;
 use crate::error::{Error, Result};
 use crate::index::Index;
+use crate::vector::cosine;
 
 /// Weight of relevance against novelty in maximal marginal relevance.
 const MMR_LAMBDA: f32 = 0.6;

@@ -49,7 +49,8 @@ pub enum Priority {
 pub struct WorkerSettings {
     /// Requests that may be queued or in progress at once.
     pub queue_capacity: usize,
-    /// Most tokens (before padding) the worker takes from the queue into one round.
+    /// Most tokens (before padding) the worker takes from the queue into one round, and most
+    /// padded tokens in one forward pass.
     pub max_batch_tokens: usize,
 }
 
@@ -102,7 +103,10 @@ impl Job {
 impl Worker {
     /// Moves the engine's model onto a new thread and returns the handle that feeds it.
     pub fn start(engine: Engine, settings: WorkerSettings) -> Result<Self> {
-        let embedder = engine.embedder;
+        let mut embedder = engine.embedder;
+        // One budget for both: a round taken from the queue is also what one forward pass may
+        // hold, so `--max-batch-tokens` bounds the memory a pass uses, not only the queue.
+        embedder.set_max_batch_tokens(settings.max_batch_tokens);
         let model = Arc::new(ModelInfo {
             name: embedder.model_name().to_string(),
             fingerprint: embedder.fingerprint().to_string(),

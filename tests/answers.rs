@@ -4,7 +4,7 @@ mod common;
 
 use footnote::answer::{self, AskOptions};
 use footnote::citation::check_grounded;
-use footnote::index::EmbeddingCache;
+use footnote::doc_vectors::EmbeddingCache;
 use footnote::summarize::{self, Length};
 use proptest::prelude::*;
 

@@ -5,8 +5,9 @@
 
 mod common;
 
-use footnote::embed::{cosine, Embedder};
+use footnote::embed::Embedder;
 use footnote::encoder::EncoderChoice;
+use footnote::vector::cosine;
 use footnote::{Engine, EngineSettings};
 
 #[derive(serde::Deserialize)]

@@ -464,7 +464,7 @@ async fn the_whole_api_over_http() {
     let library = common::engine().embedder.embed(&inputs).unwrap();
     for (got, want) in body["embeddings"].as_array().unwrap().iter().zip(library) {
         let got: Vec<f32> = serde_json::from_value(got.clone()).unwrap();
-        assert!(footnote::embed::cosine(&got, &want) > 0.9999);
+        assert!(footnote::vector::cosine(&got, &want) > 0.9999);
     }
 
     // Delete: gone from the store and from answers.

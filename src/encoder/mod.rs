@@ -31,8 +31,14 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 
-use crate::embed::Pooling;
 use crate::error::{Error, Result};
+
+/// How token vectors become one sentence vector (`1_Pooling/config.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pooling {
+    Mean,
+    Cls,
+}
 
 /// Which forward pass to use (`--encoder`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -19,9 +19,10 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::doc_vectors::{self, DocumentVectors};
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::index::{DocumentVectors, Index};
+use crate::index::Index;
 use crate::store::{ModelId, NewDocument, Store};
 use crate::worker::{Priority, Worker};
 
@@ -132,7 +133,7 @@ impl Corpus {
 
     /// Positions of the posted documents that are new to the corpus as it is now: the ones to
     /// embed before [`Corpus::insert`]. Fails if an id is taken by a different text.
-    pub fn to_embed(&self, documents: &[Document]) -> Result<Vec<usize>> {
+    fn to_embed(&self, documents: &[Document]) -> Result<Vec<usize>> {
         let plan = plan(&self.snapshot(), documents)?;
         Ok(plan
             .iter()
@@ -204,6 +205,27 @@ impl Corpus {
             .collect())
     }
 
+    /// Embeds the documents that are new to the corpus and stores them: what `POST
+    /// /v1/documents` and seeding the store on first start do. Embedding waits asynchronously;
+    /// storing runs on a blocking thread.
+    pub async fn ingest(
+        self: &Arc<Self>,
+        worker: &Worker,
+        documents: Vec<Document>,
+    ) -> Result<Vec<Ingested>> {
+        let new = self.to_embed(&documents)?;
+        let to_embed: Vec<&Document> = new.iter().map(|&i| &documents[i]).collect();
+        let embedded = embed_documents(worker, &to_embed, Priority::Bulk).await?;
+        let mut vectors = vec![None; documents.len()];
+        for (i, v) in new.into_iter().zip(embedded) {
+            vectors[i] = Some(v);
+        }
+        let (corpus, worker) = (self.clone(), worker.clone());
+        tokio::task::spawn_blocking(move || corpus.insert(&documents, vectors, &worker))
+            .await
+            .map_err(|e| Error::TaskFailed(e.to_string()))?
+    }
+
     /// Deletes a document from the store and the index. Blocking: call it from a blocking
     /// thread.
     pub fn delete(&self, id: &str) -> Result<()> {
@@ -253,21 +275,11 @@ fn plan(snapshot: &Snapshot, documents: &[Document]) -> Result<Vec<Disposition>>
     Ok(plan)
 }
 
-/// The texts to embed for documents, in order ([`DocumentVectors::texts`]).
+/// The texts to embed for documents, owned, for the worker ([`doc_vectors::texts_of`]).
 fn document_texts(documents: &[&Document]) -> Vec<String> {
-    documents
-        .iter()
-        .flat_map(|d| DocumentVectors::texts(d))
+    doc_vectors::texts_of(documents)
+        .into_iter()
         .map(str::to_string)
-        .collect()
-}
-
-/// Splits the embeddings of [`document_texts`] back into per-document vectors.
-fn split_vectors(documents: &[&Document], vectors: Vec<Vec<f32>>) -> Vec<DocumentVectors> {
-    let mut vectors = vectors.into_iter();
-    documents
-        .iter()
-        .map(|d| DocumentVectors::take(d, &mut vectors))
         .collect()
 }
 
@@ -278,7 +290,7 @@ pub async fn embed_documents(
     priority: Priority,
 ) -> Result<Vec<DocumentVectors>> {
     let vectors = worker.embed(document_texts(documents), priority).await?;
-    Ok(split_vectors(documents, vectors))
+    Ok(doc_vectors::split(documents, vectors))
 }
 
 fn embed_documents_blocking(
@@ -286,5 +298,5 @@ fn embed_documents_blocking(
     documents: &[&Document],
 ) -> Result<Vec<DocumentVectors>> {
     let vectors = worker.embed_blocking(document_texts(documents), Priority::Bulk)?;
-    Ok(split_vectors(documents, vectors))
+    Ok(doc_vectors::split(documents, vectors))
 }

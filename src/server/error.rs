@@ -82,7 +82,8 @@ impl ApiError {
                 | Error::Inference(_)
                 | Error::Tokenizer(_)
                 | Error::Store(_)
-                | Error::StoreFormat(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+                | Error::StoreFormat(_)
+                | Error::TaskFailed(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),

@@ -1,18 +1,21 @@
 //! `footnote serve`: the engine behind an HTTP API (axum on tokio).
 //!
 //! This module holds the command's options, the router with its middleware (request log and
-//! metrics, timeout, panic guard, body limit), start-up and graceful shutdown. The service binds
+//! metrics, timeout, panic guard, body limit) and graceful shutdown. The service binds
 //! its address first and answers `/healthz` at once; `/readyz` and the API answer 503 until the
 //! model is loaded and the store is open (and, on first start, seeded), which can take a while
 //! when a changed model makes it re-embed the store.
 //!
 //! - [`routes`]: handlers, request and response types, the OpenAPI description;
 //! - [`error`]: the one mapping of errors to statuses and JSON bodies;
-//! - [`corpus`]: the stored documents and the index over them, kept in step.
+//! - [`corpus`]: the stored documents and the index over them, kept in step;
+//! - `startup`: loading the model, refreshing stale vectors and seeding the store, after which
+//!   the service is ready.
 
 pub mod corpus;
 pub mod error;
 pub mod routes;
+mod startup;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,22 +33,16 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::document::{self, Document};
-use crate::index::DocumentVectors;
-use crate::store::{ModelId, Store, StoredDocument};
-use crate::worker::{self, Priority, Worker, WorkerSettings};
-use crate::{Engine, EngineSettings};
-use corpus::{embed_documents, Corpus};
+use crate::store::Store;
+use crate::worker::{self, Worker};
+use crate::EngineSettings;
+use corpus::Corpus;
 use error::ApiError;
 
 /// Requests served (counter), by method, route and status.
 const HTTP_REQUESTS: &str = "footnote_http_requests_total";
 /// Request latency (histogram), by method, route and status.
 const HTTP_SECONDS: &str = "footnote_http_request_duration_seconds";
-/// Documents embedded per progress line when re-embedding the store.
-const REEMBED_CHUNK: usize = 32;
-/// The corpus ingested on first start when `--corpus` is not given.
-const DEFAULT_CORPUS: &str = "seeds";
 
 /// Options of `footnote serve` (each also an environment variable).
 #[derive(Debug, Clone, clap::Args)]
@@ -74,7 +71,8 @@ pub struct ServeArgs {
     #[arg(long, env = "FOOTNOTE_QUEUE_SIZE", default_value_t = 256,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub queue_size: usize,
-    /// Most tokens the model worker takes from the queue into one round.
+    /// Most tokens the model worker takes from the queue into one round, and most padded tokens
+    /// in one forward pass.
     #[arg(long, env = "FOOTNOTE_MAX_BATCH_TOKENS", default_value_t = 8192,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_batch_tokens: usize,
@@ -100,6 +98,11 @@ pub struct Ready {
 impl AppState {
     fn ready(&self) -> Result<&Ready, ApiError> {
         self.0.ready.get().ok_or(ApiError::NotReady)
+    }
+
+    /// Makes the API serve `ready`; fails if it was set before.
+    fn set_ready(&self, ready: Ready) -> Result<(), Ready> {
+        self.0.ready.set(ready)
     }
 
     fn api_key(&self) -> Option<&str> {
@@ -143,7 +146,7 @@ async fn run(settings: EngineSettings, args: ServeArgs) -> anyhow::Result<()> {
         }
     });
     let (failed_tx, failed_rx) = oneshot::channel();
-    let startup = tokio::spawn(start(state, store, settings, args));
+    let startup = tokio::spawn(startup::start(state, store, settings, args));
     let shutdown = async move {
         let failure = tokio::select! {
             () = signalled() => None,
@@ -180,27 +183,27 @@ async fn run(settings: EngineSettings, args: ServeArgs) -> anyhow::Result<()> {
 fn router(state: AppState, args: &ServeArgs) -> Router {
     let timeout = Duration::from_secs(args.request_timeout);
     Router::new()
-        .route("/v1/ask", post(routes::ask))
-        .route("/v1/summarize", post(routes::summarize))
+        .route("/v1/ask", post(routes::answers::ask))
+        .route("/v1/summarize", post(routes::answers::summarize))
         .route(
             "/v1/documents",
-            get(routes::list_documents).post(routes::create_documents),
+            get(routes::documents::list_documents).post(routes::documents::create_documents),
         )
         .route(
             "/v1/documents/{id}",
-            get(routes::get_document).delete(routes::delete_document),
+            get(routes::documents::get_document).delete(routes::documents::delete_document),
         )
         .route(
             "/v1/documents/{id}/paragraphs/{n}",
-            get(routes::get_paragraph),
+            get(routes::documents::get_paragraph),
         )
-        .route("/v1/embed", post(routes::embed))
-        .route("/healthz", get(routes::healthz))
-        .route("/readyz", get(routes::readyz))
-        .route("/metrics", get(routes::metrics))
-        .route("/openapi.json", get(routes::openapi))
-        .fallback(routes::not_found)
-        .method_not_allowed_fallback(routes::method_not_allowed)
+        .route("/v1/embed", post(routes::model::embed))
+        .route("/healthz", get(routes::operations::healthz))
+        .route("/readyz", get(routes::operations::readyz))
+        .route("/metrics", get(routes::operations::metrics))
+        .route("/openapi.json", get(routes::operations::openapi))
+        .fallback(routes::operations::not_found)
+        .method_not_allowed_fallback(routes::operations::method_not_allowed)
         .layer(DefaultBodyLimit::max(args.max_body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(timeout, time_limit))
@@ -310,171 +313,4 @@ fn install_metrics() -> anyhow::Result<PrometheusHandle> {
     );
     metrics::describe_gauge!(corpus::DOCUMENTS, "Documents in the store");
     Ok(handle)
-}
-
-/// Loads the model, reads the store (re-embedding it if the model changed), seeds it on first
-/// start, and makes the service ready.
-async fn start(
-    state: AppState,
-    store: Store,
-    settings: EngineSettings,
-    args: ServeArgs,
-) -> anyhow::Result<()> {
-    let settings = EngineSettings {
-        cache_dir: None,
-        ..settings
-    };
-    let engine = tokio::task::spawn_blocking(move || Engine::load(&settings)).await??;
-    let worker = Worker::start(
-        engine,
-        WorkerSettings {
-            queue_capacity: args.queue_size,
-            max_batch_tokens: args.max_batch_tokens,
-        },
-    )?;
-    let info = worker.model();
-    let model = ModelId {
-        name: info.name.clone(),
-        fingerprint: info.fingerprint.clone(),
-        dim: info.dim,
-    };
-    tracing::info!(model = %model.name, dimensions = model.dim, "model loaded");
-
-    let (store, stored, stored_model) = {
-        let model = model.clone();
-        tokio::task::spawn_blocking(move || -> crate::Result<_> {
-            let mut store = store;
-            let stored = store.load(model.dim)?;
-            let stored_model = store.model()?;
-            if let Some(old) = stored_model.as_ref() {
-                if old.same_vectors(&model) && old.name != model.name {
-                    tracing::info!(
-                        "the store's vectors were made by this model under the name {}; \
-                         recording it as {}",
-                        old.name,
-                        model.name
-                    );
-                    store.set_model(&model)?;
-                }
-            }
-            Ok((store, stored, stored_model))
-        })
-        .await??
-    };
-    let (store, documents, vectors) =
-        refresh_vectors(&worker, store, stored, stored_model, &model).await?;
-    tracing::info!(documents = documents.len(), "store loaded");
-    let had_documents = !documents.is_empty();
-    let ready = Ready {
-        corpus: Arc::new(Corpus::new(store, documents, vectors, model)),
-        worker,
-    };
-    if !ready.corpus.is_seeded()? {
-        let seeded = seed(&ready, &args.corpus).await?;
-        // With nothing to seed from, an empty store stays unseeded, so that a later start where
-        // the corpus exists still seeds it; a store that already holds documents is someone's
-        // corpus, which seeds are not mixed into later.
-        if seeded || had_documents {
-            ready.corpus.mark_seeded()?;
-        }
-    }
-    let documents = ready.corpus.snapshot().index.documents.len();
-    if state.0.ready.set(ready).is_err() {
-        anyhow::bail!("start-up ran twice");
-    }
-    tracing::info!(documents, "ready");
-    Ok(())
-}
-
-/// The stored documents with vectors from `model`: vectors made by another model, or missing,
-/// are embedded again (progress in the log) and written back in one transaction.
-async fn refresh_vectors(
-    worker: &Worker,
-    mut store: Store,
-    stored: Vec<StoredDocument>,
-    stored_model: Option<ModelId>,
-    model: &ModelId,
-) -> anyhow::Result<(Store, Vec<Document>, Vec<DocumentVectors>)> {
-    let same_model = stored_model.as_ref().is_some_and(|m| m.same_vectors(model));
-    let stale: Vec<usize> = (0..stored.len())
-        .filter(|&i| !same_model || stored[i].vectors.is_none())
-        .collect();
-    let (documents, mut vectors): (Vec<Document>, Vec<Option<DocumentVectors>>) =
-        stored.into_iter().map(|d| (d.document, d.vectors)).unzip();
-    if stale.is_empty() {
-        let vectors = vectors.into_iter().map(Option::unwrap_or_default).collect();
-        return Ok((store, documents, vectors));
-    }
-    match stored_model.filter(|_| !same_model) {
-        Some(old) => tracing::warn!(
-            "the store's vectors were made by {} ({}); re-embedding {} documents with {} ({})",
-            old.name,
-            old.fingerprint,
-            stale.len(),
-            model.name,
-            model.fingerprint
-        ),
-        None => tracing::warn!(
-            "{} stored documents lack vectors; embedding them",
-            stale.len()
-        ),
-    }
-    let started = Instant::now();
-    let mut done = 0;
-    for chunk in stale.chunks(REEMBED_CHUNK) {
-        let docs: Vec<&Document> = chunk.iter().map(|&i| &documents[i]).collect();
-        let fresh = embed_documents(worker, &docs, Priority::Bulk).await?;
-        for (&i, v) in chunk.iter().zip(fresh) {
-            vectors[i] = Some(v);
-        }
-        done += chunk.len();
-        tracing::info!("re-embedded {done}/{} documents", stale.len());
-    }
-    let vectors: Vec<DocumentVectors> =
-        vectors.into_iter().map(Option::unwrap_or_default).collect();
-    let model = model.clone();
-    let (store, documents, vectors) = tokio::task::spawn_blocking(move || -> crate::Result<_> {
-        let rows: Vec<(&Document, &DocumentVectors)> = stale
-            .iter()
-            .map(|&i| (&documents[i], &vectors[i]))
-            .collect();
-        store.replace_vectors(&model, &rows)?;
-        Ok((store, documents, vectors))
-    })
-    .await??;
-    tracing::info!(
-        "re-embedding done in {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok((store, documents, vectors))
-}
-
-/// Ingests the initial corpus (`--corpus`, or `seeds/` when it exists); false when there was
-/// none to ingest.
-async fn seed(ready: &Ready, paths: &[PathBuf]) -> anyhow::Result<bool> {
-    let paths = if paths.is_empty() {
-        let default = PathBuf::from(DEFAULT_CORPUS);
-        if !default.is_dir() {
-            tracing::warn!("no {DEFAULT_CORPUS}/ directory here and no --corpus: starting empty");
-            return Ok(false);
-        }
-        vec![default]
-    } else {
-        paths.to_vec()
-    };
-    let loaded = {
-        let paths = paths.clone();
-        tokio::task::spawn_blocking(move || document::load_paths(&paths)).await??
-    };
-    for problem in &loaded.problems {
-        tracing::warn!("{problem} (skipped)");
-    }
-    let count = loaded.documents.len();
-    tracing::info!("seeding the store with {count} documents from {paths:?}");
-    let ingested = routes::ingest(ready, loaded.documents)
-        .await
-        .map_err(|e| anyhow::anyhow!("seeding the store: {e}"))?;
-    let created = ingested.iter().filter(|i| i.created).count();
-    tracing::info!("seeded: {created} new documents of {count}");
-    Ok(true)
 }

@@ -1,0 +1,103 @@
+//! The engine the command line runs: the embedding model, loaded with its settings, and the
+//! command line's embedding cache. It indexes documents (embedding those not cached) and answers
+//! questions over an index. The service uses the same model through its worker
+//! ([`crate::worker`]) and keeps vectors in its store instead of the cache.
+
+use std::path::PathBuf;
+
+use crate::doc_vectors::{self, DocumentVectors, EmbeddingCache};
+use crate::document::Document;
+use crate::embed::Embedder;
+use crate::error::Result;
+use crate::index::Index;
+use crate::{answer, device, encoder, model};
+
+/// Where the model comes from and where its files and caches live.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// A hub id (`org/name`) or a local model directory.
+    pub model: String,
+    /// Where hub models are stored (`<models_dir>/<org>--<name>`, see [`model`]).
+    pub models_dir: PathBuf,
+    /// Where document embeddings and the weights' digest are cached; `None` disables the cache
+    /// (the weights are then hashed on every load).
+    pub cache_dir: Option<PathBuf>,
+    /// `cpu`, `cuda` or `cuda:N`.
+    pub device: String,
+    /// Which forward pass runs the model.
+    pub encoder: encoder::EncoderChoice,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            model: model::DEFAULT_MODEL.to_string(),
+            models_dir: PathBuf::from("models"),
+            cache_dir: Some(PathBuf::from("models/.cache")),
+            device: "cpu".to_string(),
+            encoder: encoder::EncoderChoice::Auto,
+        }
+    }
+}
+
+/// A loaded model with its embedding cache: everything needed to index and query documents.
+pub struct Engine {
+    pub embedder: Embedder,
+    cache: EmbeddingCache,
+}
+
+impl Engine {
+    /// Resolves (fetching if needed) and loads the model.
+    pub fn load(settings: &EngineSettings) -> Result<Self> {
+        let device = device::parse(&settings.device)?;
+        let dir = model::resolve(&settings.model, &settings.models_dir)?;
+        let digest_memo = settings
+            .cache_dir
+            .as_ref()
+            .map(|d| d.join("weights-sha256"));
+        let embedder = Embedder::load(&dir, &device, settings.encoder, digest_memo.as_deref())?;
+        Ok(Engine {
+            embedder,
+            cache: EmbeddingCache::new(settings.cache_dir.clone()),
+        })
+    }
+
+    /// Embeds (or loads cached embeddings of) the documents and indexes them. The documents
+    /// not in the cache are embedded together, in shared forward passes.
+    pub fn index(&self, documents: Vec<Document>) -> Result<Index> {
+        let embedder = &self.embedder;
+        let mut per_doc: Vec<Option<DocumentVectors>> = documents
+            .iter()
+            .map(|d| self.cache.load(embedder, d))
+            .collect();
+        let missing: Vec<&Document> = documents
+            .iter()
+            .zip(&per_doc)
+            .filter(|(_, cached)| cached.is_none())
+            .map(|(d, _)| d)
+            .collect();
+        if !missing.is_empty() {
+            tracing::info!(documents = missing.len(), "embedding documents");
+            let vectors = embedder.embed(&doc_vectors::texts_of(&missing))?;
+            let mut fresh = doc_vectors::split(&missing, vectors).into_iter();
+            for (doc, slot) in documents.iter().zip(&mut per_doc) {
+                if slot.is_none() {
+                    let vectors = fresh.next().unwrap_or_default();
+                    self.cache.store(embedder, doc, &vectors);
+                    *slot = Some(vectors);
+                }
+            }
+        }
+        let per_doc = per_doc.into_iter().map(Option::unwrap_or_default).collect();
+        Ok(Index::from_vectors(documents, per_doc, embedder.dim()))
+    }
+
+    pub fn ask(
+        &self,
+        index: &Index,
+        question: &str,
+        options: &answer::AskOptions,
+    ) -> Result<answer::Answer> {
+        answer::ask(index, &self.embedder, question, options)
+    }
+}

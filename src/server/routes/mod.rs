@@ -1,0 +1,178 @@
+//! The HTTP API: request and response types, handlers and the OpenAPI description of both, one
+//! module per tag ([`answers`], [`documents`], [`model`], [`operations`]); this module holds what
+//! they share (extractors whose rejections are [`ApiError`]s, write access, the OpenAPI
+//! document).
+//!
+//! Handlers only translate HTTP: they validate, then hand model work to the worker and CPU work
+//! (segmenting, ranking, summarizing) to blocking threads, so the async runtime only moves bytes.
+//! What a request does to the corpus lives in [`super::corpus`]. Answers and summaries are the
+//! library's own types, serialized exactly as `footnote ask --json` and `footnote summarize
+//! --json` print them.
+
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+use utoipa::OpenApi;
+
+use super::error::ApiError;
+use super::AppState;
+use crate::error::Error;
+
+pub mod answers;
+pub mod documents;
+pub mod model;
+pub mod operations;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "footnote",
+        description = "Grounded, cited answers and extractive summaries over news articles. \
+            Every answer or summary sentence is copied verbatim from a stored article and cited \
+            as `[document ¶paragraph]`; each citation resolves at \
+            `GET /v1/documents/{id}/paragraphs/{n}`. Errors are `{\"error\": {\"code\", \"message\"}}`."
+    ),
+    paths(
+        answers::ask,
+        answers::summarize,
+        documents::create_documents,
+        documents::list_documents,
+        documents::get_document,
+        documents::get_paragraph,
+        documents::delete_document,
+        model::embed,
+        operations::healthz,
+        operations::readyz,
+        operations::metrics,
+        operations::openapi
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "answers", description = "Questions and summaries"),
+        (name = "documents", description = "The stored articles"),
+        (name = "model", description = "Raw embeddings"),
+        (name = "operations", description = "Health, readiness, metrics, this description")
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "api_key",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+/// `Json` whose rejections are [`ApiError`]s.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// `Path` whose rejections are [`ApiError`]s.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// `Query` whose rejections are [`ApiError`]s.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// Proof that the request may write: present when no API key is configured, or when the request
+/// carries `Authorization: Bearer <key>`.
+pub struct WriteAccess;
+
+impl FromRequestParts<AppState> for WriteAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(key) = state.api_key() else {
+            return Ok(WriteAccess);
+        };
+        let given = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        match given {
+            Some(given) if constant_time_eq(given.trim().as_bytes(), key.as_bytes()) => {
+                Ok(WriteAccess)
+            }
+            _ => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+/// Compares secrets in time that does not depend on where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Runs CPU-bound work on a blocking thread.
+pub(super) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(format!("background task failed: {e}")))?
+        .map_err(ApiError::from)
+}
+
+pub(super) fn non_empty<T>(list: Option<&[T]>, field: &str) -> Result<(), ApiError> {
+    match list {
+        Some([]) => Err(ApiError::Unprocessable(format!(
+            "`{field}` is empty: leave it out, or list at least one"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_keys_compare_whole() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret2"));
+    }
+
+    #[test]
+    fn every_route_is_described() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        for path in [
+            "/v1/ask",
+            "/v1/summarize",
+            "/v1/documents",
+            "/v1/documents/{id}",
+            "/v1/documents/{id}/paragraphs/{n}",
+            "/v1/embed",
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/openapi.json",
+        ] {
+            assert!(doc["paths"][path].is_object(), "{path} missing");
+        }
+        for schema in [
+            "Answer",
+            "Summary",
+            "Citation",
+            "ErrorBody",
+            "DocumentInput",
+        ] {
+            assert!(
+                doc["components"]["schemas"][schema].is_object(),
+                "{schema} missing"
+            );
+        }
+    }
+}

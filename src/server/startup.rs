@@ -1,0 +1,192 @@
+//! Start-up of the service, after the address is bound: load the model onto its worker, read
+//! the store (embedding again, once, the documents whose vectors another model made), seed a
+//! store that was never seeded, then hand the corpus to the handlers. Until this is done the API
+//! answers 503 (see [`super::AppState`]).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+
+use super::corpus::{embed_documents, Corpus};
+use super::{AppState, Ready, ServeArgs};
+use crate::doc_vectors::DocumentVectors;
+use crate::document::{self, Document};
+use crate::store::{ModelId, Store, StoredDocument};
+use crate::worker::{Priority, Worker, WorkerSettings};
+use crate::{Engine, EngineSettings};
+
+/// Documents embedded per progress line when re-embedding the store.
+const REEMBED_CHUNK: usize = 32;
+/// The corpus ingested on first start when `--corpus` is not given.
+const DEFAULT_CORPUS: &str = "seeds";
+
+/// Loads the model, reads the store (re-embedding it if the model changed), seeds it on first
+/// start, and makes the service ready.
+pub(super) async fn start(
+    state: AppState,
+    store: Store,
+    settings: EngineSettings,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
+    let settings = EngineSettings {
+        cache_dir: None,
+        ..settings
+    };
+    let engine = tokio::task::spawn_blocking(move || Engine::load(&settings)).await??;
+    let worker = Worker::start(
+        engine,
+        WorkerSettings {
+            queue_capacity: args.queue_size,
+            max_batch_tokens: args.max_batch_tokens,
+        },
+    )?;
+    let info = worker.model();
+    let model = ModelId {
+        name: info.name.clone(),
+        fingerprint: info.fingerprint.clone(),
+        dim: info.dim,
+    };
+    tracing::info!(model = %model.name, dimensions = model.dim, "model loaded");
+
+    let (store, stored, stored_model) = {
+        let model = model.clone();
+        tokio::task::spawn_blocking(move || -> crate::Result<_> {
+            let mut store = store;
+            let stored = store.load(model.dim)?;
+            let stored_model = store.model()?;
+            if let Some(old) = stored_model.as_ref() {
+                if old.same_vectors(&model) && old.name != model.name {
+                    tracing::info!(
+                        "the store's vectors were made by this model under the name {}; \
+                         recording it as {}",
+                        old.name,
+                        model.name
+                    );
+                    store.set_model(&model)?;
+                }
+            }
+            Ok((store, stored, stored_model))
+        })
+        .await??
+    };
+    let (store, documents, vectors) =
+        refresh_vectors(&worker, store, stored, stored_model, &model).await?;
+    tracing::info!(documents = documents.len(), "store loaded");
+    let had_documents = !documents.is_empty();
+    let ready = Ready {
+        corpus: Arc::new(Corpus::new(store, documents, vectors, model)),
+        worker,
+    };
+    if !ready.corpus.is_seeded()? {
+        let seeded = seed(&ready, &args.corpus).await?;
+        // With nothing to seed from, an empty store stays unseeded, so that a later start where
+        // the corpus exists still seeds it; a store that already holds documents is someone's
+        // corpus, which seeds are not mixed into later.
+        if seeded || had_documents {
+            ready.corpus.mark_seeded()?;
+        }
+    }
+    let documents = ready.corpus.snapshot().index.documents.len();
+    if state.set_ready(ready).is_err() {
+        anyhow::bail!("start-up ran twice");
+    }
+    tracing::info!(documents, "ready");
+    Ok(())
+}
+
+/// The stored documents with vectors from `model`: vectors made by another model, or missing,
+/// are embedded again (progress in the log) and written back in one transaction.
+async fn refresh_vectors(
+    worker: &Worker,
+    mut store: Store,
+    stored: Vec<StoredDocument>,
+    stored_model: Option<ModelId>,
+    model: &ModelId,
+) -> anyhow::Result<(Store, Vec<Document>, Vec<DocumentVectors>)> {
+    let same_model = stored_model.as_ref().is_some_and(|m| m.same_vectors(model));
+    let stale: Vec<usize> = (0..stored.len())
+        .filter(|&i| !same_model || stored[i].vectors.is_none())
+        .collect();
+    let (documents, mut vectors): (Vec<Document>, Vec<Option<DocumentVectors>>) =
+        stored.into_iter().map(|d| (d.document, d.vectors)).unzip();
+    if stale.is_empty() {
+        let vectors = vectors.into_iter().map(Option::unwrap_or_default).collect();
+        return Ok((store, documents, vectors));
+    }
+    match stored_model.filter(|_| !same_model) {
+        Some(old) => tracing::warn!(
+            "the store's vectors were made by {} ({}); re-embedding {} documents with {} ({})",
+            old.name,
+            old.fingerprint,
+            stale.len(),
+            model.name,
+            model.fingerprint
+        ),
+        None => tracing::warn!(
+            "{} stored documents lack vectors; embedding them",
+            stale.len()
+        ),
+    }
+    let started = Instant::now();
+    let mut done = 0;
+    for chunk in stale.chunks(REEMBED_CHUNK) {
+        let docs: Vec<&Document> = chunk.iter().map(|&i| &documents[i]).collect();
+        let fresh = embed_documents(worker, &docs, Priority::Bulk).await?;
+        for (&i, v) in chunk.iter().zip(fresh) {
+            vectors[i] = Some(v);
+        }
+        done += chunk.len();
+        tracing::info!("re-embedded {done}/{} documents", stale.len());
+    }
+    let vectors: Vec<DocumentVectors> =
+        vectors.into_iter().map(Option::unwrap_or_default).collect();
+    let model = model.clone();
+    let (store, documents, vectors) = tokio::task::spawn_blocking(move || -> crate::Result<_> {
+        let rows: Vec<(&Document, &DocumentVectors)> = stale
+            .iter()
+            .map(|&i| (&documents[i], &vectors[i]))
+            .collect();
+        store.replace_vectors(&model, &rows)?;
+        Ok((store, documents, vectors))
+    })
+    .await??;
+    tracing::info!(
+        "re-embedding done in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok((store, documents, vectors))
+}
+
+/// Ingests the initial corpus (`--corpus`, or `seeds/` when it exists); false when there was
+/// none to ingest.
+async fn seed(ready: &Ready, paths: &[PathBuf]) -> anyhow::Result<bool> {
+    let paths = if paths.is_empty() {
+        let default = PathBuf::from(DEFAULT_CORPUS);
+        if !default.is_dir() {
+            tracing::warn!("no {DEFAULT_CORPUS}/ directory here and no --corpus: starting empty");
+            return Ok(false);
+        }
+        vec![default]
+    } else {
+        paths.to_vec()
+    };
+    let loaded = {
+        let paths = paths.clone();
+        tokio::task::spawn_blocking(move || document::load_paths(&paths)).await??
+    };
+    for problem in &loaded.problems {
+        tracing::warn!("{problem} (skipped)");
+    }
+    let count = loaded.documents.len();
+    tracing::info!("seeding the store with {count} documents from {paths:?}");
+    let ingested = ready
+        .corpus
+        .ingest(&ready.worker, loaded.documents)
+        .await
+        .context("seeding the store")?;
+    let created = ingested.iter().filter(|i| i.created).count();
+    tracing::info!("seeded: {created} new documents of {count}");
+    Ok(true)
+}
