@@ -5,7 +5,8 @@
 
 use std::path::PathBuf;
 
-use crate::doc_vectors::{self, DocumentVectors, EmbeddingCache};
+use crate::cache::EmbeddingCache;
+use crate::doc_vectors::{self, DocumentVectors};
 use crate::document::Document;
 use crate::embed::Embedder;
 use crate::error::Result;

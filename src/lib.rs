@@ -17,6 +17,7 @@
 
 pub mod answer;
 pub mod bench;
+pub mod cache;
 pub mod citation;
 pub mod device;
 pub mod doc_vectors;

@@ -3,8 +3,8 @@
 mod common;
 
 use footnote::answer::{self, AskOptions};
+use footnote::cache::EmbeddingCache;
 use footnote::citation::check_grounded;
-use footnote::doc_vectors::EmbeddingCache;
 use footnote::summarize::{self, Length};
 use proptest::prelude::*;
 
