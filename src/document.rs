@@ -37,7 +37,8 @@ pub struct Document {
     pub id: String,
     pub title: Option<String>,
     pub paragraphs: Vec<Paragraph>,
-    /// Hash of the text: names the document's cached embeddings.
+    /// Hash of the text: how the service recognises the same text posted again. (The command
+    /// line's embedding cache is keyed by the segmented texts instead; see [`crate::cache`].)
     pub content_hash: String,
 }
 
