@@ -3,6 +3,10 @@
 //! changed without touching code, and one list serves every module that needs it (the month
 //! abbreviations serve both the sentence splitter and the answer's time check).
 //!
+//! A phrase list (text matched as a prefix or substring, where a trailing space or colon is part
+//! of the match: `"download "` must not match "Downloads") writes each entry in double quotes, and
+//! the entry is exactly what lies between them.
+//!
 //! This module only loads lists; what an entry means to a step (a sentence may end after "Jan.",
 //! a sentence with "Jan" states a time) is decided where the list is used.
 
@@ -18,14 +22,67 @@ macro_rules! list {
     };
 }
 
+/// A [`List`] from a phrase file of this folder: entries in double quotes, kept exact.
+macro_rules! phrases {
+    ($file:literal) => {
+        LazyLock::new(|| phrases(include_str!($file)))
+    };
+}
+
 /// Month abbreviations as written before a period in running text ("Jan. 10", "Sept. 3").
 pub static MONTH_ABBREVIATIONS: List = list!("month_abbreviations.txt");
+
+/// Abbreviations written before the name or number they qualify: titles ("Lt. Cmdr. Russ
+/// Wolfkiel", "Mr. Biden") and "e.g.", "vs.".
+pub static PREFIX_ABBREVIATIONS: List = list!("prefix_abbreviations.txt");
+
+/// Abbreviations other than months written with a period in running text: places ("St."), name
+/// and company suffixes ("Jr.", "Inc."), "No.", "etc.", "et al.".
+pub static COMMON_ABBREVIATIONS: List = list!("common_abbreviations.txt");
+
+/// Function words that typically open an English sentence ("The", "However").
+pub static SENTENCE_OPENERS: List = list!("sentence_openers.txt");
+
+/// Verbs of attribution that follow a quotation: `“Why now?” Biden asked.`
+pub static SPEECH_VERBS: List = list!("speech_verbs.txt");
+
+/// How photo credits start, lowercased: `photo:`, `courtesy of`.
+pub static CREDIT_LABELS: List = phrases!("credit_labels.txt");
+
+/// Lowercase words that link the names of a photo credit: `Mandel Ngan/AFP via Getty Images`.
+pub static CREDIT_LINKS: List = list!("credit_links.txt");
+
+/// How promotions start, lowercased, trailing spaces included: `download `, `subscribe:`.
+pub static PROMOTION_OPENERS: List = phrases!("promotion_openers.txt");
+
+/// Phrases, lowercased, that mark a promotion wherever they appear: `download the free`.
+pub static PROMOTION_PHRASES: List = phrases!("promotion_phrases.txt");
+
+/// How contributor, copyright and editor's notes start, lowercased: `reporting by`, `©`.
+pub static CONTRIBUTOR_OPENERS: List = phrases!("contributor_openers.txt");
+
+/// Phrases, lowercased, that mark a contributor or copyright note: `contributed to this report`.
+pub static CONTRIBUTOR_PHRASES: List = phrases!("contributor_phrases.txt");
 
 /// The entries of a data file: each line trimmed; blank lines and `#` comments skipped.
 fn entries(text: &'static str) -> Vec<&'static str> {
     text.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect()
+}
+
+/// The entries of a phrase file: as [`entries`], then each entry written in double quotes is the
+/// text between them, spaces and punctuation included.
+fn phrases(text: &'static str) -> Vec<&'static str> {
+    entries(text)
+        .into_iter()
+        .map(|entry| {
+            entry
+                .strip_prefix('"')
+                .and_then(|inner| inner.strip_suffix('"'))
+                .unwrap_or(entry)
+        })
         .collect()
 }
 
@@ -42,5 +99,47 @@ mod tests {
     fn month_abbreviations_are_loaded() {
         assert!(MONTH_ABBREVIATIONS.contains(&"Sept"));
         assert_eq!(MONTH_ABBREVIATIONS.len(), 12);
+    }
+
+    #[test]
+    fn phrases_keep_spaces_and_punctuation_inside_quotes() {
+        assert_eq!(
+            phrases("# a list\n\n \"download \" \n\"subscribe:\"\n\"\"\" \nplain \n"),
+            ["download ", "subscribe:", "\"", "plain"]
+        );
+    }
+
+    #[test]
+    fn promotion_openers_keep_their_trailing_spaces() {
+        // Trimmed, "download " would also match "Downloads rose", "click " "Clicks doubled".
+        for opener in [
+            "download ",
+            "sign up ",
+            "subscribe ",
+            "click ",
+            "follow us ",
+            "join our ",
+        ] {
+            assert!(PROMOTION_OPENERS.contains(&opener), "{opener:?}");
+        }
+        assert!(PROMOTION_OPENERS.contains(&"subscribe:"));
+        assert!(!PROMOTION_OPENERS.contains(&"download"));
+    }
+
+    #[test]
+    fn phrase_lists_hold_no_quote_marks_or_empty_entries() {
+        // A phrase whose closing quote is missing would keep its opening one and never match.
+        for list in [
+            &CREDIT_LABELS,
+            &PROMOTION_OPENERS,
+            &PROMOTION_PHRASES,
+            &CONTRIBUTOR_OPENERS,
+            &CONTRIBUTOR_PHRASES,
+        ] {
+            assert!(!list.is_empty());
+            for phrase in list.iter() {
+                assert!(!phrase.is_empty() && !phrase.contains('"'), "{phrase:?}");
+            }
+        }
     }
 }
