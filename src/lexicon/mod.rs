@@ -21,6 +21,34 @@ macro_rules! list {
 /// Month abbreviations as written before a period in running text ("Jan. 10", "Sept. 3").
 pub static MONTH_ABBREVIATIONS: List = list!("month_abbreviations.txt");
 
+/// Numbers in words ("one" to "ninety", "hundred" to "trillion"), lower-case.
+pub static CARDINALS: List = list!("cardinals.txt");
+
+/// The number words that multiply the one before them ("hundred", "million").
+pub static SCALES: List = list!("scales.txt");
+
+/// Ordinal numbers in words ("first" to "ninetieth").
+pub static ORDINALS: List = list!("ordinals.txt");
+
+/// Words that state a quantity without a number ("dozens", "thousands").
+pub static QUANTITY_WORDS: List = list!("quantity_words.txt");
+
+/// Words that negate ("not", "never"); contractions are not listed.
+pub static NEGATION_WORDS: List = list!("negation_words.txt");
+
+/// Words that state a time ("monday", "week", "ago"), besides the month abbreviations.
+pub static TIME_WORDS: List = list!("time_words.txt");
+
+/// Phrases that say a number is an age ("year-old", "aged "); a cue in double quotes keeps its
+/// spaces.
+pub static AGE_CUES: List = list!("age_cues.txt");
+
+/// Phrases that ask for a kind of fact, each with that kind after a tab ("how many\tquantity").
+pub static QUESTION_FRAMES: List = list!("question_frames.tsv");
+
+/// Phrases that ask for a quantity whose adjective the answer must say ("how far", "how tall").
+pub static MEASURE_QUESTION_FRAMES: List = list!("measure_question_frames.txt");
+
 /// The entries of a data file: each line trimmed; blank lines and `#` comments skipped.
 fn entries(text: &'static str) -> Vec<&'static str> {
     text.lines()
@@ -42,5 +70,27 @@ mod tests {
     fn month_abbreviations_are_loaded() {
         assert!(MONTH_ABBREVIATIONS.contains(&"Sept"));
         assert_eq!(MONTH_ABBREVIATIONS.len(), 12);
+    }
+
+    #[test]
+    fn lists_read_against_lower_cased_text_are_lower_case() {
+        // Their entries are compared with lower-cased words: a capital would never match.
+        let lists: [&List; 9] = [
+            &CARDINALS,
+            &SCALES,
+            &ORDINALS,
+            &QUANTITY_WORDS,
+            &NEGATION_WORDS,
+            &TIME_WORDS,
+            &AGE_CUES,
+            &QUESTION_FRAMES,
+            &MEASURE_QUESTION_FRAMES,
+        ];
+        for list in lists {
+            assert!(!list.is_empty());
+            for entry in list.iter() {
+                assert_eq!(*entry, entry.to_lowercase());
+            }
+        }
     }
 }
