@@ -49,6 +49,10 @@ pub static QUESTION_FRAMES: List = list!("question_frames.tsv");
 /// Phrases that ask for a quantity whose adjective the answer must say ("how far", "how tall").
 pub static MEASURE_QUESTION_FRAMES: List = list!("measure_question_frames.txt");
 
+/// WordNet's single-word antonym pairs, each as `word\tantonym\tpart of speech` (written by
+/// `scripts/wordnet_antonyms.py`).
+pub static ANTONYM_PAIRS: List = list!("antonyms.tsv");
+
 /// The entries of a data file: each line trimmed; blank lines and `#` comments skipped.
 fn entries(text: &'static str) -> Vec<&'static str> {
     text.lines()
@@ -75,7 +79,7 @@ mod tests {
     #[test]
     fn lists_read_against_lower_cased_text_are_lower_case() {
         // Their entries are compared with lower-cased words: a capital would never match.
-        let lists: [&List; 9] = [
+        let lists: [&List; 10] = [
             &CARDINALS,
             &SCALES,
             &ORDINALS,
@@ -85,6 +89,7 @@ mod tests {
             &AGE_CUES,
             &QUESTION_FRAMES,
             &MEASURE_QUESTION_FRAMES,
+            &ANTONYM_PAIRS,
         ];
         for list in lists {
             assert!(!list.is_empty());
