@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Fit the two logistic models of `src/answer.rs` over the evidence features of shortlisted
-sentences:
+"""Fit the two logistic models of footnote's answer step (`src/answer/support_model.rs`) over the
+evidence features of shortlisted sentences:
 
 Both are fitted with each weight's sign fixed (see SIGNS).
 
@@ -17,16 +17,22 @@ Data: `footnote eval qa FILE --features-out features.jsonl`, one or more such fi
 example the shared SQuAD sample and articles of the SQuAD 2.0 train split converted by
 `scripts/squad_to_jsonl.py`). Cross-validation by article: fit on every other article's
 questions, test on the held-out article's, for each article in turn, and report held-out
-numbers; the printed constants are then fitted on all the rows, or on those of the file named
-by `--fit`. Plain Python, no packages:
+numbers; the shipped weights are then fitted on all the rows, or on those of the file named by
+`--fit`, and written with `--write` to the data file footnote compiles in (one row per feature,
+by name, with its ranking and answerability weight, then the biases; without `--write` the file
+is printed). footnote checks that the file's rows name its features in its order. Plain Python,
+no packages:
 
-    python3 scripts/fit_support_model.py features.jsonl [more-features.jsonl ...]
+    python3 scripts/fit_support_model.py features.jsonl [more-features.jsonl ...] \\
+        --write src/answer/support_model.tsv
 """
 import argparse
 import json
 import math
 from collections import defaultdict
 
+# The features in the order of `Evidence::FEATURE_NAMES` (src/answer/evidence.rs): the rows of
+# the weights file must name them in that order.
 FEATURES = [
     "similarity",
     "paragraph_similarity",
@@ -124,10 +130,28 @@ def evaluate(questions, ranking, support):
     return accuracy(scored), hit
 
 
+def weights_file(ranking, support):
+    """The weights file footnote compiles in: a header, one row per feature with its weight in
+    the ranking and the answerability model, then the two biases; numbers to three decimals."""
+    lines = [
+        "# The two logistic models of footnote's answer step (src/answer/support_model.rs), written by",
+        "# scripts/fit_support_model.py from `footnote eval qa --features-out` rows (see EVAL.md for the",
+        "# data and the held-out results). One row per evidence feature, named and in the order of",
+        "# Evidence::FEATURE_NAMES, then the biases: the ranking model picks the sentence that holds the",
+        "# answer, the answerability model decides whether the best sentence answers at all.",
+        "feature\tranking\tanswerability",
+    ]
+    rows = list(zip(FEATURES, ranking[0], support[0])) + [("bias", ranking[1], support[1])]
+    number = lambda x: f"{x:.3f}".replace("-0.000", "0.000")  # no negative zero
+    lines += [f"{name}\t{number(r)}\t{number(s)}" for name, r, s in rows]
+    return "\n".join(lines) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("features", nargs="+", help="files from `footnote eval qa --features-out`")
-    parser.add_argument("--fit", help="fit the printed constants on this file's rows only")
+    parser.add_argument("--fit", help="fit the shipped weights on this file's rows only")
+    parser.add_argument("--write", help="write the weights file here (src/answer/support_model.tsv)")
     args = parser.parse_args()
     by_id = defaultdict(list)
     for path in args.features:
@@ -151,12 +175,14 @@ def main():
     others = [q for i, q in by_id.items() if i not in fitted_ids]
     if others:
         acc, hit = evaluate(others, ranking, support)
-        print(f"  the other files with these constants: accuracy {acc:.3f}, top-1 hit {hit:.3f}")
-    fmt = lambda ws: ", ".join(f"{x:.3f}" for x in ws)
-    print(f"const RANKING_WEIGHTS: [f32; SUPPORT_FEATURES] = [{fmt(ranking[0])}];")
-    print(f"const RANKING_BIAS: f32 = {ranking[1]:.3f};")
-    print(f"const SUPPORT_WEIGHTS: [f32; SUPPORT_FEATURES] = [{fmt(support[0])}];")
-    print(f"const SUPPORT_BIAS: f32 = {support[1]:.3f};")
+        print(f"  the other files with these weights: accuracy {acc:.3f}, top-1 hit {hit:.3f}")
+    text = weights_file(ranking, support)
+    if args.write:
+        with open(args.write, "w") as f:
+            f.write(text)
+        print(f"wrote {args.write}")
+    else:
+        print(text, end="")
 
 
 if __name__ == "__main__":

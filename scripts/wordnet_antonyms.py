@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Write the single-word antonym pairs of WordNet 3.0 as `src/antonyms.tsv`, one pair and its part
-of speech (noun, verb, adj, adv) a line.
+"""Write the single-word antonym pairs of WordNet 3.0 as `src/lexicon/antonyms.tsv`, one pair and
+its part of speech (noun, verb, adj, adv) a line.
 
 footnote uses them to notice a question that asks about the opposite of what its best sentence
 says ("When did the price increase?" over "The price decreased in May."), a common way a
@@ -11,7 +11,7 @@ gradable adjectives or adverbs, whose comparatives ("softer") it reads back to t
 database comes from Debian's `wordnet-base` package:
 
     apt-get download wordnet-base && dpkg-deb -x wordnet-base_*.deb wordnet
-    python3 scripts/wordnet_antonyms.py wordnet/usr/share/wordnet > src/antonyms.tsv
+    python3 scripts/wordnet_antonyms.py wordnet/usr/share/wordnet > src/lexicon/antonyms.tsv
 
 Plain Python, no packages.
 """

@@ -35,6 +35,7 @@ pub mod model;
 pub mod rouge;
 pub mod segment;
 pub mod server;
+pub mod signals;
 pub mod store;
 pub mod summarize;
 pub mod text;

@@ -64,6 +64,37 @@ pub static CONTRIBUTOR_OPENERS: List = phrases!("contributor_openers.txt");
 /// Phrases, lowercased, that mark a contributor or copyright note: `contributed to this report`.
 pub static CONTRIBUTOR_PHRASES: List = phrases!("contributor_phrases.txt");
 
+/// Numbers in words ("one" to "ninety", "hundred" to "trillion"), lower-case.
+pub static CARDINALS: List = list!("cardinals.txt");
+
+/// The number words that multiply the one before them ("hundred", "million").
+pub static SCALES: List = list!("scales.txt");
+
+/// Ordinal numbers in words ("first" to "ninetieth").
+pub static ORDINALS: List = list!("ordinals.txt");
+
+/// Words that state a quantity without a number ("dozens", "thousands").
+pub static QUANTITY_WORDS: List = list!("quantity_words.txt");
+
+/// Words that negate ("not", "never"); contractions are not listed.
+pub static NEGATION_WORDS: List = list!("negation_words.txt");
+
+/// Words that state a time ("monday", "week", "ago"), besides the month abbreviations.
+pub static TIME_WORDS: List = list!("time_words.txt");
+
+/// Phrases that say a number is an age ("year-old", "aged "), a phrase list.
+pub static AGE_CUES: List = phrases!("age_cues.txt");
+
+/// Phrases that ask for a kind of fact, each with that kind after a tab ("how many\tquantity").
+pub static QUESTION_FRAMES: List = list!("question_frames.tsv");
+
+/// Phrases that ask for a quantity whose adjective the answer must say ("how far", "how tall").
+pub static MEASURE_QUESTION_FRAMES: List = list!("measure_question_frames.txt");
+
+/// WordNet's single-word antonym pairs, each as `word\tantonym\tpart of speech` (written by
+/// `scripts/wordnet_antonyms.py`).
+pub static ANTONYM_PAIRS: List = list!("antonyms.tsv");
+
 /// The entries of a data file: each line trimmed; blank lines and `#` comments skipped.
 fn entries(text: &'static str) -> Vec<&'static str> {
     text.lines()
@@ -130,6 +161,7 @@ mod tests {
     fn phrase_lists_hold_no_quote_marks_or_empty_entries() {
         // A phrase whose closing quote is missing would keep its opening one and never match.
         for list in [
+            &AGE_CUES,
             &CREDIT_LABELS,
             &PROMOTION_OPENERS,
             &PROMOTION_PHRASES,
@@ -139,6 +171,29 @@ mod tests {
             assert!(!list.is_empty());
             for phrase in list.iter() {
                 assert!(!phrase.is_empty() && !phrase.contains('"'), "{phrase:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lists_read_against_lower_cased_text_are_lower_case() {
+        // Their entries are compared with lower-cased words: a capital would never match.
+        let lists: [&List; 10] = [
+            &CARDINALS,
+            &SCALES,
+            &ORDINALS,
+            &QUANTITY_WORDS,
+            &NEGATION_WORDS,
+            &TIME_WORDS,
+            &AGE_CUES,
+            &QUESTION_FRAMES,
+            &MEASURE_QUESTION_FRAMES,
+            &ANTONYM_PAIRS,
+        ];
+        for list in lists {
+            assert!(!list.is_empty());
+            for entry in list.iter() {
+                assert_eq!(*entry, entry.to_lowercase());
             }
         }
     }
