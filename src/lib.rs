@@ -1,19 +1,28 @@
 //! footnote: grounded, cited answers and summaries over news articles.
 //!
-//! The pipeline, one module per step:
-//! - [`segment`]: articles into numbered paragraphs and sentences;
-//! - [`document`]: loading documents from `.txt` and JSONL files;
-//! - [`model`]: finding or fetching the embedding model's files;
-//! - [`embed`]: sentence embeddings, on [`encoder`]'s forward pass (own AVX-512 or candle);
-//! - [`index`]: dense + BM25 retrieval with an on-disk embedding cache;
-//! - [`answer`]: cited answers, or abstention;
-//! - [`summarize`]: extractive summaries with corroborating citations;
-//! - [`citation`]: citation ids and the grounding check.
+//! Every module, by layer (each uses only the layers before it; ARCHITECTURE.md has the picture
+//! and `tests/layers.rs` checks it):
 //!
-//! And the HTTP service (`footnote serve`):
-//! - [`store`]: documents and their embeddings in SQLite;
-//! - [`worker`]: the model on its own thread, batching queued requests;
-//! - [`server`]: the API, its errors, and the live corpus.
+//! - Foundations: [`error`] (the library's error type), [`hash`] (short content fingerprints),
+//!   [`vector`] (cosine), [`text`] (words and content terms), [`lexicon`] (word lists, compiled-in
+//!   data files), [`rouge`] (ROUGE as Google's `rouge-score` computes it).
+//! - Reading text: [`segment`] (articles into numbered paragraphs and verbatim sentences,
+//!   boilerplate flagged), [`document`] (documents and loading them from `.txt` and JSONL),
+//!   [`citation`] (`[doc ¶n]` and the grounding check), [`signals`] (what a sentence states:
+//!   numbers, negation, antonyms, names, the kind of fact asked for).
+//! - Retrieval: [`lexical`] (BM25 statistics that follow documents in and out), [`doc_vectors`]
+//!   (which texts of a document are embedded, and the one step that embeds documents),
+//!   [`index`] (dense and BM25 retrieval fused by rank).
+//! - Tasks: [`answer`] (cited answers, or abstention), [`summarize`] (extractive summaries with
+//!   corroborating citations).
+//! - The model: [`model`] (finding or fetching its files), [`device`] (cpu or cuda),
+//!   [`encoder`] (the forward passes: footnote's own AVX-512 pass, or candle's), [`embed`]
+//!   (sentence embeddings as sentence-transformers makes them), [`cache`] (the command line's
+//!   embedding cache).
+//! - Running it: [`engine`] (the model and cache behind the command line), [`worker`] (the
+//!   model on its own thread, batching queued requests), [`store`] (documents and embeddings in
+//!   SQLite), [`server`] (the HTTP API), [`eval`] (quality on public sets), [`bench`] (speed of
+//!   the embedding hot path).
 
 pub mod answer;
 pub mod bench;
