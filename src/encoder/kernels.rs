@@ -16,6 +16,11 @@ use std::arch::x86_64::*;
 
 use rayon::prelude::*;
 
+/// Tests that need AVX-512 skip visibly, or fail where the machine must have it.
+#[cfg(test)]
+#[path = "../../tests/common/cpu.rs"]
+pub(super) mod cpu_features;
+
 /// Proof that this CPU supports AVX-512F (and whether it has AVX-512 BF16); the safe wrappers
 /// below require one.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +40,21 @@ impl Avx512 {
             Precision::F32 => true,
             Precision::Bf16 => self.bf16,
         }
+    }
+
+    /// [`Avx512::detect`] for a test that needs AVX-512F: `None` where the CPU lacks it (a
+    /// visible skip, or a failure where the machine must have it: see [`cpu_features`]).
+    #[cfg(test)]
+    pub fn detect_in_test() -> Option<Self> {
+        cpu_features::test_can_run(cpu_features::Feature::Avx512f)
+            .then(|| Self::detect().expect("AVX-512F was just detected"))
+    }
+
+    /// This token claiming less: a CPU without AVX-512 BF16, for testing what is refused there
+    /// on any AVX-512 CPU. (Claiming less than the CPU has is always sound.)
+    #[cfg(test)]
+    pub fn without_bf16(self) -> Self {
+        Avx512 { bf16: false }
     }
 }
 
@@ -827,15 +847,8 @@ fn erf(x: __m512) -> __m512 {
 
 #[cfg(test)]
 mod tests {
+    use super::cpu_features::{test_can_run, Feature};
     use super::*;
-
-    fn cpu() -> Option<Avx512> {
-        let cpu = Avx512::detect();
-        if cpu.is_none() {
-            eprintln!("skipped: this CPU lacks AVX-512F");
-        }
-        cpu
-    }
 
     /// Deterministic values in [-1, 1), so tests need no RNG crate.
     fn values(n: usize, seed: u32) -> Vec<f32> {
@@ -884,7 +897,9 @@ mod tests {
 
     #[test]
     fn packed_linear_matches_naive_product_for_ragged_shapes() {
-        let Some(cpu) = cpu() else { return };
+        let Some(cpu) = Avx512::detect_in_test() else {
+            return;
+        };
         // Row counts that leave every tile remainder; output widths that leave partial panels.
         for (rows, n, k) in [
             (1, 32, 8),
@@ -913,11 +928,13 @@ mod tests {
 
     #[test]
     fn bf16_products_equal_f32_products_of_bf16_rounded_values() {
-        let Some(cpu) = cpu() else { return };
-        if !cpu.supports(Precision::Bf16) {
-            eprintln!("skipped: this CPU lacks AVX-512 BF16");
+        let Some(cpu) = Avx512::detect_in_test() else {
+            return;
+        };
+        if !test_can_run(Feature::Avx512Bf16) {
             return;
         }
+        assert!(cpu.supports(Precision::Bf16), "detected alike");
         let round = |v: &[f32]| -> Vec<f32> {
             v.iter()
                 .map(|&x| f32::from_bits((to_bf16(x) as u32) << 16))
@@ -947,7 +964,9 @@ mod tests {
 
     #[test]
     fn epilogues_apply_gelu_and_residual_once_after_the_last_depth_slice() {
-        let Some(cpu) = cpu() else { return };
+        let Some(cpu) = Avx512::detect_in_test() else {
+            return;
+        };
         let (rows, n, k) = (11, 48, DEPTH + 24);
         let (x, w, b) = (values(rows * k, 4), values(n * k, 5), values(n, 6));
         let linear = PackedLinear::new(&w, &b, n, k, Precision::F32);
@@ -980,7 +999,9 @@ mod tests {
 
     #[test]
     fn gelu_is_within_float_rounding_of_exact() {
-        let Some(_) = cpu() else { return };
+        let Some(_) = Avx512::detect_in_test() else {
+            return;
+        };
         let xs: Vec<f32> = (-800..800).map(|i| i as f32 / 100.0).collect();
         for chunk in xs.chunks(LANES) {
             let mut out = [0.0f32; LANES];
@@ -998,7 +1019,9 @@ mod tests {
 
     #[test]
     fn softmax_matches_scalar_and_ignores_nothing_past_the_row() {
-        let Some(_) = cpu() else { return };
+        let Some(_) = Avx512::detect_in_test() else {
+            return;
+        };
         for n in [1, 5, 16, 17, 40] {
             let row: Vec<f32> = values(n, n as u32).iter().map(|v| v * 30.0).collect();
             let max = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
@@ -1015,7 +1038,9 @@ mod tests {
 
     #[test]
     fn layer_norm_matches_scalar() {
-        let Some(cpu) = cpu() else { return };
+        let Some(cpu) = Avx512::detect_in_test() else {
+            return;
+        };
         let width = 40;
         let mut x = values(3 * width, 8);
         let (gamma, beta) = (values(width, 9), values(width, 10));
@@ -1040,7 +1065,9 @@ mod tests {
 
     #[test]
     fn attention_matches_naive_per_sequence_without_crosstalk() {
-        let Some(cpu) = cpu() else { return };
+        let Some(cpu) = Avx512::detect_in_test() else {
+            return;
+        };
         let (hidden, heads) = (24, 3); // head_dim 8: exercises partial vectors
         let spans = [Span { start: 0, len: 3 }, Span { start: 3, len: 19 }];
         let rows = 22;
