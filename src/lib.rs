@@ -15,6 +15,10 @@
 //! - [`worker`]: the model on its own thread, batching queued requests;
 //! - [`server`]: the API, its errors, and the live corpus.
 
+// `unsafe` is allowed only where it lives, each place saying why: the encoder's AVX-512 kernels
+// and its memory-mapped weights.
+#![deny(unsafe_code)]
+
 pub mod answer;
 pub mod bench;
 pub mod cache;

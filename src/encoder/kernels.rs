@@ -10,7 +10,13 @@
 //! element-wise ops run while the results are still in registers.
 //!
 //! Every kernel is an `unsafe` `#[target_feature]` function reached only through a safe wrapper
-//! that takes an [`Avx512`] token, which exists only once the CPU has been checked.
+//! that takes an [`Avx512`] token, which exists only once the CPU has been checked, and that
+//! checks every other promise the kernel's memory accesses rest on (shapes, disjoint spans): no
+//! safe function here can be called in a way that breaks memory safety. This is one of the two
+//! places the library allows `unsafe` (the other is the memory-mapped weights in
+//! [`super::Encoder::load`]).
+
+#![allow(unsafe_code)]
 
 use std::arch::x86_64::*;
 
@@ -639,9 +645,16 @@ pub fn attention(
         heads > 0 && hidden.is_multiple_of(heads),
         "heads must divide hidden size"
     );
-    let rows = spans.iter().map(|s| s.start + s.len).max().unwrap_or(0);
-    assert!(qkv.len() >= rows * 3 * hidden, "qkv shape");
-    assert!(context.len() >= rows * hidden, "context shape");
+    let rows = covered_rows(spans);
+    // Saturating: a product past `usize` is past any buffer too.
+    assert!(
+        qkv.len() >= rows.saturating_mul(hidden).saturating_mul(3),
+        "qkv shape"
+    );
+    assert!(
+        context.len() >= rows.saturating_mul(hidden),
+        "context shape"
+    );
     let out = SharedMut(context.as_mut_ptr());
     let head_dim = hidden / heads;
     // Scratch buffers are made once per rayon work split and reused by its jobs.
@@ -649,11 +662,30 @@ pub fn attention(
     jobs.for_each_init(HeadScratch::default, |scratch, job| {
         let (span, head) = (spans[job / heads], job % heads);
         scratch.fit(span.len, head_dim);
-        // SAFETY: AVX-512F proven by the token; reads stay inside this span's rows of `qkv`
-        // (asserted above); each (sequence, head) job writes only its own rows and head columns
-        // of `context`, so jobs never write the same element.
+        // SAFETY: AVX-512F proven by the token; the span's rows are inside `qkv` and `context`
+        // (asserted above); `scratch` was just fitted; each (sequence, head) job writes only
+        // its own rows and head columns of `context`, and spans are disjoint (checked by
+        // `covered_rows`), so jobs never write the same element.
         unsafe { attend(qkv, span, hidden, head_dim, head * head_dim, scratch, out) };
     });
+}
+
+/// The rows `spans` cover (the end of the last one), after checking what [`attention`]'s
+/// soundness rests on: spans in order and disjoint, so that no two jobs write the same rows of
+/// `context` at once, and ends that do not overflow. O(spans), before any thread starts.
+fn covered_rows(spans: &[Span]) -> usize {
+    let mut end = 0usize;
+    for span in spans {
+        assert!(
+            span.start >= end,
+            "attention spans must be sorted and disjoint: {span:?} starts before row {end}"
+        );
+        end = span
+            .start
+            .checked_add(span.len)
+            .expect("attention span ends past usize::MAX");
+    }
+    end
 }
 
 /// Queries handled together: eight independent accumulators keep both FMA units busy, where
@@ -681,6 +713,14 @@ impl HeadScratch {
     }
 }
 
+/// Attention of one head over one sequence, written to that head's columns of the span's rows
+/// of `out`.
+///
+/// # Safety
+///
+/// The CPU supports AVX-512F; the span's rows lie inside `qkv` (`3 x hidden` wide) and inside
+/// the buffer `out` points to (`hidden` wide); `scratch` was fitted to the span's length and
+/// `head_dim`; and no other thread writes these rows and columns of `out` meanwhile.
 #[target_feature(enable = "avx512f")]
 unsafe fn attend(
     qkv: &[f32],
@@ -1100,5 +1140,49 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "attention spans must be sorted and disjoint")]
+    fn overlapping_attention_spans_are_refused() {
+        // Two jobs would write rows 2..3 of the context at once: a data race.
+        covered_rows(&[Span { start: 0, len: 3 }, Span { start: 2, len: 4 }]);
+    }
+
+    #[test]
+    fn attention_checks_its_spans_before_any_kernel_runs() {
+        let Some(cpu) = Avx512::detect_in_test() else {
+            return;
+        };
+        let (hidden, heads, rows) = (16, 2, 10);
+        let qkv = values(rows * 3 * hidden, 15);
+        let refused = |spans: &[Span]| {
+            let mut context = vec![0.0; rows * hidden];
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                attention(cpu, &qkv, spans, hidden, heads, &mut context)
+            }))
+            .is_err()
+        };
+        let span = |start, len| Span { start, len };
+        assert!(
+            !refused(&[span(0, 4), span(4, 6)]),
+            "adjacent spans are fine"
+        );
+        assert!(refused(&[span(0, 4), span(3, 6)]), "overlapping");
+        assert!(refused(&[span(4, 6), span(0, 4)]), "out of order");
+        assert!(refused(&[span(2, 2), span(2, 2)]), "the same rows twice");
+        assert!(refused(&[span(0, 4), span(4, 7)]), "past the buffers");
+        assert!(refused(&[span(usize::MAX, 2)]), "an end past usize::MAX");
+    }
+
+    #[test]
+    fn attention_spans_cover_rows_up_to_the_last_end() {
+        assert_eq!(covered_rows(&[]), 0);
+        let spans = [
+            Span { start: 0, len: 3 },
+            Span { start: 5, len: 0 },
+            Span { start: 5, len: 2 },
+        ];
+        assert_eq!(covered_rows(&spans), 7);
     }
 }
