@@ -44,7 +44,9 @@ impl Feature {
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
-        false
+        {
+            false
+        }
     }
 }
 
