@@ -8,6 +8,7 @@
 //! (wasted work) stays small whatever order the caller passes texts in.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use candle_core::Device;
@@ -63,6 +64,8 @@ pub struct Embedder {
     /// Identifies the exact model files, for embedding caches.
     fingerprint: String,
     batch_limits: BatchLimits,
+    /// Forward passes run so far (see [`Embedder::forward_passes`]).
+    forward_passes: AtomicUsize,
 }
 
 impl Embedder {
@@ -118,6 +121,7 @@ impl Embedder {
             model_name: dir.name.clone(),
             fingerprint,
             batch_limits: BatchLimits::default(),
+            forward_passes: AtomicUsize::new(0),
         })
     }
 
@@ -146,6 +150,12 @@ impl Embedder {
     /// A short hash naming the model files and settings, for keying caches.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+
+    /// How many forward passes this embedder has run, for tests and metrics (a cache hit runs
+    /// none).
+    pub fn forward_passes(&self) -> usize {
+        self.forward_passes.load(Ordering::Relaxed)
     }
 
     /// Token ids of each text after truncation, in input order.
@@ -181,6 +191,7 @@ impl Embedder {
 
     /// Embeds one batch of tokenised texts in a single forward pass.
     pub fn embed_batch(&self, seqs: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        self.forward_passes.fetch_add(1, Ordering::Relaxed);
         let mut vectors = self.encoder.pooled(seqs, self.pooling)?;
         for v in &mut vectors {
             let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);

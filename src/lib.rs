@@ -24,6 +24,10 @@
 //!   SQLite), [`server`] (the HTTP API), [`eval`] (quality on public sets), [`bench`] (speed of
 //!   the embedding hot path).
 
+// `unsafe` is allowed only where it lives, each place saying why: the encoder's AVX-512 kernels
+// and its memory-mapped weights.
+#![deny(unsafe_code)]
+
 pub mod answer;
 pub mod bench;
 pub mod cache;

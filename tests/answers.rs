@@ -6,6 +6,7 @@ use footnote::answer::{self, AskOptions};
 use footnote::cache::EmbeddingCache;
 use footnote::citation::check_grounded;
 use footnote::summarize::{self, Length};
+use footnote::{Engine, EngineSettings};
 use proptest::prelude::*;
 
 fn ask(question: &str) -> footnote::answer::Answer {
@@ -279,15 +280,26 @@ fn multi_document_summary_states_the_shared_fact_once_with_corroboration() {
 
 #[test]
 fn second_index_of_the_same_corpus_reuses_cached_embeddings() {
-    // The fixture indexed the seeds once; indexing again must find every document cached.
-    let _ = common::seed_index();
-    let cache = common::settings()
-        .cache_dir
-        .unwrap()
-        .join(common::engine().embedder.fingerprint());
+    // An engine of its own, on an empty cache: the shared engine's forward passes also count
+    // other tests' questions.
+    let cache_dir = tempfile::tempdir().unwrap();
+    let engine = Engine::load(&EngineSettings {
+        cache_dir: Some(cache_dir.path().to_path_buf()),
+        ..common::settings()
+    })
+    .expect("model loads");
+    let first = engine.index(common::seed_documents()).unwrap();
+    let embedded = engine.embedder.forward_passes();
+    assert!(embedded > 0, "uncached documents were not embedded");
+    let cache = cache_dir.path().join(engine.embedder.fingerprint());
     for doc in common::seed_documents() {
         assert!(cache.join(EmbeddingCache::file_name(&doc)).is_file());
     }
-    let again = common::engine().index(common::seed_documents()).unwrap();
-    assert_eq!(again.sentences.len(), common::seed_index().sentences.len());
+    let again = engine.index(common::seed_documents()).unwrap();
+    assert_eq!(
+        engine.embedder.forward_passes(),
+        embedded,
+        "indexing cached documents ran the model"
+    );
+    assert_eq!(again.sentences.len(), first.sentences.len());
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::cpu::{self, Feature};
 use footnote::embed::Embedder;
 use footnote::encoder::EncoderChoice;
 use footnote::vector::cosine;
@@ -24,15 +25,11 @@ fn engine_with(encoder: EncoderChoice) -> Engine {
     .expect("model loads")
 }
 
-fn native_supported() -> bool {
-    cfg!(target_arch = "x86_64") && std::arch::is_x86_feature_detected!("avx512f")
-}
-
 #[test]
 fn default_encoder_embeddings_match_sentence_transformers() {
     let embedder = &common::engine().embedder;
     // The default must be the fast path wherever it can run, or this test checks the wrong one.
-    let expected = if native_supported() {
+    let expected = if Feature::Avx512f.detected() {
         "native-avx512"
     } else {
         "candle"
@@ -51,8 +48,7 @@ fn candle_encoder_embeddings_match_sentence_transformers() {
 /// The bf16 option trades exactness for speed; it must still meet the same bar.
 #[test]
 fn native_bf16_encoder_embeddings_match_sentence_transformers() {
-    if !(native_supported() && std::arch::is_x86_feature_detected!("avx512bf16")) {
-        eprintln!("skipped: this CPU lacks AVX-512 BF16");
+    if !cpu::test_can_run(Feature::Avx512Bf16) {
         return;
     }
     let engine = engine_with(EncoderChoice::NativeBf16);
@@ -60,18 +56,27 @@ fn native_bf16_encoder_embeddings_match_sentence_transformers() {
     check_parity(&engine.embedder);
 }
 
+/// Asked for by name, the native pass runs or is refused with a reason; it never falls back to
+/// candle as `auto` does. (The refusal itself is unit-tested on every CPU in `bert_cpu`.)
 #[test]
-fn native_encoder_is_refused_clearly_where_it_cannot_run() {
-    if native_supported() {
-        return; // covered by the default-encoder test
-    }
-    let Err(err) = Engine::load(&EngineSettings {
+fn native_encoder_loads_where_it_can_run_and_is_refused_clearly_elsewhere() {
+    let loaded = Engine::load(&EngineSettings {
         encoder: EncoderChoice::Native,
         ..common::settings()
-    }) else {
-        panic!("native encoder loaded on a CPU without AVX-512");
-    };
-    assert!(err.to_string().contains("native CPU encoder"), "{err}");
+    });
+    match loaded {
+        Ok(engine) => {
+            assert!(
+                Feature::Avx512f.detected(),
+                "native encoder loaded without AVX-512"
+            );
+            assert_eq!(engine.embedder.encoder_name(), "native-avx512");
+        }
+        Err(err) => {
+            assert!(!Feature::Avx512f.detected(), "refused on AVX-512: {err}");
+            assert!(err.to_string().contains("native CPU encoder"), "{err}");
+        }
+    }
 }
 
 fn check_parity(embedder: &Embedder) {

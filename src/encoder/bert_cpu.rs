@@ -200,11 +200,7 @@ impl BertCpu {
     /// fall back to candle, when the CPU lacks AVX-512F (or BF16 for bf16) or the model uses
     /// something this pass does not implement.
     pub fn load(vb: VarBuilder, cfg: &Config, precision: Precision) -> Result<Self> {
-        let unsupported = |what: &str| Error::Unsupported(format!("native CPU encoder: {what}"));
-        let cpu = Avx512::detect().ok_or_else(|| unsupported("this CPU lacks AVX-512F"))?;
-        if !cpu.supports(precision) {
-            return Err(unsupported("this CPU lacks AVX-512 BF16 for bf16 products"));
-        }
+        let cpu = cpu_for(Avx512::detect(), precision)?;
         if cfg.hidden_act != HiddenAct::Gelu {
             return Err(unsupported("only the exact GELU activation is implemented"));
         }
@@ -259,6 +255,21 @@ impl BertCpu {
     }
 }
 
+/// Why the native pass cannot run (the caller falls back to candle, or reports it).
+fn unsupported(what: &str) -> Error {
+    Error::Unsupported(format!("native CPU encoder: {what}"))
+}
+
+/// The CPU token for products in `precision`, given what the CPU was `detected` to support, or
+/// why it cannot run them. Detection is a parameter so that the refusal is tested on any CPU.
+fn cpu_for(detected: Option<Avx512>, precision: Precision) -> Result<Avx512> {
+    let cpu = detected.ok_or_else(|| unsupported("this CPU lacks AVX-512F"))?;
+    if !cpu.supports(precision) {
+        return Err(unsupported("this CPU lacks AVX-512 BF16 for bf16 products"));
+    }
+    Ok(cpu)
+}
+
 /// Where the encoder's tensors live: at the top level (sentence-transformers exports), under
 /// `bert.`, or under the config's `model_type` (as candle's `BertModel::load` also accepts).
 fn model_root<'a>(vb: VarBuilder<'a>, cfg: &Config) -> VarBuilder<'a> {
@@ -272,5 +283,34 @@ fn model_root<'a>(vb: VarBuilder<'a>, cfg: &Config) -> VarBuilder<'a> {
     match &cfg.model_type {
         Some(t) if vb.contains_tensor(&format!("{t}.{PROBE}")) => vb.pp(t),
         _ => vb,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(detected: Option<Avx512>, precision: Precision) -> Option<String> {
+        cpu_for(detected, precision).err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn native_pass_is_refused_clearly_on_a_cpu_without_avx512() {
+        let lacks_avx512 = Some("native CPU encoder: this CPU lacks AVX-512F".to_string());
+        assert_eq!(refusal(None, Precision::F32), lacks_avx512);
+        assert_eq!(refusal(None, Precision::Bf16), lacks_avx512);
+    }
+
+    #[test]
+    fn bf16_products_are_refused_clearly_on_a_cpu_without_avx512_bf16() {
+        let Some(cpu) = Avx512::detect_in_test() else {
+            return;
+        };
+        let cpu = cpu.without_bf16();
+        assert_eq!(refusal(Some(cpu), Precision::F32), None);
+        assert_eq!(
+            refusal(Some(cpu), Precision::Bf16).as_deref(),
+            Some("native CPU encoder: this CPU lacks AVX-512 BF16 for bf16 products")
+        );
     }
 }

@@ -10,11 +10,22 @@
 //! element-wise ops run while the results are still in registers.
 //!
 //! Every kernel is an `unsafe` `#[target_feature]` function reached only through a safe wrapper
-//! that takes an [`Avx512`] token, which exists only once the CPU has been checked.
+//! that takes an [`Avx512`] token, which exists only once the CPU has been checked, and that
+//! checks every other promise the kernel's memory accesses rest on (shapes, disjoint spans): no
+//! safe function here can be called in a way that breaks memory safety. This is one of the two
+//! places the library allows `unsafe` (the other is the memory-mapped weights in
+//! [`super::Encoder::load`]).
+
+#![allow(unsafe_code)]
 
 use std::arch::x86_64::*;
 
 use rayon::prelude::*;
+
+/// Tests that need AVX-512 skip visibly, or fail where the machine must have it.
+#[cfg(test)]
+#[path = "../../tests/common/cpu.rs"]
+pub(super) mod cpu_features;
 
 /// Proof that this CPU supports AVX-512F (and whether it has AVX-512 BF16); the safe wrappers
 /// below require one.
@@ -35,6 +46,21 @@ impl Avx512 {
             Precision::F32 => true,
             Precision::Bf16 => self.bf16,
         }
+    }
+
+    /// [`Avx512::detect`] for a test that needs AVX-512F: `None` where the CPU lacks it (a
+    /// visible skip, or a failure where the machine must have it: see [`cpu_features`]).
+    #[cfg(test)]
+    pub fn detect_in_test() -> Option<Self> {
+        cpu_features::test_can_run(cpu_features::Feature::Avx512f)
+            .then(|| Self::detect().expect("AVX-512F was just detected"))
+    }
+
+    /// This token claiming less: a CPU without AVX-512 BF16, for testing what is refused there
+    /// on any AVX-512 CPU. (Claiming less than the CPU has is always sound.)
+    #[cfg(test)]
+    pub fn without_bf16(self) -> Self {
+        Avx512 { bf16: false }
     }
 }
 
@@ -619,9 +645,16 @@ pub fn attention(
         heads > 0 && hidden.is_multiple_of(heads),
         "heads must divide hidden size"
     );
-    let rows = spans.iter().map(|s| s.start + s.len).max().unwrap_or(0);
-    assert!(qkv.len() >= rows * 3 * hidden, "qkv shape");
-    assert!(context.len() >= rows * hidden, "context shape");
+    let rows = covered_rows(spans);
+    // Saturating: a product past `usize` is past any buffer too.
+    assert!(
+        qkv.len() >= rows.saturating_mul(hidden).saturating_mul(3),
+        "qkv shape"
+    );
+    assert!(
+        context.len() >= rows.saturating_mul(hidden),
+        "context shape"
+    );
     let out = SharedMut(context.as_mut_ptr());
     let head_dim = hidden / heads;
     // Scratch buffers are made once per rayon work split and reused by its jobs.
@@ -629,11 +662,30 @@ pub fn attention(
     jobs.for_each_init(HeadScratch::default, |scratch, job| {
         let (span, head) = (spans[job / heads], job % heads);
         scratch.fit(span.len, head_dim);
-        // SAFETY: AVX-512F proven by the token; reads stay inside this span's rows of `qkv`
-        // (asserted above); each (sequence, head) job writes only its own rows and head columns
-        // of `context`, so jobs never write the same element.
+        // SAFETY: AVX-512F proven by the token; the span's rows are inside `qkv` and `context`
+        // (asserted above); `scratch` was just fitted; each (sequence, head) job writes only
+        // its own rows and head columns of `context`, and spans are disjoint (checked by
+        // `covered_rows`), so jobs never write the same element.
         unsafe { attend(qkv, span, hidden, head_dim, head * head_dim, scratch, out) };
     });
+}
+
+/// The rows `spans` cover (the end of the last one), after checking what [`attention`]'s
+/// soundness rests on: spans in order and disjoint, so that no two jobs write the same rows of
+/// `context` at once, and ends that do not overflow. O(spans), before any thread starts.
+fn covered_rows(spans: &[Span]) -> usize {
+    let mut end = 0usize;
+    for span in spans {
+        assert!(
+            span.start >= end,
+            "attention spans must be sorted and disjoint: {span:?} starts before row {end}"
+        );
+        end = span
+            .start
+            .checked_add(span.len)
+            .expect("attention span ends past usize::MAX");
+    }
+    end
 }
 
 /// Queries handled together: eight independent accumulators keep both FMA units busy, where
@@ -661,6 +713,14 @@ impl HeadScratch {
     }
 }
 
+/// Attention of one head over one sequence, written to that head's columns of the span's rows
+/// of `out`.
+///
+/// # Safety
+///
+/// The CPU supports AVX-512F; the span's rows lie inside `qkv` (`3 x hidden` wide) and inside
+/// the buffer `out` points to (`hidden` wide); `scratch` was fitted to the span's length and
+/// `head_dim`; and no other thread writes these rows and columns of `out` meanwhile.
 #[target_feature(enable = "avx512f")]
 unsafe fn attend(
     qkv: &[f32],
@@ -827,15 +887,8 @@ fn erf(x: __m512) -> __m512 {
 
 #[cfg(test)]
 mod tests {
+    use super::cpu_features::{test_can_run, Feature};
     use super::*;
-
-    fn cpu() -> Option<Avx512> {
-        let cpu = Avx512::detect();
-        if cpu.is_none() {
-            eprintln!("skipped: this CPU lacks AVX-512F");
-        }
-        cpu
-    }
 
     /// Deterministic values in [-1, 1), so tests need no RNG crate.
     fn values(n: usize, seed: u32) -> Vec<f32> {
@@ -884,7 +937,9 @@ mod tests {
 
     #[test]
     fn packed_linear_matches_naive_product_for_ragged_shapes() {
-        let Some(cpu) = cpu() else { return };
+        let Some(cpu) = Avx512::detect_in_test() else {
+            return;
+        };
         // Row counts that leave every tile remainder; output widths that leave partial panels.
         for (rows, n, k) in [
             (1, 32, 8),
@@ -913,11 +968,13 @@ mod tests {
 
     #[test]
     fn bf16_products_equal_f32_products_of_bf16_rounded_values() {
-        let Some(cpu) = cpu() else { return };
-        if !cpu.supports(Precision::Bf16) {
-            eprintln!("skipped: this CPU lacks AVX-512 BF16");
+        let Some(cpu) = Avx512::detect_in_test() else {
+            return;
+        };
+        if !test_can_run(Feature::Avx512Bf16) {
             return;
         }
+        assert!(cpu.supports(Precision::Bf16), "detected alike");
         let round = |v: &[f32]| -> Vec<f32> {
             v.iter()
                 .map(|&x| f32::from_bits((to_bf16(x) as u32) << 16))
@@ -947,7 +1004,9 @@ mod tests {
 
     #[test]
     fn epilogues_apply_gelu_and_residual_once_after_the_last_depth_slice() {
-        let Some(cpu) = cpu() else { return };
+        let Some(cpu) = Avx512::detect_in_test() else {
+            return;
+        };
         let (rows, n, k) = (11, 48, DEPTH + 24);
         let (x, w, b) = (values(rows * k, 4), values(n * k, 5), values(n, 6));
         let linear = PackedLinear::new(&w, &b, n, k, Precision::F32);
@@ -980,7 +1039,9 @@ mod tests {
 
     #[test]
     fn gelu_is_within_float_rounding_of_exact() {
-        let Some(_) = cpu() else { return };
+        let Some(_) = Avx512::detect_in_test() else {
+            return;
+        };
         let xs: Vec<f32> = (-800..800).map(|i| i as f32 / 100.0).collect();
         for chunk in xs.chunks(LANES) {
             let mut out = [0.0f32; LANES];
@@ -998,7 +1059,9 @@ mod tests {
 
     #[test]
     fn softmax_matches_scalar_and_ignores_nothing_past_the_row() {
-        let Some(_) = cpu() else { return };
+        let Some(_) = Avx512::detect_in_test() else {
+            return;
+        };
         for n in [1, 5, 16, 17, 40] {
             let row: Vec<f32> = values(n, n as u32).iter().map(|v| v * 30.0).collect();
             let max = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
@@ -1015,7 +1078,9 @@ mod tests {
 
     #[test]
     fn layer_norm_matches_scalar() {
-        let Some(cpu) = cpu() else { return };
+        let Some(cpu) = Avx512::detect_in_test() else {
+            return;
+        };
         let width = 40;
         let mut x = values(3 * width, 8);
         let (gamma, beta) = (values(width, 9), values(width, 10));
@@ -1040,7 +1105,9 @@ mod tests {
 
     #[test]
     fn attention_matches_naive_per_sequence_without_crosstalk() {
-        let Some(cpu) = cpu() else { return };
+        let Some(cpu) = Avx512::detect_in_test() else {
+            return;
+        };
         let (hidden, heads) = (24, 3); // head_dim 8: exercises partial vectors
         let spans = [Span { start: 0, len: 3 }, Span { start: 3, len: 19 }];
         let rows = 22;
@@ -1073,5 +1140,49 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "attention spans must be sorted and disjoint")]
+    fn overlapping_attention_spans_are_refused() {
+        // Two jobs would write rows 2..3 of the context at once: a data race.
+        covered_rows(&[Span { start: 0, len: 3 }, Span { start: 2, len: 4 }]);
+    }
+
+    #[test]
+    fn attention_checks_its_spans_before_any_kernel_runs() {
+        let Some(cpu) = Avx512::detect_in_test() else {
+            return;
+        };
+        let (hidden, heads, rows) = (16, 2, 10);
+        let qkv = values(rows * 3 * hidden, 15);
+        let refused = |spans: &[Span]| {
+            let mut context = vec![0.0; rows * hidden];
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                attention(cpu, &qkv, spans, hidden, heads, &mut context)
+            }))
+            .is_err()
+        };
+        let span = |start, len| Span { start, len };
+        assert!(
+            !refused(&[span(0, 4), span(4, 6)]),
+            "adjacent spans are fine"
+        );
+        assert!(refused(&[span(0, 4), span(3, 6)]), "overlapping");
+        assert!(refused(&[span(4, 6), span(0, 4)]), "out of order");
+        assert!(refused(&[span(2, 2), span(2, 2)]), "the same rows twice");
+        assert!(refused(&[span(0, 4), span(4, 7)]), "past the buffers");
+        assert!(refused(&[span(usize::MAX, 2)]), "an end past usize::MAX");
+    }
+
+    #[test]
+    fn attention_spans_cover_rows_up_to_the_last_end() {
+        assert_eq!(covered_rows(&[]), 0);
+        let spans = [
+            Span { start: 0, len: 3 },
+            Span { start: 5, len: 0 },
+            Span { start: 5, len: 2 },
+        ];
+        assert_eq!(covered_rows(&spans), 7);
     }
 }

@@ -88,6 +88,7 @@ impl Encoder {
     ) -> Result<Self> {
         // SAFETY: the file is memory-mapped read-only; footnote never writes model files while
         // a model is loaded from them.
+        #[allow(unsafe_code)]
         let var_builder = |device: &Device| unsafe {
             VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, device)
         };

@@ -1,0 +1,359 @@
+//! Every bad request gets a JSON error with the right status and code, and changes nothing: the
+//! service's whole error-to-HTTP map, over real HTTP (see `common::server`).
+
+mod common;
+
+use common::server::{Server, SEED, WHERE_QUESTION};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// One bad request: what is sent and the error expected back.
+struct Bad {
+    method: Method,
+    path: String,
+    content_type: Option<&'static str>,
+    body: Vec<u8>,
+    key: Option<&'static str>,
+    status: u16,
+    code: &'static str,
+}
+
+fn bad(
+    method: Method,
+    path: &str,
+    body: impl Into<Vec<u8>>,
+    status: u16,
+    code: &'static str,
+) -> Bad {
+    Bad {
+        method,
+        path: path.to_string(),
+        content_type: Some("application/json"),
+        body: body.into(),
+        key: Some(API_KEY),
+        status,
+        code,
+    }
+}
+
+const API_KEY: &str = "test-key";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_json_errors_and_change_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let seed_file = common::repo_path(&format!("seeds/{SEED}.txt"));
+    let server = Server::start(
+        data.path(),
+        &[
+            "--api-key",
+            API_KEY,
+            "--max-body-bytes",
+            "65536",
+            "--corpus",
+            seed_file.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let (post, get, delete, put) = (Method::POST, Method::GET, Method::DELETE, Method::PUT);
+    let huge = format!("{{\"question\": \"{}\"}}", "a".repeat(100_000));
+    let many_inputs = json!({ "inputs": vec!["x"; 513] }).to_string();
+    let paragraph = |n: &str| format!("/v1/documents/{SEED}/paragraphs/{n}");
+    let mut cases = vec![
+        bad(post.clone(), "/v1/ask", "", 400, "bad_request"),
+        bad(post.clone(), "/v1/ask", huge, 413, "payload_too_large"),
+        bad(
+            post.clone(),
+            "/v1/ask",
+            "{\"question\": ",
+            400,
+            "bad_request",
+        ),
+        bad(
+            post.clone(),
+            "/v1/ask",
+            "{\"question\": 5}",
+            422,
+            "invalid_input",
+        ),
+        bad(post.clone(), "/v1/ask", "{}", 422, "invalid_input"),
+        bad(post.clone(), "/v1/ask", "[1, 2]", 422, "invalid_input"),
+        bad(
+            post.clone(),
+            "/v1/ask",
+            "{\"question\": \"   \"}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/ask",
+            "{\"question\": \"Who?\", \"max_sentences\": 0}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/ask",
+            "{\"question\": \"Who?\", \"max_sentences\": -1}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/ask",
+            "{\"question\": \"Who?\", \"typo\": 1}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/ask",
+            "{\"question\": \"Who?\", \"documents\": []}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/ask",
+            "{\"question\": \"Who?\", \"documents\": [\"nope\"]}",
+            404,
+            "unknown_document",
+        ),
+        bad(
+            post.clone(),
+            "/v1/ask",
+            b"{\"question\": \"caf\xe9?\"}".to_vec(),
+            400,
+            "bad_request",
+        ),
+        bad(
+            post.clone(),
+            "/v1/ask",
+            b"\xff\xfe{}".to_vec(),
+            400,
+            "bad_request",
+        ),
+        bad(
+            get.clone(),
+            "/v1/documents/nope",
+            "",
+            404,
+            "unknown_document",
+        ),
+        bad(get.clone(), &paragraph("0"), "", 404, "not_found"),
+        bad(get.clone(), &paragraph("9999"), "", 404, "not_found"),
+        bad(get.clone(), &paragraph("abc"), "", 400, "bad_request"),
+        bad(get.clone(), &paragraph("-1"), "", 400, "bad_request"),
+        bad(
+            get.clone(),
+            "/v1/documents?limit=0",
+            "",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            get.clone(),
+            "/v1/documents?limit=many",
+            "",
+            400,
+            "bad_request",
+        ),
+        bad(
+            post.clone(),
+            "/v1/documents",
+            "{\"text\": \"\"}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/documents",
+            "{\"text\": \"Fine text here.\", \"id\": \"a b\"}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/documents",
+            "{\"id\": \"no-text\"}",
+            422,
+            "invalid_input",
+        ),
+        bad(post.clone(), "/v1/documents", "[]", 422, "invalid_input"),
+        bad(
+            post.clone(),
+            "/v1/documents",
+            "[{\"text\": \"Good text.\"}, {\"title\": \"no text\"}]",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/documents",
+            format!("{{\"id\": \"{SEED}\", \"text\": \"Other text.\"}}"),
+            409,
+            "id_conflict",
+        ),
+        bad(
+            post.clone(),
+            "/v1/documents",
+            "\"just a string\"",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            delete.clone(),
+            "/v1/documents/nope",
+            "",
+            404,
+            "unknown_document",
+        ),
+        bad(
+            post.clone(),
+            "/v1/summarize",
+            "{\"sentences\": 2, \"words\": 10}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/summarize",
+            "{\"sentences\": 0}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/summarize",
+            "{\"documents\": [\"nope\"]}",
+            404,
+            "unknown_document",
+        ),
+        bad(
+            post.clone(),
+            "/v1/summarize",
+            "{\"documents\": [\"x\"], \"articles\": [{\"text\": \"A b c.\"}]}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/summarize",
+            "{\"articles\": [{\"text\": \"   \"}]}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/embed",
+            "{\"inputs\": []}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/embed",
+            "{\"inputs\": \"not a list\"}",
+            422,
+            "invalid_input",
+        ),
+        bad(post.clone(), "/v1/embed", many_inputs, 422, "invalid_input"),
+        bad(get.clone(), "/v1/nothing-here", "", 404, "not_found"),
+        bad(put.clone(), "/v1/ask", "{}", 405, "method_not_allowed"),
+    ];
+    // Wrong or missing content type.
+    for content_type in [Some("text/plain"), None] {
+        cases.push(Bad {
+            content_type,
+            ..bad(
+                post.clone(),
+                "/v1/ask",
+                "{\"question\": \"Who?\"}",
+                415,
+                "unsupported_media_type",
+            )
+        });
+    }
+    // Write endpoints without the key, or with a wrong one.
+    for key in [None, Some("wrong")] {
+        cases.push(Bad {
+            key,
+            ..bad(
+                post.clone(),
+                "/v1/documents",
+                "{\"text\": \"Fine text.\"}",
+                401,
+                "unauthorized",
+            )
+        });
+        cases.push(Bad {
+            key,
+            ..bad(
+                delete.clone(),
+                &format!("/v1/documents/{SEED}"),
+                "",
+                401,
+                "unauthorized",
+            )
+        });
+    }
+    assert!(cases.len() >= 20);
+
+    for case in &cases {
+        let mut request = server
+            .client
+            .request(case.method.clone(), server.url(&case.path))
+            .body(case.body.clone());
+        if let Some(content_type) = case.content_type {
+            request = request.header("content-type", content_type);
+        }
+        if let Some(key) = case.key {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.unwrap();
+        let what = format!(
+            "{} {} {:?}",
+            case.method,
+            case.path,
+            String::from_utf8_lossy(&case.body[..case.body.len().min(80)])
+        );
+        assert_eq!(response.status().as_u16(), case.status, "{what}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "{what}"
+        );
+        if case.status == 401 {
+            assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        }
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], case.code, "{what}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(!message.is_empty(), "{what}");
+    }
+
+    // Nothing was stored or lost, the item at fault is named, reads need no key, no panics.
+    let (status, page) = server.get("/v1/documents").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["total"], 1);
+    let response = server
+        .client
+        .post(server.url("/v1/documents"))
+        .bearer_auth(API_KEY)
+        .json(&json!([{"text": "Good text."}, {"title": "no text"}]))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("[1]"),
+        "{body}"
+    );
+    let (status, _) = server
+        .post("/v1/ask", &json!({"question": WHERE_QUESTION}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server.get("/readyz").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!server.log().contains("panicked"), "{}", server.log());
+}

@@ -1,0 +1,386 @@
+//! The service under stress and across restarts: concurrent asks and ingests, `kill -9` in the
+//! middle of an ingest, SIGTERM with a request in flight, a model change, seeds that appear
+//! later, and the same model under another name; over real HTTP (see `common::server`).
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use common::server::{
+    articles, assert_citations_resolve, Server, CALL_QUESTION, SEED, WHERE_QUESTION,
+};
+use footnote::document::Document;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_concurrent_asks_and_ingests_all_succeed_consistently() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Arc::new(Server::start(data.path(), &[]).await);
+    // 40 ingests: 20 new articles, each posted twice at once; 60 asks.
+    let new = articles("storm", 20);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..100 {
+        let server = server.clone();
+        let request = if i % 5 < 2 {
+            let (id, text) = &new[(i / 5) * 2 % 20 + i % 5];
+            json!({"id": id, "text": text})
+        } else {
+            let question = [CALL_QUESTION, WHERE_QUESTION][i % 2];
+            json!({ "question": question })
+        };
+        tasks.spawn(async move {
+            let path = if request.get("text").is_some() {
+                "/v1/documents"
+            } else {
+                "/v1/ask"
+            };
+            let (status, body) = server.post(path, &request).await;
+            (request, status, body)
+        });
+    }
+    let mut created: HashMap<String, usize> = HashMap::new();
+    let mut asks = 0;
+    while let Some(result) = tasks.join_next().await {
+        let (request, status, body) = result.unwrap();
+        assert!(status.is_success(), "{request} got {status}: {body}");
+        if let Some(question) = request["question"].as_str() {
+            asks += 1;
+            assert_eq!(body["abstained"], false, "{body}");
+            let expected = if question == CALL_QUESTION {
+                "50 minutes"
+            } else {
+                "Wilmington"
+            };
+            assert!(
+                body["answer"].as_str().unwrap().contains(expected),
+                "{body}"
+            );
+            assert_citations_resolve(&server, &body["sentences"]).await;
+        } else {
+            assert_eq!(body["id"], request["id"]);
+            if body["created"] == true {
+                *created
+                    .entry(body["id"].as_str().unwrap().to_string())
+                    .or_default() += 1;
+            }
+        }
+    }
+    assert_eq!(asks, 60);
+    // Each article was stored exactly once, whichever of its two posts came first.
+    assert_eq!(created.len(), 20);
+    assert!(created.values().all(|&n| n == 1), "{created:?}");
+    let (_, page) = server.get("/v1/documents?limit=100").await;
+    assert_eq!(page["total"], 25);
+    let ids: HashSet<&str> = page["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    for (id, text) in &new {
+        assert!(ids.contains(id.as_str()), "{id} missing");
+        let (_, doc) = server.get(&format!("/v1/documents/{id}")).await;
+        let expected = Document::new(id.clone(), None, text).unwrap();
+        assert_eq!(
+            doc["paragraphs"].as_array().unwrap().len(),
+            expected.paragraphs.len()
+        );
+    }
+    // The same question now gets the same answer every time.
+    let (_, first) = server
+        .post("/v1/ask", &json!({"question": CALL_QUESTION}))
+        .await;
+    let (_, second) = server
+        .post("/v1/ask", &json!({"question": CALL_QUESTION}))
+        .await;
+    assert_eq!(first, second);
+}
+
+/// Checks the store file directly: every document is complete (all paragraphs and sentences, as
+/// the library segments its text, and a 384-wide vector for each content one) or absent.
+fn assert_store_consistent(data: &Path, texts: &HashMap<String, String>) -> Vec<String> {
+    let conn = rusqlite::Connection::open(data.join(footnote::store::FILE_NAME)).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let orphans: i64 = conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM paragraphs WHERE doc_id NOT IN (SELECT id FROM documents))
+                  + (SELECT COUNT(*) FROM sentences WHERE doc_id NOT IN (SELECT id FROM documents))",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0);
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM documents ORDER BY rowid")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for id in &ids {
+        let Some(text) = texts.get(id) else { continue };
+        let expected = Document::new(id.clone(), None, text).unwrap();
+        let paragraphs: Vec<(usize, String, bool, Option<Vec<u8>>)> = conn
+            .prepare("SELECT number, text, is_content, embedding FROM paragraphs WHERE doc_id = ?1 ORDER BY number")
+            .unwrap()
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            paragraphs.len(),
+            expected.paragraphs.len(),
+            "{id}: paragraphs"
+        );
+        for ((number, text, is_content, embedding), want) in
+            paragraphs.iter().zip(&expected.paragraphs)
+        {
+            assert_eq!(
+                (*number, text, *is_content),
+                (want.number, &want.text, want.is_content)
+            );
+            assert_eq!(
+                embedding.as_ref().map(Vec::len),
+                want.is_content.then_some(384 * 4),
+                "{id} ¶{number}"
+            );
+            let sentences: Vec<(String, Option<Vec<u8>>)> = conn
+                .prepare("SELECT text, embedding FROM sentences WHERE doc_id = ?1 AND paragraph = ?2 ORDER BY position")
+                .unwrap()
+                .query_map(rusqlite::params![id, number], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(
+                sentences.len(),
+                want.sentences.len(),
+                "{id} ¶{number}: sentences"
+            );
+            for ((text, embedding), want_text) in sentences.iter().zip(&want.sentences) {
+                assert_eq!(text, want_text);
+                assert_eq!(
+                    embedding.as_ref().map(Vec::len),
+                    want.is_content.then_some(384 * 4)
+                );
+            }
+        }
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_a_large_ingest_leaves_every_document_whole_or_absent() {
+    let data = tempfile::tempdir().unwrap();
+    let seed_file = common::repo_path(&format!("seeds/{SEED}.txt"));
+    let corpus = ["--corpus", seed_file.to_str().unwrap()];
+    let mut server = Server::start(data.path(), &corpus).await;
+    // 400 articles in 20 requests of 20, one after another; SIGKILL once 3 are acknowledged,
+    // while the next is being embedded or committed.
+    let all = articles("crash", 400);
+    let texts: HashMap<String, String> = all.iter().cloned().collect();
+    let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<String>>();
+    let client = server.client.clone();
+    let url = server.url("/v1/documents");
+    let poster = tokio::spawn(async move {
+        for chunk in all.chunks(20) {
+            let body: Vec<Value> = chunk
+                .iter()
+                .map(|(id, text)| json!({"id": id, "text": text}))
+                .collect();
+            let Ok(response) = client.post(&url).json(&body).send().await else {
+                return;
+            };
+            if response.status() != StatusCode::CREATED {
+                return;
+            }
+            let _ = acked_tx.send(chunk.iter().map(|(id, _)| id.clone()).collect());
+        }
+    });
+    let mut acked: Vec<String> = Vec::new();
+    for _ in 0..3 {
+        acked.extend(acked_rx.recv().await.expect("a batch is acknowledged"));
+    }
+    // Kill while the next batch is in the model queue or being written.
+    server.wait_for_queued_request("the fourth batch").await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    poster.await.unwrap();
+    while let Ok(batch) = acked_rx.try_recv() {
+        acked.extend(batch);
+    }
+    drop(server);
+
+    let stored = assert_store_consistent(data.path(), &texts);
+    assert!(
+        acked.iter().all(|id| stored.contains(id)),
+        "an acknowledged document was lost"
+    );
+    assert!(
+        stored.len() < 401,
+        "the kill came before the ingest finished"
+    );
+
+    // It restarts on the same store, without re-embedding, and serves what it holds.
+    let server = Server::start(data.path(), &corpus).await;
+    let (_, page) = server.get("/v1/documents?limit=1000").await;
+    assert_eq!(page["total"], stored.len());
+    for id in stored.iter().filter(|id| texts.contains_key(*id)).take(5) {
+        let (status, doc) = server.get(&format!("/v1/documents/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(doc["paragraphs"].as_array().unwrap().len(), 3);
+    }
+    let (status, answer) = server
+        .post("/v1/ask", &json!({"question": "How often does the ferry run in crash Bay 7?", "documents": ["crash-7"]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_citations_resolve(&server, &answer["sentences"]).await;
+    assert!(!server.log().contains("re-embedding"), "{}", server.log());
+    // Posting the remaining articles completes the corpus.
+    let rest: Vec<Value> = articles("crash", 400)
+        .into_iter()
+        .filter(|(id, _)| !stored.contains(id))
+        .map(|(id, text)| json!({"id": id, "text": text}))
+        .collect();
+    for chunk in rest.chunks(100) {
+        let (status, body) = server.post("/v1/documents", &json!(chunk)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (_, page) = server.get("/v1/documents?limit=1").await;
+    assert_eq!(page["total"], 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_requests_in_flight_and_restarts_reuse_or_refresh_vectors() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Server::start(data.path(), &[]).await;
+    let (_, before) = server
+        .post("/v1/ask", &json!({"question": CALL_QUESTION}))
+        .await;
+
+    // SIGTERM while an ingest is in the model queue: it completes, then the server exits 0.
+    let body: Vec<Value> = articles("term", 40)
+        .into_iter()
+        .map(|(id, text)| json!({"id": id, "text": text}))
+        .collect();
+    let request = server
+        .client
+        .post(server.url("/v1/documents"))
+        .json(&body)
+        .send();
+    let in_flight = tokio::spawn(request);
+    server.wait_for_queued_request("the ingest").await;
+    let status = server.terminate();
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the request in flight is answered");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert!(status.success(), "exit status {status}: {}", server.log());
+    assert!(server.log().contains("shutting down"));
+    drop(server);
+
+    // Restart: the documents are there and nothing is embedded again.
+    let mut server = Server::start(data.path(), &[]).await;
+    let (_, ready) = server.get("/readyz").await;
+    assert_eq!(ready["documents"], 45);
+    assert!(
+        !server
+            .metrics()
+            .await
+            .contains("footnote_embedding_tokens_total"),
+        "re-embedded on restart"
+    );
+    let (_, after) = server.post("/v1/ask", &json!({"question": CALL_QUESTION, "documents": common::seed_documents().iter().map(|d| d.id.clone()).collect::<Vec<_>>()})).await;
+    assert_eq!(after["answer"], before["answer"]);
+    assert!(server.terminate().success());
+    drop(server);
+
+    // A changed model (here: a store whose fingerprint says its vectors came from another one;
+    // a name alone does not count, see the test below) re-embeds
+    // everything on start, with progress in the log, and records the model.
+    let db = data.path().join(footnote::store::FILE_NAME);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let fingerprint: String = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'model_fingerprint'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    conn.execute(
+        "UPDATE meta SET value = 'an-older-model' WHERE key = 'model_fingerprint'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let server = Server::start(data.path(), &[]).await;
+    let log = server.log();
+    assert!(log.contains("re-embedding 45 documents"), "{log}");
+    assert!(log.contains("re-embedded 45/45 documents"), "{log}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let now: String = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'model_fingerprint'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(now, fingerprint);
+    let (_, again) = server
+        .post("/v1/ask", &json!({"question": CALL_QUESTION}))
+        .await;
+    assert!(again["answer"].as_str().unwrap().contains("50 minutes"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_first_started_without_seeds_is_seeded_when_they_appear() {
+    let data = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut server = Server::start_in(elsewhere.path(), data.path(), &[]).await;
+    let (_, ready) = server.get("/readyz").await;
+    assert_eq!(ready["documents"], 0);
+    assert!(server.log().contains("starting empty"), "{}", server.log());
+    assert!(server.terminate().success());
+    drop(server);
+
+    let server = Server::start(data.path(), &[]).await;
+    let (_, ready) = server.get("/readyz").await;
+    assert_eq!(ready["documents"], 5, "{}", server.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_model_under_another_name_keeps_the_stored_vectors() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Server::start(data.path(), &[]).await;
+    assert!(server.terminate().success());
+    drop(server);
+
+    // The default hub id's folder, named by its path: the same files, so the same vectors.
+    let folder = common::settings().models_dir.join("all-MiniLM-L6-v2");
+    let folder = folder.to_str().unwrap();
+    let server = Server::start(data.path(), &["--model", folder]).await;
+    let log = server.log();
+    assert!(!log.contains("re-embedding"), "{log}");
+    assert!(
+        !server
+            .metrics()
+            .await
+            .contains("footnote_embedding_tokens_total"),
+        "re-embedded under the new name"
+    );
+    let (_, ready) = server.get("/readyz").await;
+    assert_eq!(ready["documents"], 5);
+    let conn = rusqlite::Connection::open(data.path().join(footnote::store::FILE_NAME)).unwrap();
+    let name: String = conn
+        .query_row("SELECT value FROM meta WHERE key = 'model_name'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(name, folder, "the store records the name in use");
+}
