@@ -171,8 +171,10 @@ fn print_summaries(sets: &[SummaryReport]) {
     );
     let rouge = |r: &RougeMeans| format!("{:.1} / {:.1} / {:.1}", r.rouge1, r.rouge2, r.rouge_lsum);
     for s in sets {
+        // The count is not padded: this line printed it unpadded when it read the count from a
+        // `serde_json::Value`, whose `Display` ignores a width, and its output stays as it was.
         println!(
-            "  {:<5} ({:>3} articles)  footnote {}   lead-3 {}",
+            "  {:<5} ({} articles)  footnote {}   lead-3 {}",
             s.set,
             s.articles,
             rouge(&s.footnote),
