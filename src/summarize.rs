@@ -54,6 +54,38 @@ pub enum Length {
     Words(usize),
 }
 
+impl Length {
+    /// Sentences in a summary when no length is given.
+    pub const DEFAULT_SENTENCES: usize = 5;
+
+    /// The length a caller asked for with a sentence count or a word budget (the CLI's flags, the
+    /// HTTP API's fields): five sentences when neither is given; both, or a length of 0, refused.
+    pub fn from_options(sentences: Option<usize>, words: Option<usize>) -> Result<Length> {
+        let length = match (sentences, words) {
+            (Some(_), Some(_)) => {
+                return Err(Error::InvalidInput(
+                    "give `sentences` or `words`, not both".into(),
+                ))
+            }
+            (None, Some(words)) => Length::Words(words),
+            (Some(sentences), None) => Length::Sentences(sentences),
+            (None, None) => Length::Sentences(Self::DEFAULT_SENTENCES),
+        };
+        length.check()?;
+        Ok(length)
+    }
+
+    /// Refuses a length of 0, which would give an empty summary.
+    fn check(self) -> Result<()> {
+        match self {
+            Length::Sentences(0) | Length::Words(0) => Err(Error::InvalidInput(
+                "the summary length must be at least 1".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// One summary sentence: verbatim, cited, with the paragraphs that say the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SummarySentence {
@@ -71,14 +103,7 @@ pub struct Summary {
 
 /// Summarizes the documents at the given positions of the index (all when `documents` is empty).
 pub fn summarize(index: &Index, documents: &[usize], length: Length) -> Result<Summary> {
-    match length {
-        Length::Sentences(0) | Length::Words(0) => {
-            return Err(Error::InvalidInput(
-                "summary length must be at least 1".into(),
-            ))
-        }
-        _ => {}
-    }
+    length.check()?;
     let wanted: HashSet<usize> = if documents.is_empty() {
         (0..index.documents.len()).collect()
     } else {
@@ -483,5 +508,30 @@ mod tests {
         assert_eq!(concision(30), 1.0);
         assert!((concision(120) - 0.5).abs() < 1e-6);
         assert!(concision(45) > concision(90));
+    }
+
+    #[test]
+    fn summary_length_defaults_to_five_sentences_and_refuses_zero_and_both() {
+        assert_eq!(
+            Length::from_options(None, None).unwrap(),
+            Length::Sentences(5)
+        );
+        assert_eq!(
+            Length::from_options(Some(2), None).unwrap(),
+            Length::Sentences(2)
+        );
+        assert_eq!(
+            Length::from_options(None, Some(60)).unwrap(),
+            Length::Words(60)
+        );
+        for (sentences, words, message) in [
+            (Some(0), None, "the summary length must be at least 1"),
+            (None, Some(0), "the summary length must be at least 1"),
+            (Some(3), Some(60), "give `sentences` or `words`, not both"),
+        ] {
+            let err = Length::from_options(sentences, words).unwrap_err();
+            assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
+            assert_eq!(err.to_string(), message);
+        }
     }
 }

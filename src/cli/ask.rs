@@ -1,0 +1,46 @@
+//! `footnote ask`: answers a question from the corpus and prints the answer with its sources (or,
+//! when it abstains, related reading), or the answer as JSON.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use footnote::answer::{check_question, AskOptions};
+use footnote::{Engine, EngineSettings};
+
+use super::common::{exit_code, load_documents, print_json};
+
+pub fn run(
+    settings: &EngineSettings,
+    question: &str,
+    corpus: &[PathBuf],
+    max_sentences: usize,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let options = AskOptions {
+        max_sentences,
+        documents: None,
+    };
+    // Refuse a bad question or option before the model is loaded and the corpus embedded.
+    check_question(question, &options)?;
+    let (documents, had_problems) = load_documents(corpus)?;
+    let engine = Engine::load(settings)?;
+    let index = engine.index(documents)?;
+    let answer = engine.ask(&index, question, &options)?;
+    if json {
+        print_json(&answer)?;
+    } else {
+        println!("{}", answer.answer);
+        let (heading, passages) = if answer.abstained {
+            ("Related reading", &answer.related)
+        } else {
+            ("Sources", &answer.citations)
+        };
+        if !passages.is_empty() {
+            println!("\n{heading}:");
+            for p in passages {
+                println!("  [{} ¶{}] {}", p.doc, p.paragraph, p.text);
+            }
+        }
+    }
+    Ok(exit_code(had_problems))
+}

@@ -1,0 +1,279 @@
+//! The command line's definition (clap's `Cli`, its engine flags, the commands and evaluation
+//! sets) and the dispatch of each command to its module. Each command's body and printing live in
+//! a module of its own; what they share is in `common`.
+
+mod ask;
+mod bench;
+mod common;
+mod embed;
+mod eval;
+mod summarize;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use footnote::answer::MAX_ANSWER_SENTENCES;
+use footnote::summarize::Length;
+use footnote::{Engine, EngineSettings};
+
+/// Grounded, cited answers and summaries over news articles.
+#[derive(Parser)]
+#[command(version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    engine: EngineArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+impl Cli {
+    /// Whether the command is `serve`, which runs as a service rather than a one-shot command.
+    pub fn is_serve(&self) -> bool {
+        matches!(self.command, Command::Serve(_))
+    }
+}
+
+#[derive(Args)]
+struct EngineArgs {
+    /// Embedding model: a hub id (fetched into --models-dir on first use) or a local directory.
+    #[arg(long, env = "FOOTNOTE_MODEL", default_value = footnote::model::DEFAULT_MODEL, global = true)]
+    model: String,
+    /// Where hub models are stored.
+    #[arg(
+        long,
+        env = "FOOTNOTE_MODELS_DIR",
+        default_value = "models",
+        global = true
+    )]
+    models_dir: PathBuf,
+    /// Where document embeddings are cached [default: <models-dir>/.cache]. Not used by
+    /// `serve`, which keeps embeddings in its store.
+    #[arg(long, env = "FOOTNOTE_CACHE_DIR", global = true)]
+    cache_dir: Option<PathBuf>,
+    /// Do not read or write the embedding cache (`serve` never uses it).
+    #[arg(long, global = true)]
+    no_cache: bool,
+    /// Where the model runs: cpu, cuda or cuda:N (CUDA needs a build with --features cuda).
+    #[arg(long, env = "FOOTNOTE_DEVICE", default_value = "cpu", global = true)]
+    device: String,
+    /// Forward pass: native (footnote's own, x86-64 CPUs with AVX-512), native-bf16 (the same
+    /// with bfloat16 products: faster, slightly less exact), candle (any CPU, CUDA), or auto
+    /// (native where it can run, candle otherwise).
+    #[arg(long, env = "FOOTNOTE_ENCODER", default_value = "auto", global = true)]
+    encoder: footnote::encoder::EncoderChoice,
+}
+
+impl EngineArgs {
+    fn settings(&self) -> EngineSettings {
+        let cache_dir = (!self.no_cache).then(|| {
+            self.cache_dir
+                .clone()
+                .unwrap_or_else(|| self.models_dir.join(".cache"))
+        });
+        EngineSettings {
+            model: self.model.clone(),
+            models_dir: self.models_dir.clone(),
+            cache_dir,
+            device: self.device.clone(),
+            encoder: self.encoder,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Answer a question from the articles, citing the paragraph behind every sentence.
+    Ask {
+        /// The question.
+        question: String,
+        /// Documents to answer from: .txt files, .jsonl files or directories.
+        #[arg(long, default_value = "seeds")]
+        corpus: Vec<PathBuf>,
+        /// Most sentences in the answer.
+        #[arg(long, default_value_t = MAX_ANSWER_SENTENCES)]
+        max_sentences: usize,
+        /// Print the answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Summarize articles with cited sentences. A JSONL input gives JSONL output, one summary per
+    /// record, for batch jobs.
+    Summarize {
+        /// .txt files, .jsonl files ({"id","text"} per line) or directories.
+        #[arg(default_value = "seeds")]
+        paths: Vec<PathBuf>,
+        /// Number of sentences [default: 5].
+        #[arg(long, conflicts_with = "words")]
+        sentences: Option<usize>,
+        /// Word budget instead of a sentence count.
+        #[arg(long)]
+        words: Option<usize>,
+        /// One summary per document instead of one across all (always so, as JSON lines, when
+        /// any input is a .jsonl batch).
+        #[arg(long)]
+        per_document: bool,
+        /// Print JSON (JSON lines for a .jsonl batch, with or without this flag).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Embed text: lines or JSONL {"text"} from a file or stdin; JSONL {"text","embedding"} out.
+    Embed {
+        /// Input file [default: stdin].
+        input: Option<PathBuf>,
+    },
+    /// Fetch the model if it is missing and check that it loads.
+    FetchModel,
+    /// Time the embedding hot path: tokens/s, sentences/s and batch latency per batch size.
+    Bench {
+        /// Devices to run on, in turn (cpu, cuda, cuda:N); with two, the ratio is printed
+        /// [default: the device named before `bench`, else cpu].
+        #[arg(long = "device", value_name = "DEVICE")]
+        devices: Vec<String>,
+        /// Batch sizes to time.
+        #[arg(long, value_delimiter = ',', default_values_t = vec![1, 8, 32, 64])]
+        batch_sizes: Vec<usize>,
+        /// Texts to embed: the sentences of these documents.
+        #[arg(long, default_value = "seeds")]
+        corpus: Vec<PathBuf>,
+        /// Timed passes over the sentences per batch size.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Also write the benchmarked sentences here, one per line (for timing other systems on
+        /// exactly the same input).
+        #[arg(long)]
+        sentences_out: Option<PathBuf>,
+        /// Print one JSON object per device and batch size.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve the HTTP API (see README, "Running the service").
+    Serve(footnote::server::ServeArgs),
+    /// Measure quality on public evaluation sets (see ../shared/eval/README.md).
+    Eval {
+        #[command(subcommand)]
+        set: EvalSet,
+        /// Print JSON instead of a table.
+        #[arg(long, global = true)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalSet {
+    /// STS-B: Spearman correlation of cosine similarity with human scores.
+    Sts {
+        /// stsb.jsonl
+        file: PathBuf,
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Use an even spread of this many pairs.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// SQuAD 2.0: answer-hit, citation accuracy, abstention, grounding.
+    Qa {
+        /// squad2-dev-sample.jsonl
+        file: PathBuf,
+        /// Ask an even spread of this many questions.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Write each question's outcome as JSONL here.
+        #[arg(long)]
+        details: Option<PathBuf>,
+        /// Write the support model's training data (features of shortlisted sentences) here.
+        #[arg(long)]
+        features_out: Option<PathBuf>,
+    },
+    /// News summaries: ROUGE of 3-sentence summaries, footnote and lead-3, per set.
+    Summaries {
+        /// news-summaries.jsonl
+        file: PathBuf,
+        /// Use an even spread of this many articles per set.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// All three sets from one folder; with --check, fail on a grounding or STS parity problem.
+    All {
+        /// Folder holding stsb.jsonl, squad2-dev-sample.jsonl and news-summaries.jsonl.
+        #[arg(long, default_value = "../shared/eval")]
+        dir: PathBuf,
+        /// A fast slice: 50 questions and 5 articles per summary set (STS stays whole).
+        #[arg(long)]
+        quick: bool,
+        /// Exit non-zero unless grounding is 100% and STS-B is within 0.001 of sentence-transformers.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+/// Runs the command; the exit status says whether every input was usable.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = cli.engine.settings();
+    match cli.command {
+        Command::Ask {
+            question,
+            corpus,
+            max_sentences,
+            json,
+        } => ask::run(&settings, &question, &corpus, max_sentences, json),
+        Command::Summarize {
+            paths,
+            sentences,
+            words,
+            per_document,
+            json,
+        } => {
+            let length = Length::from_options(sentences, words)?;
+            summarize::run(&settings, &paths, length, per_document, json)
+        }
+        Command::Embed { input } => embed::run(&settings, input.as_deref()),
+        Command::Serve(args) => {
+            footnote::server::serve(settings, args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { set, json } => eval::run(&settings, set, json),
+        Command::Bench {
+            devices,
+            batch_sizes,
+            corpus,
+            rounds,
+            sentences_out,
+            json,
+        } => bench::run(
+            &settings,
+            // `footnote --device cuda:0 bench` means the GPU, not the default list.
+            &if devices.is_empty() {
+                vec![settings.device.clone()]
+            } else {
+                devices
+            },
+            &batch_sizes,
+            &corpus,
+            rounds,
+            sentences_out.as_deref(),
+            json,
+        ),
+        Command::FetchModel => {
+            let engine = Engine::load(&settings)?;
+            println!(
+                "model {} ready ({} dimensions, max {} tokens)",
+                engine.embedder.model_name(),
+                engine.embedder.dim(),
+                engine.embedder.max_seq_len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

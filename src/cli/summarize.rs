@@ -1,0 +1,102 @@
+//! `footnote summarize`: one summary across the documents or one per document, printed as a
+//! cited list or as JSON; a JSONL input is a batch job, summarized record by record into JSON
+//! lines with a progress bar.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use footnote::document;
+use footnote::summarize::{self, Length, Summary};
+use footnote::{Engine, EngineSettings};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use super::common::{exit_code, load_documents, print_json};
+
+pub fn run(
+    settings: &EngineSettings,
+    paths: &[PathBuf],
+    length: Length,
+    per_document: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if paths.iter().any(|p| document::is_jsonl(p)) {
+        return summarize_batch(settings, paths, length);
+    }
+    let (documents, had_problems) = load_documents(paths)?;
+    let engine = Engine::load(settings)?;
+    let index = engine.index(documents)?;
+    let groups: Vec<Vec<usize>> = if per_document {
+        (0..index.documents.len()).map(|d| vec![d]).collect()
+    } else {
+        vec![Vec::new()]
+    };
+    for group in groups {
+        let summary = summarize::summarize(&index, &group, length)?;
+        if json {
+            print_json(&summary)?;
+        } else {
+            print_summary(&summary);
+        }
+    }
+    Ok(exit_code(had_problems))
+}
+
+fn print_summary(summary: &Summary) {
+    println!("Summary of {}:", summary.documents.join(", "));
+    for s in &summary.sentences {
+        let cites: String = s.citations.iter().map(|c| c.to_string()).collect();
+        print!("- {} {cites}", s.text);
+        if !s.corroborated_by.is_empty() {
+            let also: Vec<String> = s.corroborated_by.iter().map(|c| c.to_string()).collect();
+            print!(" (also {})", also.join(" "));
+        }
+        println!();
+    }
+    println!();
+}
+
+/// Summarizes each record of JSONL inputs on its own: one JSON line out per record.
+fn summarize_batch(
+    settings: &EngineSettings,
+    paths: &[PathBuf],
+    length: Length,
+) -> anyhow::Result<ExitCode> {
+    let (documents, had_problems) = load_documents(paths)?;
+    let engine = Engine::load(settings)?;
+    let progress = ProgressBar::new(documents.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} documents, {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut failures = 0usize;
+    let stdout = std::io::stdout();
+    for doc in documents {
+        let id = doc.id.clone();
+        let result = engine
+            .index(vec![doc])
+            .and_then(|index| summarize::summarize(&index, &[], length));
+        match result {
+            Ok(summary) => {
+                #[derive(Serialize)]
+                struct Line<'a> {
+                    id: &'a str,
+                    #[serde(flatten)]
+                    summary: &'a Summary,
+                }
+                let line = serde_json::to_string(&Line {
+                    id: &id,
+                    summary: &summary,
+                })?;
+                progress.suspend(|| writeln!(stdout.lock(), "{line}"))?;
+            }
+            Err(e) => {
+                failures += 1;
+                progress.suspend(|| eprintln!("error: document {id}: {e}"));
+            }
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    Ok(exit_code(had_problems || failures > 0))
+}
