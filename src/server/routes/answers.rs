@@ -20,8 +20,6 @@ use crate::server::AppState;
 use crate::summarize::{self, Length, Summary};
 use crate::worker::Priority;
 
-/// Sentences in a summary when the request gives no length.
-const DEFAULT_SUMMARY_SENTENCES: usize = 5;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -119,16 +117,7 @@ pub async fn summarize(
     ApiJson(request): ApiJson<SummarizeRequest>,
 ) -> Result<Json<SummarizeResponse>, ApiError> {
     let ready = state.ready()?;
-    let length = match (request.sentences, request.words) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::Unprocessable(
-                "give `sentences` or `words`, not both".into(),
-            ))
-        }
-        (_, Some(words)) => Length::Words(words),
-        (Some(sentences), None) => Length::Sentences(sentences),
-        (None, None) => Length::Sentences(DEFAULT_SUMMARY_SENTENCES),
-    };
+    let length = Length::from_options(request.sentences, request.words)?;
     non_empty(request.documents.as_deref(), "documents")?;
     non_empty(request.articles.as_deref(), "articles")?;
     let per_document = request.per_document;
