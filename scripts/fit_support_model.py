@@ -27,6 +27,7 @@ no packages:
         --write src/answer/support_model.tsv
 """
 import argparse
+import os
 import json
 import math
 from collections import defaultdict
@@ -147,6 +148,16 @@ def weights_file(ranking, support):
     return "\n".join(lines) + "\n"
 
 
+def articles_file(titles):
+    """The titles of the articles whose questions the shipped weights were fitted on, one per
+    line: `footnote eval` marks figures measured on their questions as in-sample."""
+    lines = [
+        "# The SQuAD articles whose questions src/answer/support_model.tsv was fitted on, written by",
+        "# scripts/fit_support_model.py: `footnote eval qa` marks figures over them as in-sample.",
+    ]
+    return "\n".join(lines + titles) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("features", nargs="+", help="files from `footnote eval qa --features-out`")
@@ -177,12 +188,19 @@ def main():
         acc, hit = evaluate(others, ranking, support)
         print(f"  the other files with these weights: accuracy {acc:.3f}, top-1 hit {hit:.3f}")
     text = weights_file(ranking, support)
+    articles = articles_file(sorted({q[0]["title"] for q in fitted}))
     if args.write:
         with open(args.write, "w") as f:
             f.write(text)
-        print(f"wrote {args.write}")
+        # Beside the weights: the articles they were fitted on, so that `footnote eval` can mark
+        # figures measured on those articles as in-sample.
+        articles_path = os.path.join(os.path.dirname(args.write), "support_model_articles.txt")
+        with open(articles_path, "w") as f:
+            f.write(articles)
+        print(f"wrote {args.write} and {articles_path}")
     else:
         print(text, end="")
+        print(articles, end="")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::answer::{Answer, AskOptions};
+use crate::answer::{self, Answer, AskOptions};
 use crate::citation::{check_grounded, Citation};
 use crate::document::{read_text, Document};
 use crate::error::{Error, Result};
@@ -227,28 +227,17 @@ pub struct QaReport {
     pub decision_accuracy: f64,
     pub grounding: GroundingAudit,
     /// Questions about an article the ranking and answerability models were fitted on
-    /// ([`SUPPORT_FIT_ARTICLES`]): for them every figure above but the grounding audit is
+    /// ([`answer::fitted_articles`]): for them every figure above but the grounding audit is
     /// in-sample. Not in the JSON, whose fields stay as they were.
     #[serde(skip)]
     pub in_sample_questions: usize,
 }
 
-/// The SQuAD 2.0 articles whose questions the answering step's two logistic models (ranking and
-/// answerability) were fitted on by `scripts/fit_support_model.py`: the two of
-/// `squad2-dev-sample.jsonl` and two of the train split (EVAL.md, "Fitting, and what is held
-/// out"). Measured on their questions, those models' figures are in-sample.
-const SUPPORT_FIT_ARTICLES: [&str; 4] = [
-    "Computational_complexity_theory",
-    "Normans",
-    "The_Legend_of_Zelda:_Twilight_Princess",
-    "Spectre_(2015_film)",
-];
-
 /// How many of the questions are about an article the support models were fitted on.
 fn in_sample_questions(items: &[QaItem]) -> usize {
     items
         .iter()
-        .filter(|item| SUPPORT_FIT_ARTICLES.contains(&item.title.as_str()))
+        .filter(|item| answer::fitted_articles().any(|title| title == item.title))
         .count()
 }
 

@@ -103,7 +103,11 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
         }
         let text = std::fs::read_to_string(&file).expect("source is readable");
         let deps = graph.entry(top.clone()).or_default();
-        deps.extend(named_modules(&code(&text)).into_iter().filter(|d| *d != top));
+        deps.extend(
+            named_modules(&code(&text))
+                .into_iter()
+                .filter(|d| *d != top),
+        );
     }
     graph
 }

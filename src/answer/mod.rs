@@ -30,6 +30,7 @@ mod evidence;
 mod support_model;
 
 pub use evidence::{score_shortlist, Evidence, Scored};
+pub use support_model::fitted_articles;
 
 /// Most sentences an answer may have.
 pub const MAX_ANSWER_SENTENCES: usize = 3;

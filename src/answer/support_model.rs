@@ -14,6 +14,16 @@
 /// The shipped weights, as named in messages.
 pub(super) const WEIGHTS_FILE: &str = "src/answer/support_model.tsv";
 
+/// The titles of the articles whose questions the shipped models were fitted on
+/// (`support_model_articles.txt`, written beside the weights by the fit script): figures
+/// measured on their questions are in-sample.
+pub fn fitted_articles() -> impl Iterator<Item = &'static str> {
+    include_str!("support_model_articles.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+}
+
 /// The columns of the weights file.
 const HEADER: [&str; 3] = ["feature", "ranking", "answerability"];
 /// The name of the biases' row, after the features'.

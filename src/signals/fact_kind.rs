@@ -112,10 +112,7 @@ impl FactKind {
             FactKind::Age => {
                 let lower = sentence.to_lowercase();
                 // A phrase list: "aged " keeps its space, so "had aged." is no cue.
-                has_number
-                    && AGE_CUES
-                        .iter()
-                        .any(|cue| lower.contains(cue))
+                has_number && AGE_CUES.iter().any(|cue| lower.contains(cue))
             }
             FactKind::Quantity => has_number,
             FactKind::Time => {

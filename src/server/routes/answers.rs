@@ -20,7 +20,6 @@ use crate::server::AppState;
 use crate::summarize::{self, Length, Summary};
 use crate::worker::Priority;
 
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AskRequest {
