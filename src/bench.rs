@@ -95,7 +95,7 @@ fn percentile_ms(sorted: &[Duration], q: f64) -> f64 {
 /// Worker threads of rayon's global pool, on which the native forward pass runs: asked of the
 /// pool itself rather than guessed from `RAYON_NUM_THREADS`, which the pool may read differently
 /// (`0` means one per core) or not at all (a pool built by the caller).
-pub fn threads() -> usize {
+fn threads() -> usize {
     rayon::current_num_threads()
 }
 

@@ -38,9 +38,9 @@ struct SentenceBertConfig {
 /// defaults; the service sets the token limit with `--max-batch-tokens`
 /// ([`Embedder::set_max_batch_tokens`]).
 #[derive(Debug, Clone, Copy)]
-pub struct BatchLimits {
-    pub max_tokens: usize,
-    pub max_sequences: usize,
+struct BatchLimits {
+    max_tokens: usize,
+    max_sequences: usize,
 }
 
 impl Default for BatchLimits {
@@ -152,8 +152,8 @@ impl Embedder {
         &self.fingerprint
     }
 
-    /// How many forward passes this embedder has run, for tests and metrics (a cache hit runs
-    /// none).
+    /// How many forward passes this embedder has run: what tests count (a cache hit runs none;
+    /// a token budget splits a batch into more).
     pub fn forward_passes(&self) -> usize {
         self.forward_passes.load(Ordering::Relaxed)
     }
@@ -202,7 +202,7 @@ impl Embedder {
 }
 
 /// Groups text indices into batches of similar length, longest first, each under the limits.
-pub fn length_sorted_batches(ids: &[Vec<u32>], limits: BatchLimits) -> Vec<Vec<usize>> {
+fn length_sorted_batches(ids: &[Vec<u32>], limits: BatchLimits) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..ids.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
     let mut batches = Vec::new();

@@ -93,12 +93,15 @@ impl Engine {
         Ok(Index::from_vectors(documents, per_doc, embedder.dim()))
     }
 
+    /// Answers `question` from the index: checks the request, embeds the question, answers.
     pub fn ask(
         &self,
         index: &Index,
         question: &str,
         options: &answer::AskOptions,
     ) -> Result<answer::Answer> {
-        answer::ask(index, &self.embedder, question, options)
+        let question = answer::check_request(index, question, options)?;
+        let query_vector = self.embedder.embed(&[question])?.pop().unwrap_or_default();
+        answer::answer_with_vector(index, question, &query_vector, options)
     }
 }

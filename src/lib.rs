@@ -11,8 +11,8 @@
 //!   [`citation`] (`[doc ¶n]` and the grounding check), [`signals`] (what a sentence states:
 //!   numbers, negation, antonyms, names, the kind of fact asked for).
 //! - Retrieval: [`lexical`] (BM25 statistics that follow documents in and out), [`doc_vectors`]
-//!   (which texts of a document are embedded, and the one step that embeds documents),
-//!   [`index`] (dense and BM25 retrieval fused by rank).
+//!   (which texts of a document are embedded, and how the vectors of many documents are split
+//!   back per document), [`index`] (dense and BM25 retrieval fused by rank).
 //! - Tasks: [`answer`] (cited answers, or abstention), [`summarize`] (extractive summaries with
 //!   corroborating citations).
 //! - The model: [`model`] (finding or fetching its files), [`device`] (cpu or cuda),

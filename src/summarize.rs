@@ -17,6 +17,7 @@ use crate::citation::Citation;
 use crate::document::Paragraph;
 use crate::error::{Error, Result};
 use crate::index::Index;
+use crate::lexicon::ANAPHORIC_OPENERS;
 use crate::vector::cosine;
 
 /// Weight of relevance against novelty in maximal marginal relevance.
@@ -42,10 +43,6 @@ const CONCISE_WORDS: f32 = 30.0;
 /// several sentences (it starts mid-quote, or its quote closes, with the speaker's name, in a later
 /// sentence). Such a sentence is picked only when clearly better than the rest.
 const NOT_STANDALONE_FACTOR: f32 = 0.8;
-/// Pronouns and demonstratives that refer back to an earlier sentence when they open one.
-const ANAPHORIC_OPENERS: &[&str] = &[
-    "He", "She", "It", "They", "His", "Her", "Its", "Their", "This", "These", "Those", "That",
-];
 
 /// How long a summary should be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,8 @@
-//! Words of a text, as every step reads them: the words as written, lower-cased, as a phrase
-//! string for whole-word search, and as content terms (stemmed, stop words dropped) for BM25 and
-//! coverage. One definition, so that retrieval, answering and summarizing agree on what a word is.
+//! Words of a text: the words as written, lower-cased, as a phrase string for whole-word search,
+//! and as content terms (stemmed, stop words dropped) for BM25 and coverage. Retrieval, the
+//! answer's evidence and the summarizer's word frequencies all read words through these, so they
+//! agree on what a word is. (Two signals split text their own way on purpose: negation and
+//! antonyms keep apostrophes, for "didn't"; ROUGE tokenizes as `rouge-score` does.)
 
 use bm25::{DefaultTokenizer, Language, Tokenizer};
 

@@ -303,3 +303,46 @@ fn second_index_of_the_same_corpus_reuses_cached_embeddings() {
     );
     assert_eq!(again.sentences.len(), first.sentences.len());
 }
+
+#[test]
+fn the_batch_token_budget_bounds_each_forward_pass() {
+    // `serve --max-batch-tokens` sets this budget: a pass never takes more padded tokens than it
+    // allows (one text always goes, however long).
+    let mut engine = Engine::load(&EngineSettings {
+        cache_dir: None,
+        ..common::settings()
+    })
+    .expect("model loads");
+    let texts = [
+        "The call lasted fifty minutes, officials said on Thursday.",
+        "Both leaders agreed to talk again before the talks in Geneva.",
+        "Russia has massed troops near the border with Ukraine.",
+        "The White House described the call as serious and substantive.",
+    ];
+    let widest = engine
+        .embedder
+        .tokenize(&texts)
+        .unwrap()
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap();
+    let before = engine.embedder.forward_passes();
+    let together = engine.embedder.embed(&texts).unwrap();
+    assert_eq!(
+        engine.embedder.forward_passes() - before,
+        1,
+        "four short texts share one pass"
+    );
+    engine.embedder.set_max_batch_tokens(widest);
+    let before = engine.embedder.forward_passes();
+    let apart = engine.embedder.embed(&texts).unwrap();
+    assert_eq!(
+        engine.embedder.forward_passes() - before,
+        texts.len(),
+        "one text per pass"
+    );
+    for (a, b) in together.iter().zip(&apart) {
+        assert!(footnote::vector::cosine(a, b) > 0.99999);
+    }
+}

@@ -21,7 +21,6 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::citation::Citation;
-use crate::embed::Embedder;
 use crate::error::{Error, Result};
 use crate::index::{Candidate, Index};
 use crate::vector::cosine;
@@ -92,17 +91,18 @@ pub struct Answer {
     pub related: Vec<CitedParagraph>,
 }
 
-/// Answers `question` from the index.
-pub fn ask(
+/// The question trimmed, if it can be answered from this index with these options: the checks
+/// of [`check_question`], and that every requested document exists. For callers that embed the
+/// question themselves ([`crate::Engine::ask`]): nothing is spent on the model for a request
+/// that would be refused.
+pub fn check_request<'q>(
     index: &Index,
-    embedder: &Embedder,
-    question: &str,
+    question: &'q str,
     options: &AskOptions,
-) -> Result<Answer> {
+) -> Result<&'q str> {
     let question = check_question(question, options)?;
     resolve_documents(index, options.documents.as_deref())?;
-    let query_vector = embedder.embed(&[question])?.pop().unwrap_or_default();
-    answer_with_vector(index, question, &query_vector, options)
+    Ok(question)
 }
 
 /// The question trimmed, if it and the options can be answered at all: checks everything that

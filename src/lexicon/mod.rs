@@ -91,6 +91,13 @@ pub static QUESTION_FRAMES: List = list!("question_frames.tsv");
 /// Phrases that ask for a quantity whose adjective the answer must say ("how far", "how tall").
 pub static MEASURE_QUESTION_FRAMES: List = list!("measure_question_frames.txt");
 
+/// Phrases of a question that only restate that a time is asked for ("take place", "happen").
+pub static RESTATED_TIME_PHRASES: List = list!("restated_time_phrases.txt");
+
+/// Pronouns and demonstratives that refer back when they open a sentence ("He", "This"),
+/// capitalised as they open one.
+pub static ANAPHORIC_OPENERS: List = list!("anaphoric_openers.txt");
+
 /// WordNet's single-word antonym pairs, each as `word\tantonym\tpart of speech` (written by
 /// `scripts/wordnet_antonyms.py`).
 pub static ANTONYM_PAIRS: List = list!("antonyms.tsv");
@@ -178,7 +185,8 @@ mod tests {
     #[test]
     fn lists_read_against_lower_cased_text_are_lower_case() {
         // Their entries are compared with lower-cased words: a capital would never match.
-        let lists: [&List; 10] = [
+        let lists: [&List; 11] = [
+            &RESTATED_TIME_PHRASES,
             &CARDINALS,
             &SCALES,
             &ORDINALS,

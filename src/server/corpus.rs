@@ -147,7 +147,7 @@ impl Corpus {
     /// with them. `vectors[i]` holds the vectors of `documents[i]` if they were embedded (see
     /// [`Corpus::to_embed`]); a document that became new since (its twin was deleted meanwhile)
     /// is embedded here. Blocking: call it from a blocking thread.
-    pub fn insert(
+    fn insert(
         &self,
         documents: &[Document],
         mut vectors: Vec<Option<DocumentVectors>>,

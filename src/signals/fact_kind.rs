@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use crate::lexicon::{
     AGE_CUES, CARDINALS, MEASURE_QUESTION_FRAMES, MONTH_ABBREVIATIONS, QUANTITY_WORDS,
-    QUESTION_FRAMES, TIME_WORDS,
+    QUESTION_FRAMES, RESTATED_TIME_PHRASES, TIME_WORDS,
 };
 use crate::text::words;
 
@@ -85,7 +85,9 @@ impl FactKind {
                 let mut topic = lower.clone();
                 topic.replace_range(i..i + frame.len(), " ");
                 // "take place" and "happen" only restate that a time is asked for.
-                let topic = topic.replace("take place", " ").replace("happen", " ");
+                let topic = RESTATED_TIME_PHRASES
+                    .iter()
+                    .fold(topic, |topic, phrase| topic.replace(phrase, " "));
                 return (Some(kind), topic);
             }
         }

@@ -121,7 +121,7 @@ pub(super) async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| ApiError::Internal(format!("background task failed: {e}")))?
+        .map_err(|e| Error::TaskFailed(e.to_string()))?
         .map_err(ApiError::from)
 }
 
