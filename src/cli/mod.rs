@@ -8,6 +8,7 @@ mod common;
 mod embed;
 mod eval;
 mod summarize;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -114,6 +115,23 @@ enum Command {
         #[arg(long)]
         per_document: bool,
         /// Print JSON (JSON lines for a .jsonl batch, with or without this flag).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a text's citations: for each sentence, whether the paragraphs it cites ([doc ¶n])
+    /// state it. Verdicts: supported, unsupported (with the number, date, name, negation,
+    /// antonym or content words the cited paragraphs do not state), uncited, invalid_citation.
+    /// Sentences not supported get the corpus paragraphs that best support them. "Supported"
+    /// means the cited text restates the sentence's facts, not that it implies them; role swaps
+    /// and wrong speakers within one paragraph are not yet caught. Exit status: 0 when every
+    /// claim is supported, 1 when any is not, 2 on bad input.
+    Verify {
+        /// Text or Markdown files to check [default: stdin].
+        files: Vec<PathBuf>,
+        /// Documents the citations refer to: .txt files, .jsonl files or directories.
+        #[arg(long, default_value = "seeds")]
+        corpus: Vec<PathBuf>,
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -227,6 +245,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let length = Length::from_options(sentences, words)?;
             summarize::run(&settings, &paths, length, per_document, json)
         }
+        Command::Verify {
+            files,
+            corpus,
+            json,
+        } => verify::run(&settings, &files, &corpus, json),
         Command::Embed { input } => embed::run(&settings, input.as_deref()),
         Command::Serve(args) => {
             footnote::server::serve(settings, args)?;

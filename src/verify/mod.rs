@@ -99,12 +99,9 @@ pub fn verify_with(index: &Index, embedder: &Embedder, text: &str) -> Result<Rep
     verify(index, text, |claims| embedder.embed(claims))
 }
 
-/// Verifies a text against the index; `embed` returns one vector per claim, in order.
-pub fn verify(
-    index: &Index,
-    text: &str,
-    embed: impl FnOnce(&[&str]) -> Result<Vec<Vec<f32>>>,
-) -> Result<Report> {
+/// Refuses a text that cannot be verified: empty, or over [`MAX_TEXT_BYTES`]. Cheap, so callers
+/// can check before loading the model.
+pub fn check_text(text: &str) -> Result<()> {
     if text.trim().is_empty() {
         return Err(Error::InvalidInput("the text is empty".into()));
     }
@@ -114,6 +111,16 @@ pub fn verify(
             text.len()
         )));
     }
+    Ok(())
+}
+
+/// Verifies a text against the index; `embed` returns one vector per claim, in order.
+pub fn verify(
+    index: &Index,
+    text: &str,
+    embed: impl FnOnce(&[&str]) -> Result<Vec<Vec<f32>>>,
+) -> Result<Report> {
+    check_text(text)?;
     let parsed = parse(text);
     let texts: Vec<&str> = parsed.claims.iter().map(|c| c.text.as_str()).collect();
     let vectors = if texts.is_empty() {
