@@ -211,6 +211,16 @@ enum EvalSet {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// Claim verification (claims.jsonl): each row's evidence is a one-document corpus and the
+    /// claim cites its ¶1; precision and recall of `supported`, balanced accuracy, per subset.
+    Claims {
+        /// claims.jsonl
+        file: PathBuf,
+        /// Which half of the rows (split by a hash of their group): choose thresholds on `fit`,
+        /// report `report`.
+        #[arg(long, value_enum, default_value = "report")]
+        split: footnote::eval::ClaimsSplit,
+    },
     /// All three sets from one folder; with --check, fail on a grounding or STS parity problem.
     All {
         /// Folder holding stsb.jsonl, squad2-dev-sample.jsonl and news-summaries.jsonl.

@@ -154,6 +154,12 @@ pub fn verify(
     })
 }
 
+/// Verifies one claim whose citations and vector are already known (an evaluation row), without
+/// reading a text.
+pub fn verify_claim(index: &Index, claim: Claim, vector: &[f32]) -> SentenceReport {
+    Corpus::new(index).verify_claim(claim, vector)
+}
+
 /// The index with lookups from a cited paragraph to its passage and sentences.
 struct Corpus<'a> {
     index: &'a Index,
