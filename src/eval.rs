@@ -470,6 +470,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_claims_halves_split_groups_and_the_measures_count_supported_as_positive() {
+        let groups: Vec<String> = (0..200).map(|i| format!("g{i}")).collect();
+        let fit = groups.iter().filter(|g| ClaimsSplit::Fit.holds(g)).count();
+        let report = groups
+            .iter()
+            .filter(|g| ClaimsSplit::Report.holds(g))
+            .count();
+        assert_eq!(fit + report, 200);
+        assert!((60..140).contains(&fit), "{fit}");
+        // 1 true positive, 1 false positive, 2 true negatives, 1 false negative.
+        let outcomes = [
+            ("s", true, true),
+            ("s", false, true),
+            ("s", false, false),
+            ("s", false, false),
+            ("s", true, false),
+        ];
+        let r = claims_report("s", ClaimsSplit::All, outcomes.iter());
+        assert_eq!((r.rows, r.positives, r.called_supported), (5, 2, 2));
+        assert_eq!((r.precision, r.recall), (0.5, 0.5));
+        assert!((r.balanced_accuracy - (0.5 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
+        assert_eq!(r.always_no_accuracy, 0.6);
+    }
+
+    #[test]
     fn spearman_matches_scipy_on_ties() {
         // scipy.stats.spearmanr([1, 2, 2, 3], [1, 3, 2, 4]) = 0.9486832980505138
         let r = spearman(&[1.0, 2.0, 2.0, 3.0], &[1.0, 3.0, 2.0, 4.0]);
@@ -501,5 +526,138 @@ mod tests {
         ];
         assert_eq!(in_sample_questions(&items), 2);
         assert_eq!(in_sample_questions(&items[1..2]), 0);
+    }
+}
+
+/// A row of `claims.jsonl`: a claim, one evidence sentence with its page title, and whether the
+/// evidence supports the claim (`SUPPORTS`) or not (`REFUTES`, `NOT ENOUGH INFO`).
+#[derive(Deserialize)]
+struct ClaimRow {
+    id: String,
+    subset: String,
+    claim: String,
+    evidence: String,
+    evidence_title: Option<String>,
+    label: String,
+    group: String,
+}
+
+/// Which half of `claims.jsonl` to measure: thresholds may be chosen on `fit` only, and figures
+/// are reported on `report`. Rows go to a half by a stable hash of their group, so the rows of
+/// one claim (or one evidence sentence) never straddle the halves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimsSplit {
+    Fit,
+    Report,
+    All,
+}
+
+impl ClaimsSplit {
+    fn holds(self, group: &str) -> bool {
+        let is_fit = crate::hash::fingerprint(&[group.as_bytes()])
+            .bytes()
+            .last()
+            .is_some_and(|b| b % 2 == 0);
+        match self {
+            ClaimsSplit::Fit => is_fit,
+            ClaimsSplit::Report => !is_fit,
+            ClaimsSplit::All => true,
+        }
+    }
+}
+
+/// The verifier on one subset of `claims.jsonl`: `supported` as the positive class.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimsReport {
+    pub subset: String,
+    pub split: ClaimsSplit,
+    pub rows: usize,
+    /// Rows labelled SUPPORTS.
+    pub positives: usize,
+    /// Rows the verifier called supported.
+    pub called_supported: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub balanced_accuracy: f64,
+    pub accuracy: f64,
+    /// Accuracy of always saying "not supported" (its balanced accuracy is 0.5).
+    pub always_no_accuracy: f64,
+}
+
+/// Runs the verifier over `claims.jsonl`: each row is a one-document corpus (the evidence, with
+/// its title) and the claim cites its ¶1. One report per subset, then one over all rows.
+pub fn claims(engine: &Engine, path: &Path, split: ClaimsSplit) -> Result<Vec<ClaimsReport>> {
+    use crate::verify::{verify_claim, Claim, Verdict};
+
+    let rows: Vec<ClaimRow> = read_jsonl::<ClaimRow>(path)?
+        .into_iter()
+        .filter(|r| split.holds(&r.group))
+        .collect();
+    let documents = rows
+        .iter()
+        .map(|r| Document::new(r.id.clone(), r.evidence_title.clone(), &r.evidence))
+        .collect::<Result<Vec<_>>>()?;
+    let embedder = &engine.embedder;
+    let doc_refs: Vec<&Document> = documents.iter().collect();
+    let vectors = embedder.embed(&crate::doc_vectors::texts_of(&doc_refs))?;
+    let per_doc = crate::doc_vectors::split(&doc_refs, vectors);
+    let claim_texts: Vec<&str> = rows.iter().map(|r| r.claim.as_str()).collect();
+    let claim_vectors = embedder.embed(&claim_texts)?;
+    let mut outcomes: Vec<(&str, bool, bool)> = Vec::with_capacity(rows.len());
+    for (((row, doc), vectors), claim_vector) in
+        rows.iter().zip(documents).zip(per_doc).zip(&claim_vectors)
+    {
+        let index = crate::index::Index::from_vectors(vec![doc], vec![vectors], embedder.dim());
+        let claim = Claim {
+            text: row.claim.clone(),
+            citations: vec![Citation {
+                doc: row.id.clone(),
+                paragraph: 1,
+            }],
+            malformed: Vec::new(),
+        };
+        let called = verify_claim(&index, claim, claim_vector).verdict == Verdict::Supported;
+        outcomes.push((&row.subset, row.label == "SUPPORTS", called));
+    }
+    let mut subsets: Vec<&str> = outcomes.iter().map(|o| o.0).collect();
+    subsets.sort_unstable();
+    subsets.dedup();
+    let mut reports: Vec<ClaimsReport> = subsets
+        .iter()
+        .map(|&s| claims_report(s, split, outcomes.iter().filter(|o| o.0 == s)))
+        .collect();
+    reports.push(claims_report("all", split, outcomes.iter()));
+    Ok(reports)
+}
+
+fn claims_report<'a>(
+    subset: &str,
+    split: ClaimsSplit,
+    outcomes: impl Iterator<Item = &'a (&'a str, bool, bool)>,
+) -> ClaimsReport {
+    let (mut tp, mut fp, mut tn, mut fn_) = (0usize, 0usize, 0usize, 0usize);
+    for &(_, positive, called) in outcomes {
+        match (positive, called) {
+            (true, true) => tp += 1,
+            (false, true) => fp += 1,
+            (false, false) => tn += 1,
+            (true, false) => fn_ += 1,
+        }
+    }
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let rows = tp + fp + tn + fn_;
+    let recall = ratio(tp, tp + fn_);
+    ClaimsReport {
+        subset: subset.to_string(),
+        split,
+        rows,
+        positives: tp + fn_,
+        called_supported: tp + fp,
+        precision: ratio(tp, tp + fp),
+        recall,
+        balanced_accuracy: (recall + ratio(tn, tn + fp)) / 2.0,
+        accuracy: ratio(tp + tn, rows),
+        always_no_accuracy: ratio(fp + tn, rows),
     }
 }

@@ -14,7 +14,8 @@
 //!   (which texts of a document are embedded, and how the vectors of many documents are split
 //!   back per document), [`index`] (dense and BM25 retrieval fused by rank).
 //! - Tasks: [`answer`] (cited answers, or abstention), [`summarize`] (extractive summaries with
-//!   corroborating citations).
+//!   corroborating citations), [`verify`] (whether a text's cited paragraphs support each of its
+//!   sentences; it embeds the claims, so it sits on the model stack too).
 //! - The model: [`model`] (finding or fetching its files), [`device`] (cpu or cuda),
 //!   [`encoder`] (the forward passes: footnote's own AVX-512 pass, or candle's), [`embed`]
 //!   (sentence embeddings as sentence-transformers makes them), [`cache`] (the command line's
@@ -53,6 +54,7 @@ pub mod store;
 pub mod summarize;
 pub mod text;
 pub mod vector;
+pub mod verify;
 pub mod worker;
 
 pub use engine::{Engine, EngineSettings};

@@ -254,3 +254,75 @@ fn bench_honours_the_device_named_before_it() {
     );
     assert_clean_failure(&out, "built without CUDA");
 }
+
+const BIDEN_PUTIN: &str = "002_4612034cd8f006a6";
+
+#[test]
+fn verify_names_a_changed_number_and_exits_1() {
+    let text = format!("Biden and Putin spoke for 70 minutes on Thursday. [{BIDEN_PUTIN} ¶2]");
+    let out = footnote(&["verify"], Some(&text));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(printed.contains("[UNSUPPORTED]"), "{printed}");
+    assert!(
+        printed.contains("\"70 minutes\" is not stated (the paragraph says \"50 minutes\")"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn verify_exits_0_when_every_claim_is_supported() {
+    let text =
+        format!("# Call\n\nBiden and Putin spoke for 50 minutes on Thursday. [{BIDEN_PUTIN} ¶2]\n");
+    let out = footnote(&["verify"], Some(&text));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.contains("1 of 1 claims supported; 1 lines skipped"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn verify_json_has_the_documented_shape_and_suggests_the_right_paragraph() {
+    let text = format!("Biden and Putin spoke for 50 minutes on Thursday. [{BIDEN_PUTIN} ¶3]");
+    let out = footnote(&["verify", "--json"], Some(&text));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &json["sentences"][0];
+    assert_eq!(s["verdict"], "unsupported");
+    assert_eq!(s["citations"][0]["paragraph"], 3);
+    assert_eq!(s["suggestions"][0]["doc"], BIDEN_PUTIN);
+    assert_eq!(s["suggestions"][0]["paragraph"], 2);
+    assert!(s["reasons"].as_array().is_some_and(|r| !r.is_empty()));
+    assert_eq!(
+        (&json["supported"], &json["claims"], &json["skipped"]),
+        (&0.into(), &1.into(), &0.into())
+    );
+}
+
+#[test]
+fn verify_malformed_citations_are_invalid_not_a_panic() {
+    let text = "The call lasted 50 minutes. [¶]\n\nIt ended. [x ¶0]\n\nIt began. [x ¶-1]\n\n\
+                It was long. [x ¶99999999999999999999]\n\nIt was short. [nope ¶2]";
+    let out = footnote(&["verify", "--json"], Some(text));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sentences = json["sentences"].as_array().unwrap();
+    assert_eq!(sentences.len(), 5);
+    assert!(sentences.iter().all(|s| s["verdict"] == "invalid_citation"));
+}
+
+#[test]
+fn verify_bad_input_exits_2_with_one_error_line() {
+    let out = footnote(&["verify"], Some(" \n"));
+    assert_eq!(out.status.code(), Some(2));
+    assert_clean_failure(&out, "the text is empty");
+    let out = footnote(&["verify", "no/such/draft.md"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_clean_failure(&out, "no/such/draft.md");
+    let huge = "Biden spoke. ".repeat(400_000);
+    let out = footnote(&["verify"], Some(&huge));
+    assert_eq!(out.status.code(), Some(2));
+    assert_clean_failure(&out, "bytes");
+}

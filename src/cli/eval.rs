@@ -6,7 +6,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use footnote::eval::{self, GroundingAudit, QaReport, RougeMeans, StsReport, SummaryReport};
+use footnote::eval::{
+    self, ClaimsReport, GroundingAudit, QaReport, RougeMeans, StsReport, SummaryReport,
+};
 use footnote::{Engine, EngineSettings};
 use serde::Serialize;
 
@@ -26,6 +28,8 @@ struct EvalReport {
     summaries: Option<Vec<SummaryReport>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sts: Option<StsReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    claims: Option<Vec<ClaimsReport>>,
 }
 
 pub fn run(settings: &EngineSettings, set: EvalSet, json: bool) -> anyhow::Result<ExitCode> {
@@ -57,6 +61,9 @@ pub fn run(settings: &EngineSettings, set: EvalSet, json: bool) -> anyhow::Resul
             let sums = eval::summaries(&engine, &file, limit)?;
             ok &= sums.iter().all(|s| s.grounding.is_perfect());
             report.summaries = Some(sums);
+        }
+        EvalSet::Claims { file, split } => {
+            report.claims = Some(eval::claims(&engine, &file, split)?);
         }
         EvalSet::All { dir, quick, check } => {
             ok &= eval_all(settings, &engine, &dir, quick, check, &mut report)?;
@@ -133,6 +140,38 @@ fn print_eval_tables(report: &EvalReport) {
     if let Some(sets) = &report.summaries {
         print_summaries(sets);
     }
+    if let Some(claims) = &report.claims {
+        print_claims(claims);
+    }
+}
+
+fn print_claims(reports: &[ClaimsReport]) {
+    let split = reports.first().map_or("no", |r| match r.split {
+        eval::ClaimsSplit::Fit => "fit",
+        eval::ClaimsSplit::Report => "report",
+        eval::ClaimsSplit::All => "all",
+    });
+    println!("Claim verification, claims.jsonl ({split} rows; `supported` is the positive class)");
+    println!(
+        "  {:<20} {:>5} {:>9} {:>6} {:>9} {:>6} {:>5} {:>9}",
+        "subset", "rows", "precision", "recall", "bal. acc.", "acc.", "no", "called"
+    );
+    for r in reports {
+        println!(
+            "  {:<20} {:>5} {:>9.3} {:>6.3} {:>9.3} {:>6.3} {:>5.3} {:>9}",
+            r.subset,
+            r.rows,
+            r.precision,
+            r.recall,
+            r.balanced_accuracy,
+            r.accuracy,
+            r.always_no_accuracy,
+            r.called_supported
+        );
+    }
+    println!(
+        "  [targets: precision >= 0.90, balanced accuracy >= 0.75; always-no has balanced accuracy 0.5; \"no\" is its accuracy]\n"
+    );
 }
 
 fn print_qa(qa: &QaReport) {

@@ -8,6 +8,7 @@ mod common;
 mod embed;
 mod eval;
 mod summarize;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -117,6 +118,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check a text's citations: for each sentence, whether the paragraphs it cites ([doc ¶n])
+    /// state it. Verdicts: supported, unsupported (with the number, date, name, negation,
+    /// antonym or content words the cited paragraphs do not state), uncited, invalid_citation.
+    /// Sentences not supported get the corpus paragraphs that best support them. "Supported"
+    /// means the cited text restates the sentence's facts, not that it implies them; role swaps
+    /// and wrong speakers within one paragraph are not yet caught. Exit status: 0 when every
+    /// claim is supported, 1 when any is not, 2 on bad input.
+    Verify {
+        /// Text or Markdown files to check [default: stdin].
+        files: Vec<PathBuf>,
+        /// Documents the citations refer to: .txt files, .jsonl files or directories.
+        #[arg(long, default_value = "seeds")]
+        corpus: Vec<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Embed text: lines or JSONL {"text"} from a file or stdin; JSONL {"text","embedding"} out.
     Embed {
         /// Input file [default: stdin].
@@ -193,6 +211,16 @@ enum EvalSet {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// Claim verification (claims.jsonl): each row's evidence is a one-document corpus and the
+    /// claim cites its ¶1; precision and recall of `supported`, balanced accuracy, per subset.
+    Claims {
+        /// claims.jsonl
+        file: PathBuf,
+        /// Which half of the rows (split by a hash of their group): choose thresholds on `fit`,
+        /// report `report`.
+        #[arg(long, value_enum, default_value = "report")]
+        split: footnote::eval::ClaimsSplit,
+    },
     /// All three sets from one folder; with --check, fail on a grounding or STS parity problem.
     All {
         /// Folder holding stsb.jsonl, squad2-dev-sample.jsonl and news-summaries.jsonl.
@@ -227,6 +255,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let length = Length::from_options(sentences, words)?;
             summarize::run(&settings, &paths, length, per_document, json)
         }
+        Command::Verify {
+            files,
+            corpus,
+            json,
+        } => verify::run(&settings, &files, &corpus, json),
         Command::Embed { input } => embed::run(&settings, input.as_deref()),
         Command::Serve(args) => {
             footnote::server::serve(settings, args)?;
