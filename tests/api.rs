@@ -433,3 +433,66 @@ async fn with_an_api_key_writes_need_it_and_reads_do_not() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_gives_the_library_verdicts_and_can_be_restricted() {
+    let (_data, server) = seeded_server(&[]).await;
+    let article = "002_4612034cd8f006a6";
+    let text = format!(
+        "# Draft\n\nBiden and Putin spoke for 70 minutes on Thursday. [{article} ¶2]\n\n\
+         Biden and Putin spoke for 50 minutes on Thursday. [{article} ¶2]\n\n\
+         The call was arranged at short notice."
+    );
+    let (status, body) = server.post("/v1/verify", &json!({ "text": text })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The same report, in the same JSON shape, as `footnote verify --json`.
+    let library =
+        footnote::verify::verify_with(common::seed_index(), &common::engine().embedder, &text)
+            .unwrap();
+    let library = serde_json::to_value(&library).unwrap();
+    assert_eq!(body["claims"], library["claims"]);
+    assert_eq!(body["supported"], library["supported"]);
+    assert_eq!(body["skipped"], library["skipped"]);
+    let verdicts = |v: &Value| -> Vec<String> {
+        v["sentences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["verdict"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(verdicts(&body), ["unsupported", "supported", "uncited"]);
+    assert_eq!(verdicts(&body), verdicts(&library));
+    assert!(body["sentences"][0]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .contains("70 minutes"));
+
+    // Restricted to another seed, the citation names a document outside the set.
+    let other = seed_ids().into_iter().find(|id| id != article).unwrap();
+    let (status, restricted) = server
+        .post(
+            "/v1/verify",
+            &json!({ "text": text, "documents": [other.clone()] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{restricted}");
+    assert_eq!(restricted["sentences"][1]["verdict"], "invalid_citation");
+    for s in restricted["sentences"].as_array().unwrap() {
+        for suggestion in s["suggestions"].as_array().unwrap() {
+            assert_eq!(suggestion["doc"], other.as_str(), "{restricted}");
+        }
+    }
+    let (status, body) = server
+        .post(
+            "/v1/verify",
+            &json!({ "text": text, "documents": ["no-such-doc"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let metrics = server.metrics().await;
+    assert!(
+        metrics.contains("footnote_verified_sentences_total{verdict=\"supported\"}"),
+        "{metrics}"
+    );
+}

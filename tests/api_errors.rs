@@ -58,7 +58,44 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
     let huge = format!("{{\"question\": \"{}\"}}", "a".repeat(100_000));
     let many_inputs = json!({ "inputs": vec!["x"; 513] }).to_string();
     let paragraph = |n: &str| format!("/v1/documents/{SEED}/paragraphs/{n}");
+    let huge_text = format!("{{\"text\": \"{}\"}}", "a".repeat(100_000));
     let mut cases = vec![
+        bad(
+            post.clone(),
+            "/v1/verify",
+            "{\"text\": \"  \"}",
+            422,
+            "invalid_input",
+        ),
+        bad(post.clone(), "/v1/verify", "{}", 422, "invalid_input"),
+        bad(
+            post.clone(),
+            "/v1/verify",
+            "{\"text\": \"A. [x ¶1]\", \"documents\": []}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/verify",
+            "{\"text\": \"A. [x ¶1]\", \"documents\": [\"nope\"]}",
+            404,
+            "unknown_document",
+        ),
+        bad(
+            post.clone(),
+            "/v1/verify",
+            huge_text,
+            413,
+            "payload_too_large",
+        ),
+        bad(
+            post.clone(),
+            "/v1/verify",
+            "{\"text\": 3}",
+            422,
+            "invalid_input",
+        ),
         bad(post.clone(), "/v1/ask", "", 400, "bad_request"),
         bad(post.clone(), "/v1/ask", huge, 413, "payload_too_large"),
         bad(

@@ -185,6 +185,7 @@ fn router(state: AppState, args: &ServeArgs) -> Router {
     Router::new()
         .route("/v1/ask", post(routes::answers::ask))
         .route("/v1/summarize", post(routes::answers::summarize))
+        .route("/v1/verify", post(routes::verify::verify))
         .route(
             "/v1/documents",
             get(routes::documents::list_documents).post(routes::documents::create_documents),
@@ -312,5 +313,9 @@ fn install_metrics() -> anyhow::Result<PrometheusHandle> {
         "Embedding throughput of the latest model round"
     );
     metrics::describe_gauge!(corpus::DOCUMENTS, "Documents in the store");
+    metrics::describe_counter!(
+        routes::verify::VERIFIED_SENTENCES,
+        "Sentences checked by /v1/verify, by verdict"
+    );
     Ok(handle)
 }

@@ -17,7 +17,7 @@
 mod judge;
 mod parse;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -51,6 +51,18 @@ pub enum Verdict {
     Uncited,
     /// A citation is malformed, or names a document or paragraph that does not exist.
     InvalidCitation,
+}
+
+impl Verdict {
+    /// The verdict as the JSON writes it (`supported`, `invalid_citation`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Supported => "supported",
+            Verdict::Unsupported => "unsupported",
+            Verdict::Uncited => "uncited",
+            Verdict::InvalidCitation => "invalid_citation",
+        }
+    }
 }
 
 /// A paragraph of the corpus proposed for a sentence, scored in 0..1.
@@ -128,14 +140,41 @@ pub fn verify(
     } else {
         embed(&texts)?
     };
-    if vectors.len() != texts.len() {
+    report(index, None, parsed, vectors)
+}
+
+/// Judges parsed claims given their vectors (one per claim, in order), against the whole index
+/// or, with `documents`, only those documents: a citation of another document is then invalid
+/// and only their paragraphs are suggested. For callers that embed the claims themselves (the
+/// service's worker). Unknown ids in `documents` are an error naming them.
+pub fn report(
+    index: &Index,
+    documents: Option<&[String]>,
+    parsed: Parsed,
+    vectors: Vec<Vec<f32>>,
+) -> Result<Report> {
+    if vectors.len() != parsed.claims.len() {
         return Err(Error::InvalidInput(format!(
             "{} vectors for {} claims",
             vectors.len(),
-            texts.len()
+            parsed.claims.len()
         )));
     }
-    let corpus = Corpus::new(index);
+    let only = match documents {
+        None => None,
+        Some(ids) => Some(
+            ids.iter()
+                .map(|id| {
+                    index
+                        .documents
+                        .iter()
+                        .position(|d| &d.id == id)
+                        .ok_or_else(|| Error::UnknownDocument(id.clone()))
+                })
+                .collect::<Result<HashSet<usize>>>()?,
+        ),
+    };
+    let corpus = Corpus::new(index, only.as_ref());
     let sentences: Vec<SentenceReport> = parsed
         .claims
         .into_iter()
@@ -157,10 +196,11 @@ pub fn verify(
 /// Verifies one claim whose citations and vector are already known (an evaluation row), without
 /// reading a text.
 pub fn verify_claim(index: &Index, claim: Claim, vector: &[f32]) -> SentenceReport {
-    Corpus::new(index).verify_claim(claim, vector)
+    Corpus::new(index, None).verify_claim(claim, vector)
 }
 
-/// The index with lookups from a cited paragraph to its passage and sentences.
+/// The index (or some of its documents) with lookups from a cited paragraph to its passage and
+/// sentences.
 struct Corpus<'a> {
     index: &'a Index,
     /// (document position, paragraph number) to the paragraph's passage and sentences.
@@ -169,9 +209,16 @@ struct Corpus<'a> {
 }
 
 impl<'a> Corpus<'a> {
-    fn new(index: &'a Index) -> Self {
+    /// The whole index, or only the documents at the positions in `only`.
+    fn new(index: &'a Index, only: Option<&HashSet<usize>>) -> Self {
+        let wanted = |d: usize| only.is_none_or(|set| set.contains(&d));
         let mut paragraphs: HashMap<(usize, usize), (usize, Vec<usize>)> = HashMap::new();
-        for (i, e) in index.sentences.iter().enumerate() {
+        for (i, e) in index
+            .sentences
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| wanted(e.doc))
+        {
             let number = index.documents[e.doc].paragraphs[e.paragraph].number;
             paragraphs
                 .entry((e.doc, number))
@@ -183,6 +230,7 @@ impl<'a> Corpus<'a> {
             .documents
             .iter()
             .enumerate()
+            .filter(|&(i, _)| wanted(i))
             .map(|(i, d)| (d.id.as_str(), i))
             .collect();
         Corpus {

@@ -150,3 +150,15 @@ fn empty_and_oversized_texts_are_refused() {
         Err(Error::InvalidInput(_))
     ));
 }
+
+#[test]
+fn verdict_names_are_what_the_json_says() {
+    for verdict in [
+        Verdict::Supported,
+        Verdict::Unsupported,
+        Verdict::Uncited,
+        Verdict::InvalidCitation,
+    ] {
+        assert_eq!(serde_json::to_value(verdict).unwrap(), verdict.name());
+    }
+}

@@ -1,7 +1,7 @@
 //! The HTTP API: request and response types, handlers and the OpenAPI description of both, one
-//! module per tag ([`answers`], [`documents`], [`model`], [`operations`]); this module holds what
-//! they share (extractors whose rejections are [`ApiError`]s, write access, the OpenAPI
-//! document).
+//! module per concern ([`answers`], [`verify`], [`documents`], [`model`], [`operations`]); this
+//! module holds what they share (extractors whose rejections are [`ApiError`]s, write access, the
+//! OpenAPI document).
 //!
 //! Handlers only translate HTTP: they validate, then hand model work to the worker and CPU work
 //! (segmenting, ranking, summarizing) to blocking threads, so the async runtime only moves bytes.
@@ -22,6 +22,7 @@ pub mod answers;
 pub mod documents;
 pub mod model;
 pub mod operations;
+pub mod verify;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +36,7 @@ pub mod operations;
     paths(
         answers::ask,
         answers::summarize,
+        verify::verify,
         documents::create_documents,
         documents::list_documents,
         documents::get_document,
@@ -48,7 +50,7 @@ pub mod operations;
     ),
     modifiers(&BearerAuth),
     tags(
-        (name = "answers", description = "Questions and summaries"),
+        (name = "answers", description = "Questions, summaries and citation checks"),
         (name = "documents", description = "The stored articles"),
         (name = "model", description = "Raw embeddings"),
         (name = "operations", description = "Health, readiness, metrics, this description")
@@ -151,6 +153,7 @@ mod tests {
         for path in [
             "/v1/ask",
             "/v1/summarize",
+            "/v1/verify",
             "/v1/documents",
             "/v1/documents/{id}",
             "/v1/documents/{id}/paragraphs/{n}",

@@ -1,0 +1,76 @@
+//! `POST /v1/verify`: checks the citations of a text against the stored documents, sentence by
+//! sentence, as `footnote verify --json` does.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{blocking, non_empty, ApiJson};
+use crate::server::error::{ApiError, ErrorBody};
+use crate::server::AppState;
+use crate::verify::{self, Report};
+use crate::worker::Priority;
+
+/// Sentences verified (counter), by verdict.
+pub const VERIFIED_SENTENCES: &str = "footnote_verified_sentences_total";
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// The text: sentences followed by citations in footnote's form, `[doc ¶n]`, `[doc ¶2, ¶3]`.
+    #[schema(
+        example = "Biden and Putin spoke for 50 minutes on Thursday. [002_4612034cd8f006a6 ¶2]"
+    )]
+    pub text: String,
+    /// Verify against these stored documents only (ids): a citation of another document is then
+    /// invalid, and only their paragraphs are suggested. All documents when left out.
+    pub documents: Option<Vec<String>>,
+}
+
+/// Check each sentence of a text against the paragraphs it cites: `supported`, `unsupported`
+/// (with the reasons), `uncited` or `invalid_citation`, and the paragraphs that would support it.
+#[utoipa::path(
+    post,
+    path = "/v1/verify",
+    tag = "answers",
+    request_body = VerifyRequest,
+    responses(
+        (status = 200, description = "A verdict per sentence, as `footnote verify --json` prints it", body = Report),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 404, description = "An unknown document id in `documents`", body = ErrorBody),
+        (status = 413, description = "The body is larger than --max-body-bytes", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "An empty text, a text over the verifier's limit, wrong types, an empty `documents`", body = ErrorBody),
+        (status = 503, description = "Starting, or the model queue is full (see Retry-After)", body = ErrorBody),
+    )
+)]
+pub async fn verify(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<VerifyRequest>,
+) -> Result<Json<Report>, ApiError> {
+    let ready = state.ready()?;
+    non_empty(request.documents.as_deref(), "documents")?;
+    verify::check_text(&request.text)?;
+    let snapshot = ready.corpus.snapshot();
+    // Unknown documents are refused before any work is spent on the model.
+    for id in request.documents.iter().flatten() {
+        snapshot.position(id)?;
+    }
+    let text = request.text;
+    let parsed = blocking(move || Ok(verify::parse(&text))).await?;
+    let claims: Vec<String> = parsed.claims.iter().map(|c| c.text.clone()).collect();
+    let vectors = if claims.is_empty() {
+        Vec::new()
+    } else {
+        ready.worker.embed(claims, Priority::Interactive).await?
+    };
+    let documents = request.documents;
+    let report =
+        blocking(move || verify::report(&snapshot.index, documents.as_deref(), parsed, vectors))
+            .await?;
+    for sentence in &report.sentences {
+        metrics::counter!(VERIFIED_SENTENCES, "verdict" => sentence.verdict.name()).increment(1);
+    }
+    Ok(Json(report))
+}
