@@ -1,6 +1,6 @@
 //! Criterion benchmarks of footnote's hot path with the real model (fetched into `models/` if
 //! missing): embedding at several batch sizes, retrieval over a few thousand sentences, `ask`
-//! end to end with the model loaded, and summarizing one article.
+//! end to end with the model loaded, summarizing one article, and verifying a 20-sentence draft.
 //!
 //! Run: `cargo bench --bench hot_path`. For a whole-machine report see `footnote bench`.
 
@@ -10,6 +10,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use footnote::answer::AskOptions;
 use footnote::document::{self, Document};
 use footnote::summarize::{self, Length};
+use footnote::verify;
 use footnote::{Engine, EngineSettings};
 
 fn repo(relative: &str) -> PathBuf {
@@ -112,5 +113,31 @@ fn retrieval_and_answers(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, embedding, retrieval_and_answers);
+/// A draft of 20 cited sentences over the seeds, verified end to end (its claims embedded, each
+/// judged against its cited paragraphs, suggestions for those not supported). The target:
+/// under 50 ms with the model loaded.
+fn verification(c: &mut Criterion) {
+    let engine = engine();
+    let index = engine.index(seeds()).expect("index");
+    // Every third sentence cites the paragraph after its own (wrong), every third is reworded
+    // (not a copy), the rest are copies: all three paths of the verifier, suggestions included.
+    let mut draft = String::new();
+    let sentences = index.documents.iter().flat_map(|d| {
+        d.content()
+            .flat_map(move |p| p.sentences.iter().map(move |s| (d, p.number, s)))
+    });
+    for (i, (doc, number, sentence)) in sentences.take(20).enumerate() {
+        let (text, cited) = match i % 3 {
+            0 => (sentence.to_string(), number + 1),
+            1 => (sentence.replacen(" the ", " a ", 1), number),
+            _ => (sentence.to_string(), number),
+        };
+        draft.push_str(&format!("{text} [{} ¶{cited}]\n\n", doc.id));
+    }
+    c.bench_function("verify/draft_of_20_sentences", |b| {
+        b.iter(|| verify::verify_with(&index, &engine.embedder, &draft).expect("verify"))
+    });
+}
+
+criterion_group!(benches, embedding, retrieval_and_answers, verification);
 criterion_main!(benches);
