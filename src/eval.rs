@@ -5,7 +5,6 @@
 //! Every number here comes from the same code paths users run: `ask` answers the QA questions and
 //! `summarize` writes the summaries.
 
-use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -15,9 +14,11 @@ use crate::answer::{self, Answer, AskOptions};
 use crate::citation::{check_grounded, Citation};
 use crate::document::{read_text, Document};
 use crate::error::{Error, Result};
+use crate::index::Index;
 use crate::rouge::{self, RougeScores};
 use crate::summarize::{self, Length};
 use crate::vector::cosine;
+use crate::verify;
 use crate::Engine;
 
 /// Reads a JSONL file into records; a bad line is an error naming it.
@@ -50,30 +51,49 @@ fn spread<T>(items: Vec<T>, limit: Option<usize>) -> Vec<T> {
     }
 }
 
-/// Share of output sentences found verbatim in a paragraph they cite, and of citations that name
-/// an existing paragraph. Both must be 1, and are by construction: `ask` and `summarize` copy
-/// sentences, so the audit checks that segmentation keeps them verbatim and citations point at
-/// real paragraphs, not how good the answers are.
+/// Share of output sentences found verbatim in a paragraph they cite, of citations that name an
+/// existing paragraph, and of sentences the citation verifier ([`crate::verify`]) calls
+/// supported. All must be 1, and are by construction: `ask` and `summarize` copy sentences, so
+/// the audit checks that segmentation keeps them verbatim, that citations point at real
+/// paragraphs and that the verifier never doubts a copy, not how good the answers are.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct GroundingAudit {
     pub sentences: usize,
     pub verbatim: usize,
     pub citations: usize,
     pub existing: usize,
+    /// Sentences the citation verifier calls `supported` against the paragraphs they cite.
+    pub verified: usize,
 }
 
 impl GroundingAudit {
-    fn check(&mut self, text: &str, citations: &[Citation], documents: &[impl Borrow<Document>]) {
+    fn check(&mut self, text: &str, citations: &[Citation], index: &Index) {
+        let documents = &index.documents;
         self.sentences += 1;
         if check_grounded(text, citations, documents).is_ok() {
             self.verbatim += 1;
+        }
+        // The sentence's own vector, as the index holds it: the verifier judges the copy as it
+        // would judge any sentence (an empty vector if it is not an index sentence, which only
+        // a verbatim copy can then pass).
+        let vector = (0..index.sentences.len())
+            .find(|&i| {
+                index.sentence_text(i) == text && citations.first() == Some(&index.citation(i))
+            })
+            .map_or(&[][..], |i| index.sentence_vector(i));
+        let claim = verify::Claim {
+            text: text.to_string(),
+            citations: citations.to_vec(),
+            malformed: Vec::new(),
+        };
+        if verify::verify_claim(index, claim, vector).verdict == verify::Verdict::Supported {
+            self.verified += 1;
         }
         for c in citations {
             self.citations += 1;
             let exists = documents
                 .iter()
-                .map(Borrow::borrow)
-                .any(|d: &Document| d.id == c.doc && d.paragraph(c.paragraph).is_some());
+                .any(|d| d.id == c.doc && d.paragraph(c.paragraph).is_some());
             self.existing += usize::from(exists);
         }
     }
@@ -83,10 +103,13 @@ impl GroundingAudit {
         self.verbatim += other.verbatim;
         self.citations += other.citations;
         self.existing += other.existing;
+        self.verified += other.verified;
     }
 
     pub fn is_perfect(&self) -> bool {
-        self.verbatim == self.sentences && self.existing == self.citations
+        self.verbatim == self.sentences
+            && self.existing == self.citations
+            && self.verified == self.sentences
     }
 }
 
@@ -277,7 +300,7 @@ pub fn qa(
     for item in &items {
         let answer: Answer = engine.ask(&index, &item.question, &AskOptions::default())?;
         for s in &answer.sentences {
-            grounding.check(&s.text, &s.citations, &index.documents);
+            grounding.check(&s.text, &s.citations, &index);
         }
         let contains_gold = |text: &str| {
             let text = text.to_lowercase();
@@ -447,7 +470,7 @@ pub fn summaries(engine: &Engine, path: &Path, limit: Option<usize>) -> Result<V
             let summary = summarize::summarize(&index, &[], Length::Sentences(SUMMARY_SENTENCES))?;
             let mut audit = GroundingAudit::default();
             for s in &summary.sentences {
-                audit.check(&s.text, &s.citations, &index.documents);
+                audit.check(&s.text, &s.citations, &index);
             }
             grounding.add(&audit);
             let text: Vec<&str> = summary.sentences.iter().map(|s| s.text.as_str()).collect();

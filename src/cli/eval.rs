@@ -124,7 +124,8 @@ fn eval_all(
 
 /// What the grounding audit measures, printed beside it: footnote copies sentences, so 100% is
 /// what it must be, and a lower figure means segmentation changed a sentence or a citation broke.
-const GROUNDING_LABEL: &str = "[copies are verbatim by construction: a check of segmentation]";
+const GROUNDING_LABEL: &str =
+    "[copies are verbatim by construction: a check of segmentation and of the verifier]";
 
 fn print_eval_tables(report: &EvalReport) {
     if let Some(sts) = &report.sts {
@@ -236,10 +237,12 @@ fn audit(g: &GroundingAudit) -> String {
         }
     };
     format!(
-        "{:.1}% of {} sentences verbatim in a cited paragraph, {:.1}% of {} citations exist",
+        "{:.1}% of {} sentences verbatim in a cited paragraph, {:.1}% of {} citations exist, \
+         {:.1}% supported by the verifier",
         share(g.verbatim, g.sentences),
         g.sentences,
         share(g.existing, g.citations),
-        g.citations
+        g.citations,
+        share(g.verified, g.sentences)
     )
 }
