@@ -98,9 +98,8 @@ async fn health_readiness_description_metrics_and_logs_serve_operators() {
     // One log line per request, with route, status and latency.
     assert!(
         server
-            .log()
-            .lines()
-            .any(|l| l.contains("POST /v1/ask 200") && l.ends_with("ms")),
+            .wait_for_log_line(|l| l.contains("POST /v1/ask 200") && l.ends_with("ms"))
+            .await,
         "{}",
         server.log()
     );

@@ -147,9 +147,26 @@ fn hard_reasons(
         }
         reasons.push(reason);
     }
-    let evidence_phrases = word_text(with_titles);
-    for name in names_and_numbers(claim) {
-        if name.chars().any(|c| c.is_ascii_digit()) || evidence_phrases.contains(&name) {
+    // A clock time keeps its half of the day: "3:35 a.m." is not "3:35 p.m.", though the
+    // number check finds "3:35" in both.
+    let stated_times = clock_times(with_titles);
+    for (time, half) in clock_times(claim) {
+        if !stated_times.contains(&(time.clone(), half)) {
+            let mut reason = format!("\"{time} {half}\" is not stated");
+            if let Some((_, other)) = stated_times.iter().find(|(t, _)| *t == time) {
+                reason.push_str(&format!(" (the paragraph says \"{time} {other}\")"));
+            }
+            reasons.push(reason);
+        }
+    }
+    let evidence_phrases = join_initials(&word_text(with_titles));
+    // A name never runs across a comma or a bracket: "On Thursday, Joe Biden" names Thursday
+    // and Biden, not "Thursday Joe Biden".
+    let clauses = claim.split([',', ';', ':', '(', ')', '"', '“', '”']);
+    for name in clauses.flat_map(names_and_numbers) {
+        if name.chars().any(|c| c.is_ascii_digit())
+            || evidence_phrases.contains(&join_initials(&name))
+        {
             continue;
         }
         reasons.push(format!(
@@ -283,6 +300,54 @@ fn closest_sentence<'a>(claim: &str, sentences: &[&'a str]) -> Option<&'a str> {
         .map(|(_, s)| s)
 }
 
+/// The clock times of a text with their half of the day: "3:35 p.m." is ("3:35", "p.m.").
+fn clock_times(text: &str) -> Vec<(String, &'static str)> {
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    let mut times = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let time = token.trim_matches(|c: char| !c.is_ascii_digit());
+        let is_clock = time.split_once(':').is_some_and(|(h, m)| {
+            (1..=2).contains(&h.len())
+                && m.len() == 2
+                && h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit())
+        });
+        if !is_clock {
+            continue;
+        }
+        // The half of the day, glued on ("3:35pm") or the next word ("3:35 p.m.").
+        let rest = token[token.find(time).map_or(0, |at| at + time.len())..].to_string();
+        let next = tokens.get(i + 1).copied().unwrap_or("");
+        let half = [rest.as_str(), next].into_iter().find_map(|word| {
+            match word.to_lowercase().trim_end_matches([',', ';', ')']) {
+                "a.m." | "a.m" | "am" => Some("a.m."),
+                "p.m." | "p.m" | "pm" => Some("p.m."),
+                _ => None,
+            }
+        });
+        if let Some(half) = half {
+            times.push((time.to_string(), half));
+        }
+    }
+    times
+}
+
+/// A phrase of [`word_text`] with runs of single letters joined into one word, so that an
+/// initialism matches however it is dotted: "U.S." (" u s ") and "US" (" us ") both read " us ".
+fn join_initials(phrase: &str) -> String {
+    let mut out = String::from(" ");
+    let mut previous_single = false;
+    for word in phrase.split(' ').filter(|w| !w.is_empty()) {
+        let single = word.chars().count() == 1 && word.chars().all(char::is_alphabetic);
+        if !(single && previous_single) && out.len() > 1 {
+            out.push(' ');
+        }
+        out.push_str(word);
+        previous_single = single;
+    }
+    out.push(' ');
+    out
+}
+
 /// A name phrase (" vladimir putin ") as the claim writes it ("Vladimir Putin").
 fn name_as_written(claim: &str, phrase: &str) -> String {
     let wanted: Vec<&str> = phrase.split_whitespace().collect();
@@ -339,6 +404,55 @@ mod tests {
             j.reasons[0],
             "\"December 8\" is not stated (the paragraph says \"december 7\")"
         );
+    }
+
+    #[test]
+    fn a_clock_time_keeps_its_half_of_the_day() {
+        assert_eq!(
+            clock_times("It began at 3:35 p.m. ET and at 10:05am, not 7."),
+            [("3:35".to_string(), "p.m."), ("10:05".to_string(), "a.m.")]
+        );
+        let paragraph = "The call began at 3:35 p.m. ET.";
+        let reasons = hard_reasons(
+            "The call began at 3:35 a.m. ET.",
+            paragraph,
+            paragraph,
+            &[paragraph],
+        );
+        assert!(
+            reasons.contains(
+                &"\"3:35 a.m.\" is not stated (the paragraph says \"3:35 p.m.\")".to_string()
+            ),
+            "{reasons:?}"
+        );
+        assert!(
+            hard_reasons("It began at 3:35 p.m.", paragraph, paragraph, &[paragraph]).is_empty()
+        );
+    }
+
+    #[test]
+    fn initialisms_match_however_they_are_dotted() {
+        assert_eq!(join_initials(" the u s and u k "), " the us and uk ");
+        assert_eq!(join_initials(" us officials "), " us officials ");
+        assert_eq!(join_initials(" a b c d "), " abcd ");
+    }
+
+    #[test]
+    fn a_name_is_not_read_across_a_comma() {
+        let reasons = hard_reasons(
+            "On Thursday, Joe Biden spoke to the US.",
+            "Joe Biden spoke to U.S. officials on Thursday.",
+            "Joe Biden spoke to U.S. officials on Thursday.",
+            &["Joe Biden spoke to U.S. officials on Thursday."],
+        );
+        assert!(reasons.is_empty(), "{reasons:?}");
+        let reasons = hard_reasons(
+            "On Thursday, Joe Biden spoke to the UK.",
+            "Joe Biden spoke to U.S. officials on Thursday.",
+            "Joe Biden spoke to U.S. officials on Thursday.",
+            &["Joe Biden spoke to U.S. officials on Thursday."],
+        );
+        assert!(reasons.iter().any(|r| r.contains("\"UK\"")), "{reasons:?}");
     }
 
     #[test]

@@ -105,6 +105,19 @@ impl Server {
         self.log.lock().unwrap().join("\n")
     }
 
+    /// Waits (up to the start-up limit) for a log line that `wanted` accepts: the server's
+    /// stderr is read by another thread, so a line written just now may not have arrived yet.
+    pub async fn wait_for_log_line(&self, wanted: impl Fn(&str) -> bool) -> bool {
+        let started = Instant::now();
+        while started.elapsed() < START_LIMIT {
+            if self.log().lines().any(&wanted) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        false
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         let r = self.client.get(self.url(path)).send().await.unwrap();
         let status = r.status();
