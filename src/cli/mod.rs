@@ -122,9 +122,10 @@ enum Command {
     /// state it. Verdicts: supported, unsupported (with the number, date, name, negation,
     /// antonym or content words the cited paragraphs do not state), uncited, invalid_citation.
     /// Sentences not supported get the corpus paragraphs that best support them. "Supported"
-    /// means the cited text restates the sentence's facts, not that it implies them; role swaps
-    /// and wrong speakers within one paragraph are not yet caught. Exit status: 0 when every
-    /// claim is supported, 1 when any is not, 2 on bad input.
+    /// means the cited text restates the sentence's facts, not that it implies them; role swaps,
+    /// wrong speakers within one paragraph and a number the paragraph states in another role are
+    /// not yet caught. Exit status: 0 when every claim is supported, 1 when any is not, 2 on bad
+    /// input.
     Verify {
         /// Text or Markdown files to check [default: stdin].
         files: Vec<PathBuf>,
