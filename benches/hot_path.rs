@@ -10,7 +10,6 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use footnote::answer::AskOptions;
 use footnote::document::{self, Document};
 use footnote::summarize::{self, Length};
-use footnote::verify;
 use footnote::{Engine, EngineSettings};
 
 fn repo(relative: &str) -> PathBuf {
@@ -135,7 +134,7 @@ fn verification(c: &mut Criterion) {
         draft.push_str(&format!("{text} [{} ¶{cited}]\n\n", doc.id));
     }
     c.bench_function("verify/draft_of_20_sentences", |b| {
-        b.iter(|| verify::verify_with(&index, &engine.embedder, &draft).expect("verify"))
+        b.iter(|| engine.verify(&index, &draft).expect("verify"))
     });
 }
 

@@ -11,7 +11,7 @@ use crate::document::Document;
 use crate::embed::Embedder;
 use crate::error::Result;
 use crate::index::Index;
-use crate::{answer, device, encoder, model};
+use crate::{answer, device, encoder, model, verify};
 
 /// Where the model comes from and where its files and caches live.
 #[derive(Debug, Clone)]
@@ -79,8 +79,7 @@ impl Engine {
             .collect();
         if !missing.is_empty() {
             tracing::info!(documents = missing.len(), "embedding documents");
-            let vectors = embedder.embed(&doc_vectors::texts_of(&missing))?;
-            let mut fresh = doc_vectors::split(&missing, vectors).into_iter();
+            let mut fresh = self.embed_documents(&missing)?.into_iter();
             for (doc, slot) in documents.iter().zip(&mut per_doc) {
                 if slot.is_none() {
                     let vectors = fresh.next().unwrap_or_default();
@@ -93,6 +92,13 @@ impl Engine {
         Ok(Index::from_vectors(documents, per_doc, embedder.dim()))
     }
 
+    /// Embeds documents in shared forward passes, without the cache: one [`DocumentVectors`]
+    /// per document, in order (the shared step of [`doc_vectors`]).
+    pub fn embed_documents(&self, documents: &[&Document]) -> Result<Vec<DocumentVectors>> {
+        let vectors = self.embedder.embed(&doc_vectors::texts_of(documents))?;
+        Ok(doc_vectors::split(documents, vectors))
+    }
+
     /// Answers `question` from the index: checks the request, embeds the question, answers.
     pub fn ask(
         &self,
@@ -103,5 +109,11 @@ impl Engine {
         let question = answer::check_request(index, question, options)?;
         let query_vector = self.embedder.embed(&[question])?.pop().unwrap_or_default();
         answer::answer_with_vector(index, question, &query_vector, options)
+    }
+
+    /// Checks a text's citations against the index: embeds its claims (one call), then judges
+    /// each against the paragraphs it cites.
+    pub fn verify(&self, index: &Index, text: &str) -> Result<verify::Report> {
+        verify::verify(index, text, |claims| self.embedder.embed(claims))
     }
 }

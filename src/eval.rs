@@ -67,7 +67,8 @@ pub struct GroundingAudit {
 }
 
 impl GroundingAudit {
-    fn check(&mut self, text: &str, citations: &[Citation], index: &Index) {
+    fn check(&mut self, text: &str, citations: &[Citation], verifier: &verify::Verifier) {
+        let index = verifier.index();
         let documents = &index.documents;
         self.sentences += 1;
         if check_grounded(text, citations, documents).is_ok() {
@@ -86,7 +87,7 @@ impl GroundingAudit {
             citations: citations.to_vec(),
             malformed: Vec::new(),
         };
-        if verify::verify_claim(index, claim, vector).verdict == verify::Verdict::Supported {
+        if verifier.verify_claim(claim, vector).verdict == verify::Verdict::Supported {
             self.verified += 1;
         }
         for c in citations {
@@ -297,10 +298,11 @@ pub fn qa(
     let items = spread(items, limit);
     let mut outcomes = Vec::with_capacity(items.len());
     let mut grounding = GroundingAudit::default();
+    let verifier = verify::Verifier::new(&index, None);
     for item in &items {
         let answer: Answer = engine.ask(&index, &item.question, &AskOptions::default())?;
         for s in &answer.sentences {
-            grounding.check(&s.text, &s.citations, &index);
+            grounding.check(&s.text, &s.citations, &verifier);
         }
         let contains_gold = |text: &str| {
             let text = text.to_lowercase();
@@ -469,8 +471,9 @@ pub fn summaries(engine: &Engine, path: &Path, limit: Option<usize>) -> Result<V
             let index = engine.index(vec![doc])?;
             let summary = summarize::summarize(&index, &[], Length::Sentences(SUMMARY_SENTENCES))?;
             let mut audit = GroundingAudit::default();
+            let verifier = verify::Verifier::new(&index, None);
             for s in &summary.sentences {
-                audit.check(&s.text, &s.citations, &index);
+                audit.check(&s.text, &s.citations, &verifier);
             }
             grounding.add(&audit);
             let text: Vec<&str> = summary.sentences.iter().map(|s| s.text.as_str()).collect();
@@ -611,8 +614,6 @@ pub struct ClaimsReport {
 /// Runs the verifier over `claims.jsonl`: each row is a one-document corpus (the evidence, with
 /// its title) and the claim cites its ¶1. One report per subset, then one over all rows.
 pub fn claims(engine: &Engine, path: &Path, split: ClaimsSplit) -> Result<Vec<ClaimsReport>> {
-    use crate::verify::{verify_claim, Claim, Verdict};
-
     let rows: Vec<ClaimRow> = read_jsonl::<ClaimRow>(path)?
         .into_iter()
         .filter(|r| split.holds(&r.group))
@@ -622,17 +623,15 @@ pub fn claims(engine: &Engine, path: &Path, split: ClaimsSplit) -> Result<Vec<Cl
         .map(|r| Document::new(r.id.clone(), r.evidence_title.clone(), &r.evidence))
         .collect::<Result<Vec<_>>>()?;
     let embedder = &engine.embedder;
-    let doc_refs: Vec<&Document> = documents.iter().collect();
-    let vectors = embedder.embed(&crate::doc_vectors::texts_of(&doc_refs))?;
-    let per_doc = crate::doc_vectors::split(&doc_refs, vectors);
+    let per_doc = engine.embed_documents(&documents.iter().collect::<Vec<_>>())?;
     let claim_texts: Vec<&str> = rows.iter().map(|r| r.claim.as_str()).collect();
     let claim_vectors = embedder.embed(&claim_texts)?;
     let mut outcomes: Vec<(&str, bool, bool)> = Vec::with_capacity(rows.len());
     for (((row, doc), vectors), claim_vector) in
         rows.iter().zip(documents).zip(per_doc).zip(&claim_vectors)
     {
-        let index = crate::index::Index::from_vectors(vec![doc], vec![vectors], embedder.dim());
-        let claim = Claim {
+        let index = Index::from_vectors(vec![doc], vec![vectors], embedder.dim());
+        let claim = verify::Claim {
             text: row.claim.clone(),
             citations: vec![Citation {
                 doc: row.id.clone(),
@@ -640,7 +639,10 @@ pub fn claims(engine: &Engine, path: &Path, split: ClaimsSplit) -> Result<Vec<Cl
             }],
             malformed: Vec::new(),
         };
-        let called = verify_claim(&index, claim, claim_vector).verdict == Verdict::Supported;
+        let called = verify::Verifier::new(&index, None)
+            .verify_claim(claim, claim_vector)
+            .verdict
+            == verify::Verdict::Supported;
         outcomes.push((&row.subset, row.label == "SUPPORTS", called));
     }
     let mut subsets: Vec<&str> = outcomes.iter().map(|o| o.0).collect();

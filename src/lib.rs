@@ -15,7 +15,7 @@
 //!   back per document), [`index`] (dense and BM25 retrieval fused by rank).
 //! - Tasks: [`answer`] (cited answers, or abstention), [`summarize`] (extractive summaries with
 //!   corroborating citations), [`verify`] (whether a text's cited paragraphs support each of its
-//!   sentences; it embeds the claims, so it sits on the model stack too).
+//!   sentences). The tasks are given vectors; the engine or the worker runs the model.
 //! - The model: [`model`] (finding or fetching its files), [`device`] (cpu or cuda),
 //!   [`encoder`] (the forward passes: footnote's own AVX-512 pass, or candle's), [`embed`]
 //!   (sentence embeddings as sentence-transformers makes them), [`cache`] (the command line's

@@ -445,9 +445,9 @@ async fn verify_gives_the_library_verdicts_and_can_be_restricted() {
     let (status, body) = server.post("/v1/verify", &json!({ "text": text })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // The same report, in the same JSON shape, as `footnote verify --json`.
-    let library =
-        footnote::verify::verify_with(common::seed_index(), &common::engine().embedder, &text)
-            .unwrap();
+    let library = common::engine()
+        .verify(common::seed_index(), &text)
+        .unwrap();
     let library = serde_json::to_value(&library).unwrap();
     assert_eq!(body["claims"], library["claims"]);
     assert_eq!(body["supported"], library["supported"]);

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Modules that must work without the model: they may not depend, even through others, on these.
-const MODEL_FREE: [&str; 14] = [
+const MODEL_FREE: [&str; 15] = [
     "answer",
     "citation",
     "doc_vectors",
@@ -26,6 +26,7 @@ const MODEL_FREE: [&str; 14] = [
     "summarize",
     "text",
     "vector",
+    "verify",
 ];
 const MODEL_STACK: [&str; 6] = ["cache", "device", "embed", "encoder", "engine", "model"];
 

@@ -7,13 +7,14 @@ mod common;
 use std::collections::BTreeMap;
 
 use footnote::citation::Citation;
-use footnote::verify::{verify_with, SentenceReport, Verdict};
+use footnote::verify::{SentenceReport, Verdict};
 use serde::Deserialize;
 
 const ARTICLE: &str = "002_4612034cd8f006a6";
 
 fn verdict_of(text: &str) -> footnote::verify::SentenceReport {
-    let report = verify_with(common::seed_index(), &common::engine().embedder, text)
+    let report = common::engine()
+        .verify(common::seed_index(), text)
         .expect("the text is verified");
     assert_eq!(report.sentences.len(), 1, "{report:?}");
     report.sentences.into_iter().next().unwrap()
@@ -61,7 +62,7 @@ fn every_copied_seed_sentence_cited_correctly_is_supported() {
             }
         }
     }
-    let report = verify_with(index, &common::engine().embedder, &text).unwrap();
+    let report = common::engine().verify(index, &text).unwrap();
     let failed: Vec<_> = report
         .sentences
         .iter()
@@ -135,7 +136,9 @@ fn seed_claims_edits_are_not_supported_and_wrong_paragraphs_suggest_the_right_on
 
     // One text, one row per block: each row is one claim.
     let text: String = rows.iter().map(|r| format!("{}\n\n", r.text)).collect();
-    let report = verify_with(common::seed_index(), &common::engine().embedder, &text).unwrap();
+    let report = common::engine()
+        .verify(common::seed_index(), &text)
+        .unwrap();
     assert_eq!(report.sentences.len(), rows.len(), "{report:?}");
     assert_eq!(report.skipped, 0);
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use footnote::verify::{check_text, verify_with, Report, Verdict};
+use footnote::verify::{check_text, Report, Verdict};
 use footnote::{Engine, EngineSettings};
 
 use super::common::{load_documents, print_json};
@@ -51,7 +51,7 @@ fn read_and_verify(
     let (documents, _) = load_documents(corpus)?;
     let engine = Engine::load(settings)?;
     let index = engine.index(documents)?;
-    Ok(verify_with(&index, &engine.embedder, &text)?)
+    Ok(engine.verify(&index, &text)?)
 }
 
 /// The files' texts joined by blank lines, or stdin when no file is given.

@@ -10,7 +10,8 @@
 //! them together with the index and the claims' embeddings, and proposes paragraphs.
 //!
 //! The model is needed only for the claims' vectors, which the caller computes in one call for
-//! all claims (an [`Embedder`], or the service's worker). Skipped lines (headings, questions,
+//! all claims ([`crate::Engine::verify`], or the service's worker): this module never runs the
+//! model. Skipped lines (headings, questions,
 //! source listings) are only counted, in [`Report::skipped`]. Suggestions are given for claims
 //! that are not supported.
 
@@ -22,12 +23,11 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use crate::citation::Citation;
-use crate::embed::Embedder;
 use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::vector::cosine;
 
-pub use judge::{coverage, judge, Closeness, Evidence, Judgement, MIN_COSINE, MIN_COVERAGE};
+use judge::{judge, Closeness, Evidence, Judgement};
 pub use parse::{parse, Claim, Parsed};
 
 /// The longest text verified at once, in bytes: a larger one is refused, not truncated.
@@ -106,11 +106,6 @@ impl Report {
     }
 }
 
-/// Verifies a text against the index, embedding its claims with the embedder (one call).
-pub fn verify_with(index: &Index, embedder: &Embedder, text: &str) -> Result<Report> {
-    verify(index, text, |claims| embedder.embed(claims))
-}
-
 /// Refuses a text that cannot be verified: empty, or over [`MAX_TEXT_BYTES`]. Cheap, so callers
 /// can check before loading the model.
 pub fn check_text(text: &str) -> Result<()> {
@@ -144,12 +139,12 @@ pub fn verify(
 }
 
 /// Judges parsed claims given their vectors (one per claim, in order), against the whole index
-/// or, with `documents`, only those documents: a citation of another document is then invalid
-/// and only their paragraphs are suggested. For callers that embed the claims themselves (the
-/// service's worker). Unknown ids in `documents` are an error naming them.
+/// or, with `only`, only the documents at those positions: a citation of another document is
+/// then invalid and only their paragraphs are suggested. For callers that embed the claims
+/// themselves (the service's worker).
 pub fn report(
     index: &Index,
-    documents: Option<&[String]>,
+    only: Option<&HashSet<usize>>,
     parsed: Parsed,
     vectors: Vec<Vec<f32>>,
 ) -> Result<Report> {
@@ -160,26 +155,12 @@ pub fn report(
             parsed.claims.len()
         )));
     }
-    let only = match documents {
-        None => None,
-        Some(ids) => Some(
-            ids.iter()
-                .map(|id| {
-                    index
-                        .documents
-                        .iter()
-                        .position(|d| &d.id == id)
-                        .ok_or_else(|| Error::UnknownDocument(id.clone()))
-                })
-                .collect::<Result<HashSet<usize>>>()?,
-        ),
-    };
-    let corpus = Corpus::new(index, only.as_ref());
+    let verifier = Verifier::new(index, only);
     let sentences: Vec<SentenceReport> = parsed
         .claims
         .into_iter()
         .zip(&vectors)
-        .map(|(claim, vector)| corpus.verify_claim(claim, vector))
+        .map(|(claim, vector)| verifier.verify_claim(claim, vector))
         .collect();
     let supported = sentences
         .iter()
@@ -193,24 +174,19 @@ pub fn report(
     })
 }
 
-/// Verifies one claim whose citations and vector are already known (an evaluation row), without
-/// reading a text.
-pub fn verify_claim(index: &Index, claim: Claim, vector: &[f32]) -> SentenceReport {
-    Corpus::new(index, None).verify_claim(claim, vector)
-}
-
 /// The index (or some of its documents) with lookups from a cited paragraph to its passage and
-/// sentences.
-struct Corpus<'a> {
+/// sentences: built once per index, then asked about any number of claims (a text's, or an
+/// evaluation's claims whose citations and vectors are already known).
+pub struct Verifier<'a> {
     index: &'a Index,
     /// (document position, paragraph number) to the paragraph's passage and sentences.
     paragraphs: HashMap<(usize, usize), (usize, Vec<usize>)>,
     documents: HashMap<&'a str, usize>,
 }
 
-impl<'a> Corpus<'a> {
+impl<'a> Verifier<'a> {
     /// The whole index, or only the documents at the positions in `only`.
-    fn new(index: &'a Index, only: Option<&HashSet<usize>>) -> Self {
+    pub fn new(index: &'a Index, only: Option<&HashSet<usize>>) -> Self {
         let wanted = |d: usize| only.is_none_or(|set| set.contains(&d));
         let mut paragraphs: HashMap<(usize, usize), (usize, Vec<usize>)> = HashMap::new();
         for (i, e) in index
@@ -233,14 +209,20 @@ impl<'a> Corpus<'a> {
             .filter(|&(i, _)| wanted(i))
             .map(|(i, d)| (d.id.as_str(), i))
             .collect();
-        Corpus {
+        Verifier {
             index,
             paragraphs,
             documents,
         }
     }
 
-    fn verify_claim(&self, claim: Claim, vector: &[f32]) -> SentenceReport {
+    /// The index it verifies against.
+    pub fn index(&self) -> &'a Index {
+        self.index
+    }
+
+    /// The verdict, reasons and suggestions for one claim, given its vector.
+    pub fn verify_claim(&self, claim: Claim, vector: &[f32]) -> SentenceReport {
         let mut reasons = claim.malformed.clone();
         let mut cited = Vec::new();
         for c in &claim.citations {

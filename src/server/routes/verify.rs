@@ -1,6 +1,8 @@
 //! `POST /v1/verify`: checks the citations of a text against the stored documents, sentence by
 //! sentence, as `footnote verify --json` does.
 
+use std::collections::HashSet;
+
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
@@ -54,9 +56,14 @@ pub async fn verify(
     verify::check_text(&request.text)?;
     let snapshot = ready.corpus.snapshot();
     // Unknown documents are refused before any work is spent on the model.
-    for id in request.documents.iter().flatten() {
-        snapshot.position(id)?;
-    }
+    let only = match &request.documents {
+        Some(ids) => Some(
+            ids.iter()
+                .map(|id| snapshot.position(id))
+                .collect::<Result<HashSet<usize>, _>>()?,
+        ),
+        None => None,
+    };
     let text = request.text;
     let parsed = blocking(move || Ok(verify::parse(&text))).await?;
     let claims: Vec<String> = parsed.claims.iter().map(|c| c.text.clone()).collect();
@@ -65,10 +72,8 @@ pub async fn verify(
     } else {
         ready.worker.embed(claims, Priority::Interactive).await?
     };
-    let documents = request.documents;
     let report =
-        blocking(move || verify::report(&snapshot.index, documents.as_deref(), parsed, vectors))
-            .await?;
+        blocking(move || verify::report(&snapshot.index, only.as_ref(), parsed, vectors)).await?;
     for sentence in &report.sentences {
         metrics::counter!(VERIFIED_SENTENCES, "verdict" => sentence.verdict.name()).increment(1);
     }
