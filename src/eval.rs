@@ -5,7 +5,7 @@
 //! Every number here comes from the same code paths users run: `ask` answers the QA questions and
 //! `summarize` writes the summaries.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -613,7 +613,24 @@ pub struct ClaimsReport {
 
 /// Runs the verifier over `claims.jsonl`: each row is a one-document corpus (the evidence, with
 /// its title) and the claim cites its ¶1. One report per subset, then one over all rows.
-pub fn claims(engine: &Engine, path: &Path, split: ClaimsSplit) -> Result<Vec<ClaimsReport>> {
+/// One claim's outcome, for `--details`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimOutcome {
+    pub id: String,
+    pub subset: String,
+    pub label: String,
+    pub claim: String,
+    pub verdict: verify::Verdict,
+    pub reasons: Vec<String>,
+}
+
+/// Verifies each claim of a half of `claims.jsonl` against its evidence: the figures per subset
+/// and each row's outcome.
+pub fn claims(
+    engine: &Engine,
+    path: &Path,
+    split: ClaimsSplit,
+) -> Result<(Vec<ClaimsReport>, Vec<ClaimOutcome>)> {
     let rows: Vec<ClaimRow> = read_jsonl::<ClaimRow>(path)?
         .into_iter()
         .filter(|r| split.holds(&r.group))
@@ -627,10 +644,12 @@ pub fn claims(engine: &Engine, path: &Path, split: ClaimsSplit) -> Result<Vec<Cl
     let claim_texts: Vec<&str> = rows.iter().map(|r| r.claim.as_str()).collect();
     let claim_vectors = embedder.embed(&claim_texts)?;
     let mut outcomes: Vec<(&str, bool, bool)> = Vec::with_capacity(rows.len());
-    for (((row, doc), vectors), claim_vector) in
-        rows.iter().zip(documents).zip(per_doc).zip(&claim_vectors)
-    {
-        let index = Index::from_vectors(vec![doc], vec![vectors], embedder.dim());
+    let mut details = Vec::with_capacity(rows.len());
+    // One index of every row's evidence, as a user's corpus is one index: the rarity of a word
+    // (IDF) is read from all the evidence texts, never from the labels. Each claim is judged
+    // against its own row's evidence only.
+    let index = Index::from_vectors(documents, per_doc, embedder.dim());
+    for (d, (row, claim_vector)) in rows.iter().zip(&claim_vectors).enumerate() {
         let claim = verify::Claim {
             text: row.claim.clone(),
             citations: vec![Citation {
@@ -639,11 +658,18 @@ pub fn claims(engine: &Engine, path: &Path, split: ClaimsSplit) -> Result<Vec<Cl
             }],
             malformed: Vec::new(),
         };
-        let called = verify::Verifier::new(&index, None)
-            .verify_claim(claim, claim_vector)
-            .verdict
-            == verify::Verdict::Supported;
+        let only = HashSet::from([d]);
+        let report = verify::Verifier::new(&index, Some(&only)).verify_claim(claim, claim_vector);
+        let called = report.verdict == verify::Verdict::Supported;
         outcomes.push((&row.subset, row.label == "SUPPORTS", called));
+        details.push(ClaimOutcome {
+            id: row.id.clone(),
+            subset: row.subset.clone(),
+            label: row.label.clone(),
+            claim: row.claim.clone(),
+            verdict: report.verdict,
+            reasons: report.reasons,
+        });
     }
     let mut subsets: Vec<&str> = outcomes.iter().map(|o| o.0).collect();
     subsets.sort_unstable();
@@ -653,7 +679,7 @@ pub fn claims(engine: &Engine, path: &Path, split: ClaimsSplit) -> Result<Vec<Cl
         .map(|&s| claims_report(s, split, outcomes.iter().filter(|o| o.0 == s)))
         .collect();
     reports.push(claims_report("all", split, outcomes.iter()));
-    Ok(reports)
+    Ok((reports, details))
 }
 
 fn claims_report<'a>(

@@ -62,8 +62,16 @@ pub fn run(settings: &EngineSettings, set: EvalSet, json: bool) -> anyhow::Resul
             ok &= sums.iter().all(|s| s.grounding.is_perfect());
             report.summaries = Some(sums);
         }
-        EvalSet::Claims { file, split } => {
-            report.claims = Some(eval::claims(&engine, &file, split)?);
+        EvalSet::Claims {
+            file,
+            split,
+            details,
+        } => {
+            let (claims, outcomes) = eval::claims(&engine, &file, split)?;
+            if let Some(out) = details {
+                write_jsonl(&out, &outcomes)?;
+            }
+            report.claims = Some(claims);
         }
         EvalSet::All { dir, quick, check } => {
             ok &= eval_all(settings, &engine, &dir, quick, check, &mut report)?;

@@ -221,6 +221,9 @@ enum EvalSet {
         /// report `report`.
         #[arg(long, value_enum, default_value = "report")]
         split: footnote::eval::ClaimsSplit,
+        /// Write each claim's verdict and reasons as JSONL here.
+        #[arg(long)]
+        details: Option<PathBuf>,
     },
     /// All three sets from one folder; with --check, fail on a grounding or STS parity problem.
     All {

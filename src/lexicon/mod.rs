@@ -15,10 +15,33 @@ use std::sync::LazyLock;
 /// A word list, parsed from its data file on first use.
 pub type List = LazyLock<Vec<&'static str>>;
 
+/// A table, parsed from its data file on first use: each entry's tab-separated columns, trimmed.
+/// What a column means (a number's value, a bound) is read where the table is used.
+pub type Table = LazyLock<Vec<Vec<&'static str>>>;
+
 /// A [`List`] from a data file of this folder.
 macro_rules! list {
     ($file:literal) => {
         LazyLock::new(|| entries(include_str!($file)))
+    };
+}
+
+/// A [`List`] of the first column of a table file of this folder (its words without their values).
+macro_rules! first_column {
+    ($file:literal) => {
+        LazyLock::new(|| {
+            columns(include_str!($file))
+                .into_iter()
+                .map(|row| row[0])
+                .collect()
+        })
+    };
+}
+
+/// A [`Table`] from a table file of this folder.
+macro_rules! table {
+    ($file:literal) => {
+        LazyLock::new(|| columns(include_str!($file)))
     };
 }
 
@@ -65,13 +88,26 @@ pub static CONTRIBUTOR_OPENERS: List = phrases!("contributor_openers.txt");
 pub static CONTRIBUTOR_PHRASES: List = phrases!("contributor_phrases.txt");
 
 /// Numbers in words ("one" to "ninety", "hundred" to "trillion"), lower-case.
-pub static CARDINALS: List = list!("cardinals.txt");
+pub static CARDINALS: List = first_column!("cardinals.tsv");
 
-/// The number words that multiply the one before them ("hundred", "million").
-pub static SCALES: List = list!("scales.txt");
+/// [`CARDINALS`] with their values: `word, value`.
+pub static CARDINAL_VALUES: Table = table!("cardinals.tsv");
+
+/// The words that multiply the number before them ("hundred", "million", "crore").
+pub static SCALES: List = first_column!("scales.tsv");
+
+/// [`SCALES`] with their factors: `word, factor`.
+pub static SCALE_FACTORS: Table = table!("scales.tsv");
 
 /// Ordinal numbers in words ("first" to "ninetieth").
-pub static ORDINALS: List = list!("ordinals.txt");
+pub static ORDINALS: List = first_column!("ordinals.tsv");
+
+/// [`ORDINALS`] with their values: `word, value`.
+pub static ORDINAL_VALUES: Table = table!("ordinals.tsv");
+
+/// Words that bound the number after them ("more than", "about", "before" a year): `phrase,
+/// bound` and, for bounds of years only, a third column `year`.
+pub static COMPARATORS: Table = table!("comparators.tsv");
 
 /// Words that state a quantity without a number ("dozens", "thousands").
 pub static QUANTITY_WORDS: List = list!("quantity_words.txt");
@@ -79,8 +115,12 @@ pub static QUANTITY_WORDS: List = list!("quantity_words.txt");
 /// Words that negate ("not", "never"); contractions are not listed.
 pub static NEGATION_WORDS: List = list!("negation_words.txt");
 
-/// Words that state a time ("monday", "week", "ago"), besides the month abbreviations.
+/// Words that state a time ("monday", "week", "ago"), besides the months and their
+/// abbreviations.
 pub static TIME_WORDS: List = list!("time_words.txt");
+
+/// The months ("january"), in calendar order.
+pub static MONTHS: List = list!("months.txt");
 
 /// Phrases that say a number is an age ("year-old", "aged "), a phrase list.
 pub static AGE_CUES: List = phrases!("age_cues.txt");
@@ -107,6 +147,14 @@ fn entries(text: &'static str) -> Vec<&'static str> {
     text.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect()
+}
+
+/// The entries of a table file: as [`entries`], each split at its tabs, columns trimmed.
+fn columns(text: &'static str) -> Vec<Vec<&'static str>> {
+    entries(text)
+        .into_iter()
+        .map(|entry| entry.split('\t').map(str::trim).collect())
         .collect()
 }
 
@@ -185,8 +233,9 @@ mod tests {
     #[test]
     fn lists_read_against_lower_cased_text_are_lower_case() {
         // Their entries are compared with lower-cased words: a capital would never match.
-        let lists: [&List; 11] = [
+        let lists: [&List; 12] = [
             &RESTATED_TIME_PHRASES,
+            &MONTHS,
             &CARDINALS,
             &SCALES,
             &ORDINALS,

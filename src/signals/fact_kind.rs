@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use crate::lexicon::{
-    AGE_CUES, CARDINALS, MEASURE_QUESTION_FRAMES, MONTH_ABBREVIATIONS, QUANTITY_WORDS,
+    AGE_CUES, CARDINALS, MEASURE_QUESTION_FRAMES, MONTHS, MONTH_ABBREVIATIONS, QUANTITY_WORDS,
     QUESTION_FRAMES, RESTATED_TIME_PHRASES, TIME_WORDS,
 };
 use crate::text::words;
@@ -31,13 +31,15 @@ static FRAMES: LazyLock<Vec<(&str, FactKind)>> = LazyLock::new(|| {
         .unwrap_or_else(|e| panic!("src/lexicon/question_frames.tsv is malformed: {e}"))
 });
 
-/// Words that state a time, lower-case: [`TIME_WORDS`] and the [`MONTH_ABBREVIATIONS`].
+/// Words that state a time, lower-case: [`TIME_WORDS`], the [`MONTHS`] and the
+/// [`MONTH_ABBREVIATIONS`].
 /// Since the abbreviations are the shared list, "sep" counts as a time too: this check's own copy
 /// had only "sept" (the one change of behaviour when the lists became data files).
 static TIME_WORDS_AND_MONTHS: LazyLock<HashSet<String>> = LazyLock::new(|| {
     let abbreviations = MONTH_ABBREVIATIONS.iter().map(|a| a.to_lowercase());
     TIME_WORDS
         .iter()
+        .chain(MONTHS.iter())
         .map(|w| w.to_string())
         .chain(abbreviations)
         .collect()

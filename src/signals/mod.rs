@@ -13,9 +13,11 @@ mod fact_kind;
 mod names;
 mod negation;
 mod numbers;
+mod quantities;
 
 pub use antonyms::{antonyms_of, has_antonym_instead, word_forms};
 pub use fact_kind::FactKind;
 pub use names::names_and_numbers;
 pub use negation::is_negated;
 pub use numbers::{changed_number, numbers, NumberForm};
+pub use quantities::{quantities, Bound, Quantity};

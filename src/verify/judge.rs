@@ -7,8 +7,9 @@
 
 use std::collections::HashSet;
 
-use crate::lexicon::TIME_WORDS;
-use crate::signals::{antonyms_of, is_negated, names_and_numbers, numbers, word_forms};
+use crate::signals::{
+    antonyms_of, is_negated, names_and_numbers, numbers, quantities, word_forms, Quantity,
+};
 use crate::text::{content_terms, raw_words, word_text, words};
 
 /// Least share of the claim's content words (weighted by IDF) that the evidence must contain.
@@ -71,9 +72,22 @@ pub fn judge(
     }
     let paragraphs = evidence.paragraphs.join("\n");
     let with_titles = format!("{paragraphs}\n{}", evidence.titles.join("\n"));
-    let mut reasons = hard_reasons(claim, &paragraphs, &with_titles, &evidence.sentences);
+    let claimed = quantities(claim);
+    // The words that write the claim's numbers and dates ("more than", "million", "November")
+    // are the number check's to judge, not coverage's or the name check's.
+    let quantity_words: HashSet<String> = claimed
+        .iter()
+        .flat_map(|q| words(&q.text).collect::<Vec<_>>())
+        .collect();
+    let mut reasons = hard_reasons(
+        claim,
+        &claimed,
+        &quantity_words,
+        (&paragraphs, &with_titles),
+        &evidence.sentences,
+    );
     let contradicted = !reasons.is_empty();
-    let (coverage, missing) = coverage(claim, &with_titles, idf);
+    let (coverage, missing) = coverage(claim, &quantity_words, &with_titles, idf);
     if coverage < MIN_COVERAGE {
         reasons.push(format!(
             "only {:.0}% of the sentence's content words are in the cited paragraphs (missing: {})",
@@ -95,14 +109,20 @@ pub fn judge(
 }
 
 /// The IDF-weighted share of the claim's content terms found in `evidence`, and the claim's
-/// words (as written) whose terms are missing. Numbers are left to the number check, which names
-/// them with their units.
-pub fn coverage(claim: &str, evidence: &str, idf: &dyn Fn(&str) -> f32) -> (f32, Vec<String>) {
+/// words (as written) whose terms are missing. Numbers and the words that write them
+/// (`quantity_words`) are left to the number check, which names them with their units.
+pub fn coverage(
+    claim: &str,
+    quantity_words: &HashSet<String>,
+    evidence: &str,
+    idf: &dyn Fn(&str) -> f32,
+) -> (f32, Vec<String>) {
     let found: HashSet<String> = content_terms(evidence).into_iter().collect();
     let mut seen = HashSet::new();
     let (mut total, mut covered) = (0.0f32, 0.0f32);
     let mut missing = Vec::new();
-    for word in raw_words(claim).filter(|w| numbers(w).is_empty()) {
+    let counted = |w: &&str| numbers(w).is_empty() && !quantity_words.contains(&w.to_lowercase());
+    for word in raw_words(claim).filter(counted) {
         let terms = content_terms(word);
         let mut word_missing = false;
         for term in terms {
@@ -129,21 +149,20 @@ pub fn coverage(claim: &str, evidence: &str, idf: &dyn Fn(&str) -> f32) -> (f32,
 /// instead), names not stated, a negation on one side only, an antonym in place of a word.
 fn hard_reasons(
     claim: &str,
-    paragraphs: &str,
-    with_titles: &str,
+    claimed: &[Quantity],
+    quantity_words: &HashSet<String>,
+    (paragraphs, with_titles): (&str, &str),
     sentences: &[&str],
 ) -> Vec<String> {
     let mut reasons = Vec::new();
-    let stated = numbers(with_titles);
-    let evidence_words: Vec<String> = words(with_titles).collect();
-    let claim_words: Vec<&str> = raw_words(claim).collect();
-    let mut missing_numbers: Vec<_> = numbers(claim).difference(&stated).cloned().collect();
-    missing_numbers.sort_by(|a, b| a.1.cmp(&b.1));
-    for (_, number) in &missing_numbers {
-        let phrase = number_phrase(&claim_words, number);
-        let mut reason = format!("\"{}\" is not stated", phrase.text);
-        if let Some(instead) = stated_instead(&evidence_words, &phrase, number) {
-            reason.push_str(&format!(" (the paragraph says \"{instead}\")"));
+    let stated = quantities(with_titles);
+    for number in claimed {
+        if number.stated_by(&stated) {
+            continue;
+        }
+        let mut reason = format!("\"{}\" is not stated", number.phrase);
+        if let Some(instead) = number.named_in_same_role(&stated) {
+            reason.push_str(&format!(" (the paragraph says \"{}\")", instead.phrase));
         }
         reasons.push(reason);
     }
@@ -165,6 +184,7 @@ fn hard_reasons(
     let clauses = claim.split([',', ';', ':', '(', ')', '"', '“', '”']);
     for name in clauses.flat_map(names_and_numbers) {
         if name.chars().any(|c| c.is_ascii_digit())
+            || name.split_whitespace().all(|w| quantity_words.contains(w))
             || evidence_phrases.contains(&join_initials(&name))
         {
             continue;
@@ -221,65 +241,6 @@ fn negated_terms(text: &str) -> HashSet<String> {
         .flat_map(|(i, _)| all.iter().skip(i + 1).take(2))
         .flat_map(|w| content_terms(w))
         .collect()
-}
-
-/// A number of the claim with the word that gives its kind: the unit after it ("70 minutes") or
-/// the time word before it ("December 8").
-struct NumberPhrase {
-    text: String,
-    /// The unit after the number, lower-cased.
-    unit_after: Option<String>,
-    /// The time word before the number, lower-cased.
-    time_before: Option<String>,
-}
-
-fn number_phrase(claim_words: &[&str], number: &str) -> NumberPhrase {
-    let position = claim_words.iter().position(|w| w.to_lowercase() == number);
-    let Some(i) = position else {
-        return NumberPhrase {
-            text: number.to_string(),
-            unit_after: None,
-            time_before: None,
-        };
-    };
-    let before = i
-        .checked_sub(1)
-        .map(|j| claim_words[j])
-        .filter(|w| TIME_WORDS.contains(&w.to_lowercase().as_str()));
-    if let Some(before) = before {
-        return NumberPhrase {
-            text: format!("{before} {}", claim_words[i]),
-            unit_after: None,
-            time_before: Some(before.to_lowercase()),
-        };
-    }
-    let after = claim_words
-        .get(i + 1)
-        .filter(|w| w.chars().all(char::is_alphabetic));
-    NumberPhrase {
-        text: match after {
-            Some(after) => format!("{} {after}", claim_words[i]),
-            None => claim_words[i].to_string(),
-        },
-        unit_after: after.map(|w| w.to_lowercase()),
-        time_before: None,
-    }
-}
-
-/// The evidence's number of the same kind as the claim's missing one ("50 minutes" for "70
-/// minutes", "December 7" for "December 8"), if it states one.
-fn stated_instead(evidence: &[String], phrase: &NumberPhrase, number: &str) -> Option<String> {
-    let is_number = |w: &str| w != number && !numbers(w).is_empty();
-    evidence.windows(2).find_map(|pair| {
-        let (first, second) = (&pair[0], &pair[1]);
-        if phrase.unit_after.as_deref() == Some(second.as_str()) && is_number(first) {
-            return Some(format!("{first} {second}"));
-        }
-        if phrase.time_before.as_deref() == Some(first.as_str()) && is_number(second) {
-            return Some(format!("{first} {second}"));
-        }
-        None
-    })
 }
 
 /// The evidence sentence sharing the most content terms with the claim.
@@ -366,6 +327,21 @@ mod tests {
     const PARAGRAPH: &str = "US President Joe Biden and Russian President Vladimir Putin spoke \
                              for 50 minutes on Thursday. They last spoke on December 7.";
 
+    /// The hard reasons against a claim citing one paragraph of one sentence.
+    fn hard(claim: &str, paragraph: &str) -> Vec<String> {
+        let claimed = quantities(claim);
+        let quantity_words = claimed
+            .iter()
+            .flat_map(|q| words(&q.text).collect::<Vec<_>>());
+        hard_reasons(
+            claim,
+            &claimed,
+            &quantity_words.collect(),
+            (paragraph, paragraph),
+            &[paragraph],
+        )
+    }
+
     fn judged(claim: &str) -> Judgement {
         let evidence = Evidence {
             paragraphs: vec![PARAGRAPH],
@@ -402,7 +378,7 @@ mod tests {
         let j = judged("They last spoke on December 8.");
         assert_eq!(
             j.reasons[0],
-            "\"December 8\" is not stated (the paragraph says \"december 7\")"
+            "\"December 8\" is not stated (the paragraph says \"December 7\")"
         );
     }
 
@@ -413,21 +389,14 @@ mod tests {
             [("3:35".to_string(), "p.m."), ("10:05".to_string(), "a.m.")]
         );
         let paragraph = "The call began at 3:35 p.m. ET.";
-        let reasons = hard_reasons(
-            "The call began at 3:35 a.m. ET.",
-            paragraph,
-            paragraph,
-            &[paragraph],
-        );
+        let reasons = hard("The call began at 3:35 a.m. ET.", paragraph);
         assert!(
             reasons.contains(
                 &"\"3:35 a.m.\" is not stated (the paragraph says \"3:35 p.m.\")".to_string()
             ),
             "{reasons:?}"
         );
-        assert!(
-            hard_reasons("It began at 3:35 p.m.", paragraph, paragraph, &[paragraph]).is_empty()
-        );
+        assert!(hard("It began at 3:35 p.m.", paragraph).is_empty());
     }
 
     #[test]
@@ -439,19 +408,10 @@ mod tests {
 
     #[test]
     fn a_name_is_not_read_across_a_comma() {
-        let reasons = hard_reasons(
-            "On Thursday, Joe Biden spoke to the US.",
-            "Joe Biden spoke to U.S. officials on Thursday.",
-            "Joe Biden spoke to U.S. officials on Thursday.",
-            &["Joe Biden spoke to U.S. officials on Thursday."],
-        );
+        let paragraph = "Joe Biden spoke to U.S. officials on Thursday.";
+        let reasons = hard("On Thursday, Joe Biden spoke to the US.", paragraph);
         assert!(reasons.is_empty(), "{reasons:?}");
-        let reasons = hard_reasons(
-            "On Thursday, Joe Biden spoke to the UK.",
-            "Joe Biden spoke to U.S. officials on Thursday.",
-            "Joe Biden spoke to U.S. officials on Thursday.",
-            &["Joe Biden spoke to U.S. officials on Thursday."],
-        );
+        let reasons = hard("On Thursday, Joe Biden spoke to the UK.", paragraph);
         assert!(reasons.iter().any(|r| r.contains("\"UK\"")), "{reasons:?}");
     }
 

@@ -1,0 +1,868 @@
+//! The quantities a sentence states (counts, ranks and dates) read as the values they allow, so
+//! that a claim's number can be checked against cited text however either writes it: "3.7
+//! million" is stated by "3,714,000", "twelve" by "12", "more than 500 people" by "654 people",
+//! "before November 2016" by "October 11, 2016", "in 2016" by "on 3 May 2016".
+//!
+//! A quantity is a set of values: "654" is {654}, "3.7 million" is 3.65 to 3.75 million (the text
+//! rounded it), "November 2016" is every day of that month, "more than 500" is everything above
+//! 500. Cited text states a claim's quantity when the values it allows all lie in the claim's.
+//! The citation verifier uses this; the answer step keeps [`super::numbers`], the reading its
+//! fitted model was trained on.
+
+use std::sync::LazyLock;
+
+use crate::lexicon::{
+    CARDINAL_VALUES, COMPARATORS, MONTHS, MONTH_ABBREVIATIONS, ORDINAL_VALUES, SCALE_FACTORS,
+    TIME_WORDS,
+};
+use crate::text::content_terms;
+
+/// What a quantity counts in, and so which quantities it can be compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A number: "654", "3.7 million", "twelve", "50 %".
+    Count,
+    /// A rank: "fourth", "21st".
+    Rank,
+    /// A date or a year, counted in days of 12 months of 31 days: "2016", "the 1990s", "November
+    /// 2016", "October 11, 2016". Without a year ("December 7") it is a day of the year.
+    Date { year: bool },
+}
+
+/// How a quantity is bounded by the words before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// The value itself: "654 people".
+    Exact,
+    /// "more than 500", "over 500", "after 2015".
+    Above,
+    /// "at least 500", "since 2015", "500+".
+    AtLeast,
+    /// "less than 500", "before 2015".
+    Below,
+    /// "at most 500", "up to 500", "by 2015".
+    AtMost,
+    /// "about 500", "nearly 500": within a tenth of it.
+    About,
+}
+
+/// A quantity a text states.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantity {
+    pub kind: Kind,
+    /// The least and greatest value written: equal for "654"; 3.65 and 3.75 million for "3.7
+    /// million"; the first and last day for "November 2016".
+    pub lo: f64,
+    pub hi: f64,
+    pub bound: Bound,
+    /// As written, with its bound and scale: "more than 3.7 million".
+    pub text: String,
+    /// The text with the word that says what it is: the time word before it ("Thursday 8") or
+    /// the word after it ("70 minutes").
+    pub phrase: String,
+    /// What the number counts or measures: the stems of the nearest content words before it
+    /// (skipping its bound) and after it, within its clause ("budget" in "a budget of under 70
+    /// crore", "minut" in "50 minutes").
+    pub role: Vec<String>,
+}
+
+/// The values a quantity allows, as an interval whose ends may be open or infinite.
+#[derive(Debug, Clone, Copy)]
+struct Allowed {
+    lo: f64,
+    lo_closed: bool,
+    hi: f64,
+    hi_closed: bool,
+}
+
+impl Allowed {
+    fn within(&self, other: &Allowed) -> bool {
+        let lower =
+            other.lo < self.lo || (other.lo == self.lo && (other.lo_closed || !self.lo_closed));
+        let upper =
+            other.hi > self.hi || (other.hi == self.hi && (other.hi_closed || !self.hi_closed));
+        lower && upper
+    }
+}
+
+impl Quantity {
+    /// A year: a date of a whole year ("2016"), which "before"/"after" may bound.
+    fn is_date(&self) -> bool {
+        matches!(self.kind, Kind::Date { .. })
+    }
+
+    /// The values this quantity allows, as a day of the year when `day_of_year` (to compare a
+    /// date without a year).
+    fn allowed(&self, day_of_year: bool) -> Allowed {
+        let (mut lo, mut hi) = (self.lo, self.hi);
+        if day_of_year {
+            if let Kind::Date { year: true } = self.kind {
+                if hi - lo >= DAYS_PER_YEAR {
+                    (lo, hi) = (0.0, DAYS_PER_YEAR - 1.0);
+                } else {
+                    let start = (lo / DAYS_PER_YEAR).floor() * DAYS_PER_YEAR;
+                    (lo, hi) = (lo - start, hi - start);
+                }
+            }
+        }
+        let (closed, infinite) = (true, f64::INFINITY);
+        match self.bound {
+            Bound::Exact => Allowed {
+                lo,
+                lo_closed: closed,
+                hi,
+                hi_closed: closed,
+            },
+            Bound::Above => Allowed {
+                lo: hi,
+                lo_closed: false,
+                hi: infinite,
+                hi_closed: false,
+            },
+            Bound::AtLeast => Allowed {
+                lo,
+                lo_closed: closed,
+                hi: infinite,
+                hi_closed: false,
+            },
+            Bound::Below => Allowed {
+                lo: -infinite,
+                lo_closed: false,
+                hi: lo,
+                hi_closed: false,
+            },
+            Bound::AtMost => Allowed {
+                lo: -infinite,
+                lo_closed: false,
+                hi,
+                hi_closed: closed,
+            },
+            Bound::About if self.kind == Kind::Count => Allowed {
+                lo: lo - 0.1 * lo.abs(),
+                lo_closed: closed,
+                hi: hi + 0.1 * hi.abs(),
+                hi_closed: closed,
+            },
+            Bound::About => Allowed {
+                lo,
+                lo_closed: closed,
+                hi,
+                hi_closed: closed,
+            },
+        }
+    }
+
+    fn comparable(&self, other: &Quantity) -> bool {
+        self.is_date() == other.is_date() && (self.is_date() || self.kind == other.kind)
+    }
+
+    /// Whether `stated` allows only values this quantity allows. Two dates are compared as
+    /// days of the year when either has no year.
+    fn allows_all_of(&self, stated: &Quantity) -> bool {
+        let day_of_year = matches!(self.kind, Kind::Date { year: false })
+            || matches!(stated.kind, Kind::Date { year: false });
+        self.comparable(stated)
+            && stated
+                .allowed(day_of_year)
+                .within(&self.allowed(day_of_year))
+    }
+
+    /// Whether the quantities of a cited text state this one. A value must be stated (within
+    /// what it allows: "2016" by any date of 2016). A bound must hold for the cited quantity in
+    /// the same role, and a strict bound is not stated by its own value: "more than 15
+    /// provinces" against "15 provinces".
+    pub fn stated_by(&self, stated: &[Quantity]) -> bool {
+        if self.bound == Bound::Exact {
+            return stated.iter().any(|e| self.allows_all_of(e));
+        }
+        if matches!(self.bound, Bound::Above | Bound::Below) {
+            let exact = Quantity {
+                bound: Bound::Exact,
+                ..self.clone()
+            };
+            let own_value = |e: &Quantity| e.bound == Bound::Exact && exact.allows_all_of(e);
+            if stated.iter().any(own_value) {
+                return false;
+            }
+        }
+        // Which cited number is in the claim's role is a guess: the one next to the same word
+        // and the one nearest in value must both agree ("grossed less than $1.25 million"
+        // against "grossed $61,560" on its opening weekend and $1,272,790 in all).
+        let nearest = self.nearest(stated.iter().filter(|e| self.comparable(e)));
+        nearest.is_some_and(|e| self.allows_all_of(e))
+            && self
+                .named_in_same_role(stated)
+                .is_none_or(|e| self.allows_all_of(e))
+    }
+
+    /// The comparable cited quantity next to the same content word ("50 minutes" for "70
+    /// minutes", "December 7" for "December 8"), the nearest in value if several are.
+    pub fn named_in_same_role<'a>(&self, stated: &'a [Quantity]) -> Option<&'a Quantity> {
+        self.nearest(
+            stated
+                .iter()
+                .filter(|e| self.comparable(e) && e.role.iter().any(|r| self.role.contains(r))),
+        )
+    }
+
+    fn nearest<'a>(&self, candidates: impl Iterator<Item = &'a Quantity>) -> Option<&'a Quantity> {
+        let middle = |q: &Quantity| (q.lo + q.hi) / 2.0;
+        let distance = |e: &Quantity| {
+            if self.is_date() {
+                return (middle(self) - middle(e)).abs();
+            }
+            let (a, b) = (middle(self).abs().max(1e-9), middle(e).abs().max(1e-9));
+            (a / b).ln().abs()
+        };
+        candidates.min_by(|a, b| distance(a).total_cmp(&distance(b)))
+    }
+}
+
+/// Days in a year as dates count them: 12 months of 31 days.
+const DAYS_PER_YEAR: f64 = 372.0;
+
+/// A bound read from the words before a number.
+struct Comparator {
+    words: Vec<&'static str>,
+    bound: Bound,
+    dates_only: bool,
+}
+
+/// [`COMPARATORS`], longest phrase first, so that "no more than" wins over "more than".
+static COMPARATOR_PHRASES: LazyLock<Vec<Comparator>> = LazyLock::new(|| {
+    let mut phrases: Vec<Comparator> = COMPARATORS
+        .iter()
+        .map(|row| {
+            let bound = match row.get(1).copied() {
+                Some(">") => Bound::Above,
+                Some(">=") => Bound::AtLeast,
+                Some("<") => Bound::Below,
+                Some("<=") => Bound::AtMost,
+                Some("~") => Bound::About,
+                other => panic!("src/lexicon/comparators.tsv: {other:?} is no bound in {row:?}"),
+            };
+            Comparator {
+                words: row[0].split(' ').collect(),
+                bound,
+                dates_only: row.get(2) == Some(&"date"),
+            }
+        })
+        .collect();
+    phrases.sort_by_key(|c| std::cmp::Reverse(c.words.len()));
+    phrases
+});
+
+/// A table of words with values, as parsed numbers.
+fn values(table: &'static [Vec<&'static str>], file: &str) -> Vec<(&'static str, f64)> {
+    table
+        .iter()
+        .map(|row| {
+            let value = row.get(1).and_then(|v| v.parse().ok());
+            let value = value.unwrap_or_else(|| panic!("src/lexicon/{file}: no value in {row:?}"));
+            (row[0], value)
+        })
+        .collect()
+}
+
+static CARDINAL: LazyLock<Vec<(&str, f64)>> =
+    LazyLock::new(|| values(&CARDINAL_VALUES, "cardinals.tsv"));
+static ORDINAL: LazyLock<Vec<(&str, f64)>> =
+    LazyLock::new(|| values(&ORDINAL_VALUES, "ordinals.tsv"));
+static SCALE: LazyLock<Vec<(&str, f64)>> = LazyLock::new(|| values(&SCALE_FACTORS, "scales.tsv"));
+
+fn lookup(table: &[(&str, f64)], word: &str) -> Option<f64> {
+    table.iter().find(|(w, _)| *w == word).map(|(_, v)| *v)
+}
+
+/// The month a word names (1 to 12): a month ("november") or its abbreviation ("nov", "sept").
+fn month(word: &str) -> Option<usize> {
+    if let Some(i) = MONTHS.iter().position(|m| *m == word) {
+        return Some(i + 1);
+    }
+    let abbreviation = MONTH_ABBREVIATIONS
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(word));
+    abbreviation
+        .then(|| MONTHS.iter().position(|m| m.starts_with(word)))
+        .flatten()
+        .map(|i| i + 1)
+}
+
+/// A word of the text: as written (punctuation around it removed), lower-case, and whether
+/// punctuation ends its clause after it.
+struct Token<'a> {
+    written: &'a str,
+    lower: String,
+    clause_ends: bool,
+}
+
+fn tokens(text: &str) -> Vec<Token<'_>> {
+    let mut tokens: Vec<Token> = Vec::new();
+    for raw in text.split_whitespace() {
+        let written = raw.trim_matches(|c: char| !c.is_alphanumeric() && !"$£€¥₹%+".contains(c));
+        let clause_ends = raw.ends_with([',', ';', ':', '.', '!', '?', ')', '(', '"', '”']);
+        // A currency sign written apart ("$ 169.3 million") belongs to the number after it.
+        if written.is_empty() || written.chars().all(|c| "$£€¥₹".contains(c)) {
+            // Punctuation written apart ("April 20 , 2020") ends the clause of the word before.
+            if let Some(last) = tokens.last_mut() {
+                last.clause_ends |= clause_ends || raw.starts_with([',', ';', ':', '(', ')']);
+            }
+            continue;
+        }
+        tokens.push(Token {
+            written,
+            lower: written.to_lowercase(),
+            clause_ends,
+        });
+    }
+    tokens
+}
+
+/// One value read, before its bound: kind, least and greatest value, and whether written
+/// "500+".
+struct Read {
+    kind: Kind,
+    lo: f64,
+    hi: f64,
+    plus: bool,
+}
+
+/// The quantities a text states, in order.
+pub fn quantities(text: &str) -> Vec<Quantity> {
+    let tokens = tokens(text);
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let read = date_at(&tokens, i)
+            .or_else(|| digits_at(&tokens, i))
+            .or_else(|| words_at(&tokens, i));
+        let Some((reads, end)) = read else {
+            i += 1;
+            continue;
+        };
+        let written = tokens[i..end]
+            .iter()
+            .map(|t| t.written)
+            .collect::<Vec<_>>()
+            .join(" ");
+        for (k, read) in reads.into_iter().enumerate() {
+            let mut quantity = Quantity {
+                kind: read.kind,
+                lo: read.lo,
+                hi: read.hi,
+                bound: if read.plus {
+                    Bound::AtLeast
+                } else {
+                    Bound::Exact
+                },
+                text: written.clone(),
+                phrase: String::new(),
+                role: Vec::new(),
+            };
+            // Only the first number of a token ("10-12", "3:35") follows the bound's words.
+            let mut start = i;
+            if k == 0 && !read.plus {
+                start -= bound_before(&tokens, i, &mut quantity);
+            }
+            quantity.role = role(&tokens, start, end);
+            quantity.phrase = phrase(&tokens, start, end, &quantity.text);
+            found.push(quantity);
+        }
+        i = end;
+    }
+    found
+}
+
+/// `text` with the time word before it, or else the word after it in its clause.
+fn phrase(tokens: &[Token], start: usize, end: usize, text: &str) -> String {
+    let time_word = start
+        .checked_sub(1)
+        .map(|j| &tokens[j])
+        .filter(|t| !t.clause_ends && TIME_WORDS.contains(&t.lower.as_str()));
+    if let Some(before) = time_word {
+        return format!("{} {text}", before.written);
+    }
+    let after = tokens
+        .get(end)
+        .filter(|t| !tokens[end - 1].clause_ends && t.lower.chars().all(char::is_alphabetic));
+    match after {
+        Some(after) => format!("{text} {}", after.written),
+        None => text.to_string(),
+    }
+}
+
+/// The stems of the nearest content words before `start` (within three words) and from `end`
+/// (within two), in the quantity's clause.
+fn role(tokens: &[Token], start: usize, end: usize) -> Vec<String> {
+    let content = |t: &Token| {
+        if t.lower.chars().all(char::is_alphabetic) {
+            content_terms(&t.lower)
+        } else {
+            Vec::new()
+        }
+    };
+    let before = tokens[start.saturating_sub(3)..start]
+        .iter()
+        .rev()
+        .take_while(|t| !t.clause_ends)
+        .map(content)
+        .find(|terms| !terms.is_empty());
+    let after = if tokens[end - 1].clause_ends {
+        None
+    } else {
+        let mut clause_over = false;
+        tokens[end..]
+            .iter()
+            .take(2)
+            .take_while(|t| !std::mem::replace(&mut clause_over, t.clause_ends))
+            .map(content)
+            .find(|terms| !terms.is_empty())
+    };
+    before.into_iter().chain(after).flatten().collect()
+}
+
+/// Reads the bound before the quantity at `start`, if any, puts it in front of its text, and
+/// returns how many words it has.
+fn bound_before(tokens: &[Token], start: usize, quantity: &mut Quantity) -> usize {
+    for comparator in COMPARATOR_PHRASES.iter() {
+        let n = comparator.words.len();
+        let Some(from) = start.checked_sub(n) else {
+            continue;
+        };
+        let matches = tokens[from..start]
+            .iter()
+            .zip(&comparator.words)
+            .all(|(t, w)| t.lower == *w);
+        if matches && (!comparator.dates_only || quantity.is_date()) {
+            quantity.bound = comparator.bound;
+            quantity.text = format!("{} {}", comparator.words.join(" "), quantity.text);
+            return n;
+        }
+    }
+    0
+}
+
+/// A whole number in digits, if the token is one ("2016", "21st" gives 21).
+fn whole(token: &str) -> Option<u32> {
+    let digits = token.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let suffix = &token[digits.len()..];
+    let ordinal_or_none = ["", "st", "nd", "rd", "th"].contains(&suffix);
+    (ordinal_or_none && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+fn is_year(token: &str) -> Option<u32> {
+    let year = whole(token).filter(|y| (1000..=2100).contains(y))?;
+    (token.len() == 4).then_some(year)
+}
+
+/// The day of the month a token gives ("7", "21st"), if it is one.
+fn day(token: &Token) -> Option<u32> {
+    whole(&token.lower).filter(|d| (1..=31).contains(d))
+}
+
+fn date_read(year: Option<u32>, month: usize, day: Option<u32>) -> Read {
+    let start = year.map_or(0.0, |y| y as f64 * DAYS_PER_YEAR) + (month as f64 - 1.0) * 31.0;
+    let (lo, hi) = match day {
+        Some(d) => (start + d as f64 - 1.0, start + d as f64 - 1.0),
+        None => (start, start + 30.0),
+    };
+    Read {
+        kind: Kind::Date {
+            year: year.is_some(),
+        },
+        lo,
+        hi,
+        plus: false,
+    }
+}
+
+/// A date naming its month: "October 11, 2016", "11 October 2016", "October 2016", "October
+/// 11", "11 October", and the index after it.
+fn date_at(tokens: &[Token], i: usize) -> Option<(Vec<Read>, usize)> {
+    let year_at = |j: usize| tokens.get(j).and_then(|t| is_year(&t.lower));
+    if let Some(m) = month(&tokens[i].lower) {
+        // "May" and "March" are words too: a month needs a day or a year beside it.
+        if let Some(d) = tokens.get(i + 1).and_then(day) {
+            return Some(match year_at(i + 2) {
+                Some(y) => (vec![date_read(Some(y), m, Some(d))], i + 3),
+                None => (vec![date_read(None, m, Some(d))], i + 2),
+            });
+        }
+        let y = year_at(i + 1)?;
+        return Some((vec![date_read(Some(y), m, None)], i + 2));
+    }
+    let d = day(&tokens[i])?;
+    let m = tokens.get(i + 1).and_then(|t| month(&t.lower))?;
+    Some(match year_at(i + 2) {
+        Some(y) => (vec![date_read(Some(y), m, Some(d))], i + 3),
+        None => (vec![date_read(None, m, Some(d))], i + 2),
+    })
+}
+
+/// The numbers of a token written in digits ("2,500", "$3.7bn", "21st", "2016", "1990s",
+/// "10-12", "3:35", "E.164"), with a scale word after it ("3.7 million"), and the index after
+/// what was read.
+fn digits_at(tokens: &[Token], i: usize) -> Option<(Vec<Read>, usize)> {
+    let token = &tokens[i].lower;
+    let parts: Vec<&str> = token.split(['-', '–', '—', ':', '/']).collect();
+    let mut reads = Vec::new();
+    let mut end = i + 1;
+    let last = parts.len() - 1;
+    for (k, part) in parts.iter().enumerate() {
+        // A name with a number in it ("E.164", "+992") is read from its first digit.
+        let Some(from) = part.find(|c: char| c.is_ascii_digit()) else {
+            continue;
+        };
+        let part = &part[from..];
+        let digits_end = part
+            .find(|c: char| !c.is_ascii_digit() && c != ',' && c != '.')
+            .unwrap_or(part.len());
+        let number = part[..digits_end].trim_end_matches([',', '.']);
+        let suffix = &part[number.len()..];
+        let Ok(mut value) = number.replace(',', "").parse::<f64>() else {
+            continue;
+        };
+        let decimals = number.split_once('.').map_or(0, |(_, d)| d.len());
+        // "1990s": the decade's years.
+        if let (Some(year), "s" | "'s") = (is_year(number), suffix) {
+            let start = year as f64 * DAYS_PER_YEAR;
+            let end_of_decade = start + 10.0 * DAYS_PER_YEAR - 1.0;
+            let kind = Kind::Date { year: true };
+            reads.push(Read {
+                kind,
+                lo: start,
+                hi: end_of_decade,
+                plus: false,
+            });
+            continue;
+        }
+        let kind = if ["st", "nd", "rd", "th"].contains(&suffix) {
+            Kind::Rank
+        } else {
+            Kind::Count
+        };
+        let plus = suffix == "+";
+        // A scale glued on ("3.7bn") or, after the token's last number, the next word.
+        let mut scale = lookup(&SCALE, suffix);
+        if scale.is_none() && k == last && suffix.is_empty() && !tokens[i].clause_ends {
+            scale = tokens.get(i + 1).and_then(|t| lookup(&SCALE, &t.lower));
+            if scale.is_some() {
+                end = i + 2;
+            }
+        }
+        let mut rounding = 0.0;
+        if let Some(scale) = scale {
+            value *= scale;
+            if decimals > 0 {
+                rounding = 0.5 * 10f64.powi(-(decimals as i32)) * scale;
+            }
+        }
+        let year = is_year(number).filter(|_| scale.is_none() && kind == Kind::Count);
+        reads.push(match year {
+            Some(year) => Read {
+                kind: Kind::Date { year: true },
+                lo: year as f64 * DAYS_PER_YEAR,
+                hi: year as f64 * DAYS_PER_YEAR + DAYS_PER_YEAR - 1.0,
+                plus,
+            },
+            None => Read {
+                kind,
+                lo: value - rounding,
+                hi: value + rounding,
+                plus,
+            },
+        });
+    }
+    (!reads.is_empty()).then_some((reads, end))
+}
+
+/// A number written in words ("twelve", "twenty-four", "two hundred", "three million",
+/// "four-and-a-half", "sixth"), and the index after it. "One" alone is a pronoun more often than
+/// a number, so it is read only before a scale ("one hundred").
+fn words_at(tokens: &[Token], i: usize) -> Option<(Vec<Read>, usize)> {
+    let number_word =
+        |w: &str| lookup(&CARDINAL, w).is_some() || lookup(&SCALE, w).is_some() || w == "half";
+    let mut parts: Vec<&str> = Vec::new();
+    let mut end = i;
+    while let Some(token) = tokens.get(end) {
+        let token_parts: Vec<&str> = token.lower.split('-').collect();
+        let part_fits = |(k, w): (usize, &&str)| {
+            number_word(w)
+                || lookup(&ORDINAL, w).is_some() && k + 1 == token_parts.len()
+                || (matches!(*w, "and" | "a") && k > 0)
+        };
+        // A compound led by a number ("two-year", "five-star") is read up to its first word.
+        let leading = token_parts
+            .iter()
+            .enumerate()
+            .take_while(|&p| part_fits(p))
+            .count();
+        if parts.is_empty() && leading > 0 && leading < token_parts.len() {
+            parts.extend(&token_parts[..leading]);
+            end += 1;
+            break;
+        }
+        let fits = leading == token_parts.len();
+        // "and" joins "one hundred and twenty"; "and a half" ends a number.
+        let joins = !parts.is_empty()
+            && !tokens[end - 1].clause_ends
+            && matches!(token.lower.as_str(), "and" | "a")
+            && tokens.get(end + 1).is_some_and(|next| {
+                number_word(&next.lower) || (next.lower == "a" && token.lower == "and")
+            });
+        if !(fits || joins) || (!parts.is_empty() && tokens[end - 1].clause_ends) {
+            break;
+        }
+        let ended_by_ordinal = token_parts
+            .last()
+            .is_some_and(|w| lookup(&ORDINAL, w).is_some());
+        parts.extend(token_parts);
+        end += 1;
+        if ended_by_ordinal {
+            break;
+        }
+    }
+    let first = *parts.first()?;
+    if lookup(&SCALE, first).is_some() || matches!(first, "half" | "and" | "a") || parts == ["one"]
+    {
+        return None;
+    }
+    let (mut total, mut current, mut kind) = (0.0, 0.0, Kind::Count);
+    for part in &parts {
+        if let Some(scale) = lookup(&SCALE, part) {
+            if scale < 1000.0 {
+                current = f64::max(current, 1.0) * scale;
+            } else {
+                total += f64::max(current, 1.0) * scale;
+                current = 0.0;
+            }
+        } else if let Some(value) = lookup(&CARDINAL, part) {
+            current += value;
+        } else if let Some(value) = lookup(&ORDINAL, part) {
+            current += value;
+            kind = Kind::Rank;
+        } else if *part == "half" {
+            current += 0.5;
+        }
+    }
+    let value = total + current;
+    Some((
+        vec![Read {
+            kind,
+            lo: value,
+            hi: value,
+            plus: false,
+        }],
+        end,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values_of(text: &str) -> Vec<(f64, Bound)> {
+        quantities(text)
+            .into_iter()
+            .map(|q| ((q.lo + q.hi) / 2.0, q.bound))
+            .collect()
+    }
+
+    fn stated(claim: &str, evidence: &str) -> bool {
+        let evidence = quantities(evidence);
+        let claim = quantities(claim);
+        assert!(!claim.is_empty(), "no number read");
+        claim.iter().all(|q| q.stated_by(&evidence))
+    }
+
+    #[test]
+    fn numbers_are_read_in_their_written_forms() {
+        assert_eq!(values_of("It sold 2,500 copies."), [(2500.0, Bound::Exact)]);
+        assert_eq!(
+            values_of("It earned $3.7 million."),
+            [(3.7e6, Bound::Exact)]
+        );
+        assert_eq!(
+            values_of("It earned $3.714million."),
+            [(3.714e6, Bound::Exact)]
+        );
+        assert_eq!(values_of("a budget of 12 crore"), [(1.2e8, Bound::Exact)]);
+        assert_eq!(values_of("twenty-four days"), [(24.0, Bound::Exact)]);
+        assert_eq!(values_of("two hundred and five"), [(205.0, Bound::Exact)]);
+        assert_eq!(values_of("three million people"), [(3e6, Bound::Exact)]);
+        assert_eq!(values_of("four-and-a-half stars"), [(4.5, Bound::Exact)]);
+        assert_eq!(values_of("four and a half stars"), [(4.5, Bound::Exact)]);
+        assert_eq!(values_of("a 69-year-old man"), [(69.0, Bound::Exact)]);
+        assert_eq!(values_of("a two-year contract"), [(2.0, Bound::Exact)]);
+        assert_eq!(
+            values_of("won 3-1"),
+            [(3.0, Bound::Exact), (1.0, Bound::Exact)]
+        );
+        assert_eq!(values_of("code +992"), [(992.0, Bound::Exact)]);
+        assert_eq!(values_of("E.164"), [(164.0, Bound::Exact)]);
+        assert!(values_of("One of them left.").is_empty());
+        assert_eq!(values_of("one hundred left"), [(100.0, Bound::Exact)]);
+        let ranks = quantities("its 21st week, the sixth, twenty-fourth");
+        assert!(ranks.iter().all(|q| q.kind == Kind::Rank), "{ranks:?}");
+        assert_eq!(
+            ranks.iter().map(|q| q.lo).collect::<Vec<_>>(),
+            [21.0, 6.0, 24.0]
+        );
+    }
+
+    #[test]
+    fn dates_are_read_with_what_they_name() {
+        let kinds = |text: &str| {
+            quantities(text)
+                .into_iter()
+                .map(|q| (q.kind, q.hi - q.lo))
+                .collect::<Vec<_>>()
+        };
+        let (dated, undated) = (Kind::Date { year: true }, Kind::Date { year: false });
+        assert_eq!(kinds("on October 11, 2016"), [(dated, 0.0)]);
+        assert_eq!(kinds("on 11 October 2016"), [(dated, 0.0)]);
+        assert_eq!(kinds("in October 2016"), [(dated, 30.0)]);
+        assert_eq!(kinds("in 2016"), [(dated, 371.0)]);
+        assert_eq!(kinds("in the 1990s"), [(dated, 3719.0)]);
+        assert_eq!(kinds("on December 7"), [(undated, 0.0)]);
+        // A month alone is no date, and "May" is a word too.
+        assert!(kinds("in May they may go").is_empty());
+        assert_eq!(
+            quantities("They spoke on Thursday 8.")[0].phrase,
+            "Thursday 8"
+        );
+    }
+
+    #[test]
+    fn bounds_are_read_from_the_words_before() {
+        assert_eq!(values_of("more than 500"), [(500.0, Bound::Above)]);
+        assert_eq!(values_of("no more than 500"), [(500.0, Bound::AtMost)]);
+        assert_eq!(values_of("nearly 3.7 million"), [(3.7e6, Bound::About)]);
+        assert_eq!(values_of("500+ people"), [(500.0, Bound::AtLeast)]);
+        assert_eq!(quantities("before 2016")[0].bound, Bound::Below);
+        // "before" bounds dates only.
+        assert_eq!(values_of("before 50 people"), [(50.0, Bound::Exact)]);
+        let over = &quantities("over 50 minutes")[0];
+        assert_eq!(
+            (over.text.as_str(), over.phrase.as_str()),
+            ("over 50", "over 50 minutes")
+        );
+        // The phrase stays in the number's clause.
+        assert_eq!(
+            quantities("over $9.5 million, Book Club")[0].phrase,
+            "over $9.5 million"
+        );
+    }
+
+    #[test]
+    fn a_number_is_stated_however_it_is_written() {
+        assert!(stated(
+            "It earned 3.7 million dollars.",
+            "It earned $3,714,000."
+        ));
+        assert!(!stated(
+            "It earned $3,714,000.",
+            "It earned 3.7 million dollars."
+        ));
+        assert!(stated("Twelve died.", "12 people died."));
+        assert!(stated(
+            "4.5 out of 5 stars",
+            "four-and-a-half out of five stars"
+        ));
+        assert!(!stated("70 minutes", "They spoke for 50 minutes."));
+        assert!(!stated("The code is +991.", "The code is +992."));
+    }
+
+    #[test]
+    fn a_date_is_stated_by_a_date_within_it() {
+        assert!(stated("released in 2016", "released on October 11, 2016"));
+        assert!(stated(
+            "released in October 2016",
+            "released on October 11 , 2016"
+        ));
+        assert!(!stated(
+            "released in November 2016",
+            "released on October 11, 2016"
+        ));
+        assert!(!stated("released on October 11, 2016", "released in 2016"));
+        assert!(stated("on December 7", "on 7 December 2021"));
+        assert!(!stated("on December 8", "on 7 December 2021"));
+        assert!(stated(
+            "released before November 2016",
+            "released on October 11, 2016"
+        ));
+        assert!(!stated(
+            "released after November 2016",
+            "released on October 11, 2016"
+        ));
+        assert!(stated(
+            "founded before September 29 , 1872",
+            "founded on September 18 , 1872"
+        ));
+        assert!(stated("founded in the 1990s", "founded in 1994"));
+    }
+
+    #[test]
+    fn a_bound_holds_for_the_number_in_the_same_role() {
+        assert!(stated("more than 500 people came", "654 people came"));
+        assert!(!stated("more than 500 people came", "450 people came"));
+        assert!(stated("more than 400 people", "more than 500 people"));
+        assert!(!stated("more than 500 people", "more than 400 people"));
+        assert!(!stated(
+            "in more than 15 provinces",
+            "cases in 15 out of 28 provinces"
+        ));
+        assert!(!stated(
+            "grossed less than $ 169.3 million",
+            "grossed $ 169.3 million"
+        ));
+        assert!(!stated(
+            "a less than two-year contract",
+            "a two-year contract"
+        ));
+        // The bound is checked against the destinations, not the departures.
+        assert!(!stated(
+            "flies to more than 100 destinations",
+            "with over 250 daily departures to 95 destinations"
+        ));
+        assert!(stated("about 500 people", "480 people"));
+        assert!(!stated("about 500 people", "400 people"));
+        assert!(stated("released before 2016", "released in 2014"));
+        assert!(!stated("released after 2016", "released in 2014"));
+        // The number in the claim's role is a guess: the one beside the same word (the budget)
+        // and the nearest in value (the earnings) must both hold the bound.
+        assert!(stated(
+            "a budget of under 70 crore",
+            "It earned 83.32 crore on a budget of 65 crore."
+        ));
+        assert!(!stated(
+            "a budget of under 70 crore",
+            "It earned 73.32 crore on a budget of 65 crore."
+        ));
+        assert!(!stated(
+            "grossed less than $1.25 million",
+            "It grossed $61,560 on its opening weekend and a total of $1,272,790."
+        ));
+        // A bound is not an exact number.
+        assert!(!stated("500 people came", "more than 500 people came"));
+    }
+
+    #[test]
+    fn the_tables_parse() {
+        assert!(!COMPARATOR_PHRASES.is_empty());
+        for table in [&*CARDINAL, &*ORDINAL, &*SCALE] {
+            assert!(table
+                .iter()
+                .all(|(w, v)| *w == w.to_lowercase() && *v > 0.0));
+        }
+        assert!(COMPARATORS
+            .iter()
+            .all(|row| row[0] == row[0].to_lowercase()));
+        assert_eq!(MONTHS.len(), 12);
+        assert_eq!(month("sept"), Some(9));
+        assert_eq!(month("may"), Some(5));
+        assert_eq!(month("ma"), None);
+    }
+}
