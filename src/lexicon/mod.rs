@@ -119,6 +119,9 @@ pub static NEGATION_WORDS: List = list!("negation_words.txt");
 /// abbreviations.
 pub static TIME_WORDS: List = list!("time_words.txt");
 
+/// Units of time ("minute", "year"), in the singular.
+pub static TIME_UNITS: List = list!("time_units.txt");
+
 /// The months ("january"), in calendar order.
 pub static MONTHS: List = list!("months.txt");
 
@@ -233,8 +236,9 @@ mod tests {
     #[test]
     fn lists_read_against_lower_cased_text_are_lower_case() {
         // Their entries are compared with lower-cased words: a capital would never match.
-        let lists: [&List; 12] = [
+        let lists: [&List; 13] = [
             &RESTATED_TIME_PHRASES,
+            &TIME_UNITS,
             &MONTHS,
             &CARDINALS,
             &SCALES,

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use crate::lexicon::{
     CARDINAL_VALUES, COMPARATORS, MONTHS, MONTH_ABBREVIATIONS, ORDINAL_VALUES, SCALE_FACTORS,
-    TIME_WORDS,
+    TIME_UNITS, TIME_WORDS,
 };
 use crate::text::content_terms;
 
@@ -64,6 +64,9 @@ pub struct Quantity {
     /// (skipping its bound) and after it, within its clause ("budget" in "a budget of under 70
     /// crore", "minut" in "50 minutes").
     pub role: Vec<String>,
+    /// The unit of time it counts, in the singular: "minute" in "50 minutes" and "a 50-minute
+    /// call".
+    pub unit: Option<&'static str>,
 }
 
 /// The values a quantity allows, as an interval whose ends may be open or infinite.
@@ -173,7 +176,17 @@ impl Quantity {
     /// provinces" against "15 provinces".
     pub fn stated_by(&self, stated: &[Quantity]) -> bool {
         if self.bound == Bound::Exact {
-            return stated.iter().any(|e| self.allows_all_of(e));
+            let equal: Vec<&Quantity> = stated
+                .iter()
+                .filter(|e| self.allows_all_of(e) && (self.unit.is_none() || e.unit == self.unit))
+                .collect();
+            // The paragraph gives this role another value, and the equal number sits in another
+            // role: "10,000 troops" against "100,000 troops ... 10,000 soldiers".
+            let shares_role = |e: &Quantity| e.role.iter().any(|r| self.role.contains(r));
+            let other_in_role = self
+                .named_in_same_role(stated)
+                .is_some_and(|e| !self.allows_all_of(e));
+            return !equal.is_empty() && !(other_in_role && !equal.iter().any(|e| shares_role(e)));
         }
         if matches!(self.bound, Bound::Above | Bound::Below) {
             let exact = Quantity {
@@ -195,13 +208,20 @@ impl Quantity {
                 .is_none_or(|e| self.allows_all_of(e))
     }
 
-    /// The comparable cited quantity next to the same content word ("50 minutes" for "70
-    /// minutes", "December 7" for "December 8"), the nearest in value if several are.
+    /// The comparable cited quantity sharing the most role words ("50 minutes" for "70
+    /// minutes", "December 7" for "December 8"), the nearest in value if several do.
     pub fn named_in_same_role<'a>(&self, stated: &'a [Quantity]) -> Option<&'a Quantity> {
+        let shared = |e: &Quantity| e.role.iter().filter(|r| self.role.contains(r)).count();
+        let most = stated
+            .iter()
+            .filter(|e| self.comparable(e))
+            .map(shared)
+            .max()
+            .filter(|most| *most > 0)?;
         self.nearest(
             stated
                 .iter()
-                .filter(|e| self.comparable(e) && e.role.iter().any(|r| self.role.contains(r))),
+                .filter(|e| self.comparable(e) && shared(e) == most),
         )
     }
 
@@ -358,19 +378,47 @@ pub fn quantities(text: &str) -> Vec<Quantity> {
                 text: written.clone(),
                 phrase: String::new(),
                 role: Vec::new(),
+                unit: time_unit(&tokens, end),
             };
             // Only the first number of a token ("10-12", "3:35") follows the bound's words.
             let mut start = i;
             if k == 0 && !read.plus {
                 start -= bound_before(&tokens, i, &mut quantity);
             }
+            // A bound's own words may name the role too: "an estimated 100,000 troops".
             quantity.role = role(&tokens, start, end);
+            quantity.role.extend(
+                tokens[start..i]
+                    .iter()
+                    .flat_map(|t| content_terms(&t.lower)),
+            );
             quantity.phrase = phrase(&tokens, start, end, &quantity.text);
             found.push(quantity);
         }
         i = end;
     }
     found
+}
+
+/// The unit of time of the number that ends before `end`: the rest of its token ("50-minute")
+/// or the word after it ("50 minutes").
+fn time_unit(tokens: &[Token], end: usize) -> Option<&'static str> {
+    let last = &tokens[end - 1].lower;
+    let glued = last.rsplit('-').next().filter(|_| last.contains('-'));
+    let word = match glued {
+        Some(word) => word,
+        None => {
+            &tokens
+                .get(end)
+                .filter(|_| !tokens[end - 1].clause_ends)?
+                .lower
+        }
+    };
+    let singular = word.strip_suffix('s').unwrap_or(word);
+    TIME_UNITS
+        .iter()
+        .find(|u| **u == word || **u == singular)
+        .copied()
 }
 
 /// `text` with the time word before it, or else the word after it in its clause.
@@ -773,6 +821,20 @@ mod tests {
         ));
         assert!(!stated("70 minutes", "They spoke for 50 minutes."));
         assert!(!stated("The code is +991.", "The code is +992."));
+        assert!(!stated("It lasted 50 hours.", "It lasted 50 minutes."));
+        assert!(stated("It lasted 50 minutes.", "It was a 50-minute call."));
+        assert!(!stated(
+            "Russia has 10,000 troops there.",
+            "Russia has 100,000 troops there and sent 10,000 soldiers home."
+        ));
+        assert!(!stated(
+            "Russia has an estimated 10,000 troops there.",
+            "Russia has an estimated 100,000 troops there and withdrew 10,000 troops."
+        ));
+        assert!(stated(
+            "Russia sent 10,000 soldiers home.",
+            "Russia has 100,000 troops there and sent 10,000 soldiers home."
+        ));
     }
 
     #[test]
