@@ -14,6 +14,7 @@ mod names;
 mod negation;
 mod numbers;
 mod quantities;
+mod roles;
 
 pub use antonyms::{antonyms_of, has_antonym_instead, word_forms};
 pub use fact_kind::FactKind;
@@ -21,3 +22,4 @@ pub use names::names_and_numbers;
 pub use negation::is_negated;
 pub use numbers::{changed_number, numbers, NumberForm};
 pub use quantities::{quantities, Bound, Quantity};
+pub use roles::swapped_role;

@@ -8,7 +8,8 @@
 use std::collections::HashSet;
 
 use crate::signals::{
-    antonyms_of, is_negated, names_and_numbers, numbers, quantities, word_forms, Quantity,
+    antonyms_of, is_negated, names_and_numbers, numbers, quantities, swapped_role, word_forms,
+    Quantity,
 };
 use crate::text::{content_terms, raw_words, word_text, words};
 
@@ -199,6 +200,11 @@ fn hard_reasons(
     // has counts only when it negates a word the claim states ("did not fail" against "failed");
     // "ended without a deal" does not contradict "the talks ended".
     if let Some(closest) = closest_sentence(claim, sentences) {
+        if let Some((stated, claimed)) = swapped_role(claim, closest) {
+            reasons.push(format!(
+                "the cited paragraphs say \"{stated}\", not \"{claimed}\" (roles swapped)"
+            ));
+        }
         let claim_terms: HashSet<String> = content_terms(claim).into_iter().collect();
         if is_negated(claim) && !is_negated(closest) {
             reasons.push(
