@@ -186,7 +186,8 @@ impl Quantity {
             let other_in_role = self
                 .named_in_same_role(stated)
                 .is_some_and(|e| !self.allows_all_of(e));
-            return !equal.is_empty() && !(other_in_role && !equal.iter().any(|e| shares_role(e)));
+            let in_role = equal.iter().any(|e| shares_role(e));
+            return !equal.is_empty() && (in_role || !other_in_role);
         }
         if matches!(self.bound, Bound::Above | Bound::Below) {
             let exact = Quantity {
