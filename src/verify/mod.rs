@@ -11,12 +11,14 @@
 //!
 //! The model is needed only for the claims' vectors, which the caller computes in one call for
 //! all claims ([`crate::Engine::verify`], or the service's worker): this module never runs the
-//! model. Skipped lines (headings, questions,
+//! model. Claims that copy a sentence of a cited document take its vector from the index
+//! (`vectors.rs`), so only the others are embedded. Skipped lines (headings, questions,
 //! source listings) are only counted, in [`Report::skipped`]. Suggestions are given for claims
 //! that are not supported.
 
 mod judge;
 mod parse;
+mod vectors;
 
 use std::collections::{HashMap, HashSet};
 
@@ -29,6 +31,7 @@ use crate::vector::cosine;
 
 use judge::{judge, Closeness, Evidence, Judgement};
 pub use parse::{parse, Claim, Parsed};
+pub use vectors::ClaimVectors;
 
 /// The longest text verified at once, in bytes: a larger one is refused, not truncated.
 pub const MAX_TEXT_BYTES: usize = 1_000_000;
@@ -129,12 +132,14 @@ pub fn verify(
 ) -> Result<Report> {
     check_text(text)?;
     let parsed = parse(text);
-    let texts: Vec<&str> = parsed.claims.iter().map(|c| c.text.as_str()).collect();
-    let vectors = if texts.is_empty() {
+    let known = ClaimVectors::new(index, &parsed);
+    let texts = known.missing(&parsed);
+    let embedded = if texts.is_empty() {
         Vec::new()
     } else {
         embed(&texts)?
     };
+    let vectors = known.complete(embedded)?;
     report(index, None, parsed, vectors)
 }
 

@@ -162,3 +162,28 @@ fn verdict_names_are_what_the_json_says() {
         assert_eq!(serde_json::to_value(verdict).unwrap(), verdict.name());
     }
 }
+
+#[test]
+fn only_claims_that_are_not_copies_of_a_cited_document_are_embedded() {
+    // The copy cites the wrong paragraph, so it still needs its vector for suggestions: it
+    // comes from the index, and the model sees only the reworded claim.
+    let text = "The talks lasted 50 minutes and ended without a deal. [talks ¶3]\n\n\
+                The talks took 50 minutes. [talks ¶2]";
+    let mut asked: Vec<String> = Vec::new();
+    let report = verify(&index(), text, |claims| {
+        asked = claims.iter().map(|c| c.to_string()).collect();
+        Ok(claims.iter().map(|_| axis(1)).collect())
+    })
+    .unwrap();
+    assert_eq!(asked, ["The talks took 50 minutes."]);
+    let copy = &report.sentences[0];
+    assert_eq!(copy.verdict, Verdict::Unsupported, "{copy:?}");
+    assert_eq!(copy.suggestions[0].paragraph, 2, "{copy:?}");
+}
+
+#[test]
+fn vectors_that_do_not_match_the_claims_to_embed_are_an_error() {
+    let parsed = parse("The talks took 50 minutes. [talks ¶2]");
+    let known = ClaimVectors::new(&index(), &parsed);
+    assert!(known.complete(Vec::new()).is_err());
+}

@@ -65,13 +65,26 @@ pub async fn verify(
         None => None,
     };
     let text = request.text;
-    let parsed = blocking(move || Ok(verify::parse(&text))).await?;
-    let claims: Vec<String> = parsed.claims.iter().map(|c| c.text.clone()).collect();
-    let vectors = if claims.is_empty() {
+    let index_snapshot = snapshot.clone();
+    let (parsed, known) = blocking(move || {
+        let parsed = verify::parse(&text);
+        let known = verify::ClaimVectors::new(&index_snapshot.index, &parsed);
+        Ok((parsed, known))
+    })
+    .await?;
+    // Claims that copy a sentence of a cited document reuse its vector: only the rest queue
+    // for the model.
+    let claims: Vec<String> = known
+        .missing(&parsed)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let embedded = if claims.is_empty() {
         Vec::new()
     } else {
         ready.worker.embed(claims, Priority::Interactive).await?
     };
+    let vectors = known.complete(embedded)?;
     let report =
         blocking(move || verify::report(&snapshot.index, only.as_ref(), parsed, vectors)).await?;
     for sentence in &report.sentences {
