@@ -141,6 +141,10 @@ pub static RESTATED_TIME_PHRASES: List = list!("restated_time_phrases.txt");
 /// capitalised as they open one.
 pub static ANAPHORIC_OPENERS: List = list!("anaphoric_openers.txt");
 
+/// WordNet's irregular word forms whose stem differs from their base's, each as `form, base`
+/// ("spoke", "speak"; written by `scripts/wordnet_irregular_forms.py`).
+pub static IRREGULAR_FORMS: Table = table!("irregular_forms.tsv");
+
 /// WordNet's single-word antonym pairs, each as `word\tantonym\tpart of speech` (written by
 /// `scripts/wordnet_antonyms.py`).
 pub static ANTONYM_PAIRS: List = list!("antonyms.tsv");
