@@ -7,6 +7,7 @@
 //! Texts are sorted by token length and cut into batches under a token budget, so that padding
 //! (wasted work) stays small whatever order the caller passes texts in.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -170,10 +171,24 @@ impl Embedder {
             .collect())
     }
 
-    /// Embeds texts; returns one L2-normalised vector per text, in input order.
+    /// Embeds texts; returns one L2-normalised vector per text, in input order. Identical
+    /// texts are embedded once: a paragraph of one sentence is also that sentence, and news
+    /// has many.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let ids = self.tokenize(texts)?;
-        self.embed_tokens(&ids)
+        let mut unique: Vec<&str> = Vec::new();
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        let slots: Vec<usize> = texts
+            .iter()
+            .map(|&text| {
+                *first.entry(text).or_insert_with(|| {
+                    unique.push(text);
+                    unique.len() - 1
+                })
+            })
+            .collect();
+        let ids = self.tokenize(&unique)?;
+        let vectors = self.embed_tokens(&ids)?;
+        Ok(slots.into_iter().map(|s| vectors[s].clone()).collect())
     }
 
     /// Embeds already tokenised texts (see [`Embedder::tokenize`]), in input order.

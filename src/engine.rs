@@ -66,6 +66,18 @@ impl Engine {
     /// Embeds (or loads cached embeddings of) the documents and indexes them. The documents
     /// not in the cache are embedded together, in shared forward passes.
     pub fn index(&self, documents: Vec<Document>) -> Result<Index> {
+        let per_doc = self.document_vectors(&documents, true)?;
+        Ok(Index::from_vectors(documents, per_doc, self.embedder.dim()))
+    }
+
+    /// Each document's vectors, from the cache or else embedded: all the documents not in the
+    /// cache together, in shared forward passes. `log` says how many are embedded (a batch job
+    /// with a progress bar keeps quiet).
+    pub fn document_vectors(
+        &self,
+        documents: &[Document],
+        log: bool,
+    ) -> Result<Vec<DocumentVectors>> {
         let embedder = &self.embedder;
         let mut per_doc: Vec<Option<DocumentVectors>> = documents
             .iter()
@@ -78,7 +90,9 @@ impl Engine {
             .map(|(d, _)| d)
             .collect();
         if !missing.is_empty() {
-            tracing::info!(documents = missing.len(), "embedding documents");
+            if log {
+                tracing::info!(documents = missing.len(), "embedding documents");
+            }
             let mut fresh = self.embed_documents(&missing)?.into_iter();
             for (doc, slot) in documents.iter().zip(&mut per_doc) {
                 if slot.is_none() {
@@ -88,8 +102,7 @@ impl Engine {
                 }
             }
         }
-        let per_doc = per_doc.into_iter().map(Option::unwrap_or_default).collect();
-        Ok(Index::from_vectors(documents, per_doc, embedder.dim()))
+        Ok(per_doc.into_iter().map(Option::unwrap_or_default).collect())
     }
 
     /// Embeds documents in shared forward passes, without the cache: one [`DocumentVectors`]

@@ -6,7 +6,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use footnote::document;
+use footnote::document::{self, Document};
+use footnote::index::Index;
 use footnote::summarize::{self, Length, Summary};
 use footnote::{Engine, EngineSettings};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -57,7 +58,13 @@ fn print_summary(summary: &Summary) {
     println!();
 }
 
-/// Summarizes each record of JSONL inputs on its own: one JSON line out per record.
+/// Records embedded together: enough to fill the model's batches across short articles, few
+/// enough that the first lines come out early and memory stays flat.
+const BATCH_DOCUMENTS: usize = 32;
+
+/// Summarizes each record of JSONL inputs on its own: one JSON line out per record. Records are
+/// embedded [`BATCH_DOCUMENTS`] at a time in shared forward passes, quietly (the progress bar is
+/// the report).
 fn summarize_batch(
     settings: &EngineSettings,
     paths: &[PathBuf],
@@ -70,12 +77,45 @@ fn summarize_batch(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut failures = 0usize;
+    let mut documents = documents.into_iter().peekable();
+    while documents.peek().is_some() {
+        let chunk: Vec<Document> = documents.by_ref().take(BATCH_DOCUMENTS).collect();
+        let vectors = match engine.document_vectors(&chunk, false) {
+            Ok(vectors) => vectors,
+            Err(e) => {
+                failures += chunk.len();
+                progress.suspend(|| eprintln!("error: documents {}: {e}", ids(&chunk)));
+                progress.inc(chunk.len() as u64);
+                continue;
+            }
+        };
+        for (doc, vectors) in chunk.into_iter().zip(vectors) {
+            let id = doc.id.clone();
+            let index = Index::from_vectors(vec![doc], vec![vectors], engine.embedder.dim());
+            let result = summarize::summarize(&index, &[], length);
+            write_line(&id, result, &progress, &mut failures)?;
+            progress.inc(1);
+        }
+    }
+    progress.finish_and_clear();
+    Ok(exit_code(had_problems || failures > 0))
+}
+
+/// The ids of documents, for an error message.
+fn ids(documents: &[Document]) -> String {
+    let ids: Vec<&str> = documents.iter().map(|d| d.id.as_str()).collect();
+    ids.join(", ")
+}
+
+/// Prints one record's summary as a JSON line, or its error on stderr.
+fn write_line(
+    id: &str,
+    result: footnote::Result<Summary>,
+    progress: &ProgressBar,
+    failures: &mut usize,
+) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
-    for doc in documents {
-        let id = doc.id.clone();
-        let result = engine
-            .index(vec![doc])
-            .and_then(|index| summarize::summarize(&index, &[], length));
+    {
         match result {
             Ok(summary) => {
                 #[derive(Serialize)]
@@ -85,18 +125,16 @@ fn summarize_batch(
                     summary: &'a Summary,
                 }
                 let line = serde_json::to_string(&Line {
-                    id: &id,
+                    id,
                     summary: &summary,
                 })?;
                 progress.suspend(|| writeln!(stdout.lock(), "{line}"))?;
             }
             Err(e) => {
-                failures += 1;
+                *failures += 1;
                 progress.suspend(|| eprintln!("error: document {id}: {e}"));
             }
         }
-        progress.inc(1);
     }
-    progress.finish_and_clear();
-    Ok(exit_code(had_problems || failures > 0))
+    Ok(())
 }
