@@ -611,8 +611,6 @@ pub struct ClaimsReport {
     pub always_no_accuracy: f64,
 }
 
-/// Runs the verifier over `claims.jsonl`: each row is a one-document corpus (the evidence, with
-/// its title) and the claim cites its ¶1. One report per subset, then one over all rows.
 /// One claim's outcome, for `--details`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClaimOutcome {
@@ -624,8 +622,9 @@ pub struct ClaimOutcome {
     pub reasons: Vec<String>,
 }
 
-/// Verifies each claim of a half of `claims.jsonl` against its evidence: the figures per subset
-/// and each row's outcome.
+/// Verifies each claim of a half of `claims.jsonl` against its evidence: every row's evidence
+/// (with its title) is a document of one index, and the claim cites its own row's ¶1 and is
+/// judged against it alone. The figures per subset, then over all rows, and each row's outcome.
 pub fn claims(
     engine: &Engine,
     path: &Path,

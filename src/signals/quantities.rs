@@ -89,7 +89,7 @@ impl Allowed {
 }
 
 impl Quantity {
-    /// A year: a date of a whole year ("2016"), which "before"/"after" may bound.
+    /// A date or a year ("2016", "December 7"), which "before"/"after" may bound.
     fn is_date(&self) -> bool {
         matches!(self.kind, Kind::Date { .. })
     }
@@ -109,6 +109,14 @@ impl Quantity {
             }
         }
         let (closed, infinite) = (true, f64::INFINITY);
+        // A strict bound is read from the value as written: "more than 3.7 million" allows
+        // 3.72 million, however the 3.7 was rounded. A date's ends are its first and last day:
+        // "after November 2016" is after November 30.
+        let (above, below) = if self.is_date() {
+            (hi, lo)
+        } else {
+            ((lo + hi) / 2.0, (lo + hi) / 2.0)
+        };
         match self.bound {
             Bound::Exact => Allowed {
                 lo,
@@ -117,7 +125,7 @@ impl Quantity {
                 hi_closed: closed,
             },
             Bound::Above => Allowed {
-                lo: hi,
+                lo: above,
                 lo_closed: false,
                 hi: infinite,
                 hi_closed: false,
@@ -131,7 +139,7 @@ impl Quantity {
             Bound::Below => Allowed {
                 lo: -infinite,
                 lo_closed: false,
-                hi: lo,
+                hi: below,
                 hi_closed: false,
             },
             Bound::AtMost => Allowed {
@@ -159,12 +167,22 @@ impl Quantity {
         self.is_date() == other.is_date() && (self.is_date() || self.kind == other.kind)
     }
 
-    /// Whether `stated` allows only values this quantity allows. Two dates are compared as
-    /// days of the year when either has no year.
+    /// Whether `stated` allows only values this quantity allows. A date without a year is
+    /// compared as a day of the year ("December 7" is stated by "7 December 2021"); a date with
+    /// one is not stated by a date without ("October 11" does not say which year).
     fn allows_all_of(&self, stated: &Quantity) -> bool {
-        let day_of_year = matches!(self.kind, Kind::Date { year: false })
-            || matches!(stated.kind, Kind::Date { year: false });
-        self.comparable(stated)
+        if matches!(self.kind, Kind::Date { year: true })
+            && matches!(stated.kind, Kind::Date { year: false })
+        {
+            return false;
+        }
+        // A number of hundreds of digits reads as infinite, and infinity would equal any other.
+        let finite = [self.lo, self.hi, stated.lo, stated.hi]
+            .iter()
+            .all(|v| v.is_finite());
+        let day_of_year = matches!(self.kind, Kind::Date { year: false });
+        finite
+            && self.comparable(stated)
             && stated
                 .allowed(day_of_year)
                 .within(&self.allowed(day_of_year))
@@ -404,22 +422,25 @@ pub fn quantities(text: &str) -> Vec<Quantity> {
 /// The unit of time of the number that ends before `end`: the rest of its token ("50-minute")
 /// or the word after it ("50 minutes").
 fn time_unit(tokens: &[Token], end: usize) -> Option<&'static str> {
-    let last = &tokens[end - 1].lower;
-    let glued = last.rsplit('-').next().filter(|_| last.contains('-'));
-    let word = match glued {
-        Some(word) => word,
-        None => {
-            &tokens
-                .get(end)
-                .filter(|_| !tokens[end - 1].clause_ends)?
-                .lower
-        }
+    let last = &tokens[end - 1];
+    // The rest of "10-12" is a number, not a unit: then the word after says it ("10-12 minutes").
+    let glued = last
+        .lower
+        .rsplit('-')
+        .next()
+        .filter(|_| last.lower.contains('-'));
+    let after = tokens
+        .get(end)
+        .filter(|_| !last.clause_ends)
+        .map(|t| t.lower.as_str());
+    let unit = |word: &str| {
+        let singular = word.strip_suffix('s').unwrap_or(word);
+        TIME_UNITS
+            .iter()
+            .find(|u| **u == word || **u == singular)
+            .copied()
     };
-    let singular = word.strip_suffix('s').unwrap_or(word);
-    TIME_UNITS
-        .iter()
-        .find(|u| **u == word || **u == singular)
-        .copied()
+    glued.and_then(unit).or_else(|| after.and_then(unit))
 }
 
 /// `text` with the time word before it, or else the word after it in its clause.
@@ -910,6 +931,76 @@ mod tests {
         ));
         // A bound is not an exact number.
         assert!(!stated("500 people came", "more than 500 people came"));
+    }
+
+    #[test]
+    fn a_rounded_bound_is_read_from_its_written_value() {
+        assert!(!stated(
+            "more than 3.72 million",
+            "more than 3.7 million people"
+        ));
+        assert!(!stated("less than 3.68 million", "less than 3.7 million"));
+        assert!(stated("more than 3.7 million", "3.8 million"));
+        assert!(stated("more than 3.72 million", "more than 3.8 million"));
+    }
+
+    #[test]
+    fn a_year_is_not_stated_by_a_date_without_one() {
+        assert!(!stated(
+            "released on October 11, 1999",
+            "released on October 11"
+        ));
+        assert!(!stated(
+            "released before November 2016",
+            "released on October 11"
+        ));
+        assert!(!stated("founded since 2015", "founded on December 7"));
+        assert!(!stated("founded by 2016", "founded on December 7"));
+    }
+
+    #[test]
+    fn a_unit_after_a_range_is_kept() {
+        assert_eq!(quantities("10-12 minutes")[1].unit, Some("minute"));
+        assert!(!stated("It took 10-12 minutes.", "It took 10-12 hours."));
+        assert!(stated("It took 10-12 minutes.", "It took 10-12 minutes."));
+    }
+
+    #[test]
+    fn odd_text_reads_without_panicking() {
+        let long = "9".repeat(400);
+        for text in [
+            "",
+            "...",
+            "$",
+            "%",
+            "-",
+            "---",
+            "1,,,2",
+            "..5",
+            "٣",
+            "Ⅻ",
+            "😀 5",
+            "in May",
+            "may",
+            "5 million",
+            "1e400",
+            &long,
+            "more than",
+            "İstanbul 5",
+            "twenty-",
+            "and a half",
+            "5 million million",
+            "31st May",
+            "5+",
+            "++5",
+        ] {
+            for q in quantities(text) {
+                let _ = q.stated_by(&quantities("In May 2016 some 5 million people, 1e400 %."));
+            }
+        }
+        // A number too long to hold is infinite: it states nothing and is never stated.
+        assert!(!stated(&long, &"9".repeat(500)));
+        assert!(!stated(&long, &long));
     }
 
     #[test]
