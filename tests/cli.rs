@@ -326,3 +326,54 @@ fn verify_bad_input_exits_2_with_one_error_line() {
     assert_eq!(out.status.code(), Some(2));
     assert_clean_failure(&out, "bytes");
 }
+
+#[test]
+fn a_batch_larger_than_one_shared_pass_is_summarized_record_by_record_and_quietly() {
+    // 40 records: more than one group of records embedded together. Each record's summary must
+    // be the one it gets on its own, and the INFO log must not scroll the progress bar.
+    let dir = tempfile::tempdir().unwrap();
+    let seed =
+        std::fs::read_to_string(common::repo_path("seeds/003_03060291541c335c.txt")).unwrap();
+    let paragraphs: Vec<&str> = seed.split("\n\n").filter(|p| p.len() > 80).collect();
+    let records: Vec<String> = (0..40)
+        .map(|i| {
+            let text = format!(
+                "{}\n\n{}",
+                paragraphs[i % paragraphs.len()],
+                paragraphs[(i + 1) % paragraphs.len()]
+            );
+            serde_json::json!({"id": format!("r{i}"), "text": text}).to_string()
+        })
+        .collect();
+    let all = write(dir.path(), "all.jsonl", records.join("\n").as_bytes());
+    let one = write(dir.path(), "one.jsonl", records[35].as_bytes());
+    let run = |path: &str| {
+        let settings = common::settings();
+        Command::new(env!("CARGO_BIN_EXE_footnote"))
+            .current_dir(common::repo_path(""))
+            .env("FOOTNOTE_MODELS_DIR", &settings.models_dir)
+            .env("RUST_LOG", "info")
+            .args(["--no-cache", "summarize", path, "--sentences", "2"])
+            .output()
+            .unwrap()
+    };
+    let out = run(&all);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("embedding documents"),
+        "{}",
+        stderr(&out)
+    );
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    let ids: Vec<String> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+        .collect();
+    let expected: Vec<String> = (0..40).map(|i| format!("\"r{i}\"")).collect();
+    assert_eq!(ids, expected);
+    let alone = run(&one);
+    assert_eq!(String::from_utf8_lossy(&alone.stdout).trim(), lines[35]);
+}
