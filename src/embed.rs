@@ -188,6 +188,10 @@ impl Embedder {
             .collect();
         let ids = self.tokenize(&unique)?;
         let vectors = self.embed_tokens(&ids)?;
+        if unique.len() == texts.len() {
+            // No repeats: the slots are 0, 1, 2, ... and the vectors are already in order.
+            return Ok(vectors);
+        }
         Ok(slots.into_iter().map(|s| vectors[s].clone()).collect())
     }
 

@@ -7,11 +7,16 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn footnote(args: &[&str], stdin: Option<&str>) -> Output {
+    footnote_logging(args, stdin, "error")
+}
+
+/// [`footnote`] with the log shown from level `log` up.
+fn footnote_logging(args: &[&str], stdin: Option<&str>, log: &str) -> Output {
     let settings = common::settings();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_footnote"));
     cmd.current_dir(common::repo_path(""))
         .env("FOOTNOTE_MODELS_DIR", &settings.models_dir)
-        .env("RUST_LOG", "error")
+        .env("RUST_LOG", log)
         .args(args);
     match stdin {
         Some(input) => {
@@ -348,14 +353,11 @@ fn a_batch_larger_than_one_shared_pass_is_summarized_record_by_record_and_quietl
     let all = write(dir.path(), "all.jsonl", records.join("\n").as_bytes());
     let one = write(dir.path(), "one.jsonl", records[35].as_bytes());
     let run = |path: &str| {
-        let settings = common::settings();
-        Command::new(env!("CARGO_BIN_EXE_footnote"))
-            .current_dir(common::repo_path(""))
-            .env("FOOTNOTE_MODELS_DIR", &settings.models_dir)
-            .env("RUST_LOG", "info")
-            .args(["--no-cache", "summarize", path, "--sentences", "2"])
-            .output()
-            .unwrap()
+        footnote_logging(
+            &["--no-cache", "summarize", path, "--sentences", "2"],
+            None,
+            "info",
+        )
     };
     let out = run(&all);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -114,26 +114,23 @@ fn write_line(
     progress: &ProgressBar,
     failures: &mut usize,
 ) -> anyhow::Result<()> {
-    let stdout = std::io::stdout();
-    {
-        match result {
-            Ok(summary) => {
-                #[derive(Serialize)]
-                struct Line<'a> {
-                    id: &'a str,
-                    #[serde(flatten)]
-                    summary: &'a Summary,
-                }
-                let line = serde_json::to_string(&Line {
-                    id,
-                    summary: &summary,
-                })?;
-                progress.suspend(|| writeln!(stdout.lock(), "{line}"))?;
+    match result {
+        Ok(summary) => {
+            #[derive(Serialize)]
+            struct Line<'a> {
+                id: &'a str,
+                #[serde(flatten)]
+                summary: &'a Summary,
             }
-            Err(e) => {
-                *failures += 1;
-                progress.suspend(|| eprintln!("error: document {id}: {e}"));
-            }
+            let line = serde_json::to_string(&Line {
+                id,
+                summary: &summary,
+            })?;
+            progress.suspend(|| writeln!(std::io::stdout().lock(), "{line}"))?;
+        }
+        Err(e) => {
+            *failures += 1;
+            progress.suspend(|| eprintln!("error: document {id}: {e}"));
         }
     }
     Ok(())

@@ -9,6 +9,7 @@
 //! The citation verifier uses this; the answer step keeps [`super::numbers`], the reading its
 //! fitted model was trained on.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use crate::lexicon::{
@@ -79,6 +80,16 @@ struct Allowed {
 }
 
 impl Allowed {
+    /// An interval from its ends, each a value and whether the value itself is allowed.
+    fn new((lo, lo_closed): (f64, bool), (hi, hi_closed): (f64, bool)) -> Self {
+        Allowed {
+            lo,
+            lo_closed,
+            hi,
+            hi_closed,
+        }
+    }
+
     fn within(&self, other: &Allowed) -> bool {
         let lower =
             other.lo < self.lo || (other.lo == self.lo && (other.lo_closed || !self.lo_closed));
@@ -108,7 +119,6 @@ impl Quantity {
                 }
             }
         }
-        let (closed, infinite) = (true, f64::INFINITY);
         // A strict bound is read from the value as written: "more than 3.7 million" allows
         // 3.72 million, however the 3.7 was rounded. A date's ends are its first and last day:
         // "after November 2016" is after November 30.
@@ -117,49 +127,17 @@ impl Quantity {
         } else {
             ((lo + hi) / 2.0, (lo + hi) / 2.0)
         };
+        let infinite = f64::INFINITY;
         match self.bound {
-            Bound::Exact => Allowed {
-                lo,
-                lo_closed: closed,
-                hi,
-                hi_closed: closed,
-            },
-            Bound::Above => Allowed {
-                lo: above,
-                lo_closed: false,
-                hi: infinite,
-                hi_closed: false,
-            },
-            Bound::AtLeast => Allowed {
-                lo,
-                lo_closed: closed,
-                hi: infinite,
-                hi_closed: false,
-            },
-            Bound::Below => Allowed {
-                lo: -infinite,
-                lo_closed: false,
-                hi: below,
-                hi_closed: false,
-            },
-            Bound::AtMost => Allowed {
-                lo: -infinite,
-                lo_closed: false,
-                hi,
-                hi_closed: closed,
-            },
-            Bound::About if self.kind == Kind::Count => Allowed {
-                lo: lo - 0.1 * lo.abs(),
-                lo_closed: closed,
-                hi: hi + 0.1 * hi.abs(),
-                hi_closed: closed,
-            },
-            Bound::About => Allowed {
-                lo,
-                lo_closed: closed,
-                hi,
-                hi_closed: closed,
-            },
+            Bound::Exact => Allowed::new((lo, true), (hi, true)),
+            Bound::Above => Allowed::new((above, false), (infinite, false)),
+            Bound::AtLeast => Allowed::new((lo, true), (infinite, false)),
+            Bound::Below => Allowed::new((-infinite, false), (below, false)),
+            Bound::AtMost => Allowed::new((-infinite, false), (hi, true)),
+            Bound::About if self.kind == Kind::Count => {
+                Allowed::new((lo - 0.1 * lo.abs(), true), (hi + 0.1 * hi.abs(), true))
+            }
+            Bound::About => Allowed::new((lo, true), (hi, true)),
         }
     }
 
@@ -291,8 +269,8 @@ static COMPARATOR_PHRASES: LazyLock<Vec<Comparator>> = LazyLock::new(|| {
     phrases
 });
 
-/// A table of words with values, as parsed numbers.
-fn values(table: &'static [Vec<&'static str>], file: &str) -> Vec<(&'static str, f64)> {
+/// A table of words with values, as parsed numbers by word.
+fn values(table: &'static [Vec<&'static str>], file: &str) -> HashMap<&'static str, f64> {
     table
         .iter()
         .map(|row| {
@@ -303,14 +281,14 @@ fn values(table: &'static [Vec<&'static str>], file: &str) -> Vec<(&'static str,
         .collect()
 }
 
-static CARDINAL: LazyLock<Vec<(&str, f64)>> =
+static CARDINAL: LazyLock<HashMap<&str, f64>> =
     LazyLock::new(|| values(&CARDINAL_VALUES, "cardinals.tsv"));
-static ORDINAL: LazyLock<Vec<(&str, f64)>> =
+static ORDINAL: LazyLock<HashMap<&str, f64>> =
     LazyLock::new(|| values(&ORDINAL_VALUES, "ordinals.tsv"));
-static SCALE: LazyLock<Vec<(&str, f64)>> = LazyLock::new(|| values(&SCALE_FACTORS, "scales.tsv"));
+static SCALE: LazyLock<HashMap<&str, f64>> = LazyLock::new(|| values(&SCALE_FACTORS, "scales.tsv"));
 
-fn lookup(table: &[(&str, f64)], word: &str) -> Option<f64> {
-    table.iter().find(|(w, _)| *w == word).map(|(_, v)| *v)
+fn lookup(table: &HashMap<&str, f64>, word: &str) -> Option<f64> {
+    table.get(word).copied()
 }
 
 /// The month a word names (1 to 12): a month ("november") or its abbreviation ("nov", "sept").
@@ -532,6 +510,17 @@ fn day(token: &Token) -> Option<u32> {
     whole(&token.lower).filter(|d| (1..=31).contains(d))
 }
 
+/// `count` whole years from `first` ("2016" is one, "the 1990s" ten).
+fn years(first: u32, count: u32, plus: bool) -> Read {
+    let start = first as f64 * DAYS_PER_YEAR;
+    Read {
+        kind: Kind::Date { year: true },
+        lo: start,
+        hi: start + count as f64 * DAYS_PER_YEAR - 1.0,
+        plus,
+    }
+}
+
 fn date_read(year: Option<u32>, month: usize, day: Option<u32>) -> Read {
     let start = year.map_or(0.0, |y| y as f64 * DAYS_PER_YEAR) + (month as f64 - 1.0) * 31.0;
     let (lo, hi) = match day {
@@ -552,23 +541,25 @@ fn date_read(year: Option<u32>, month: usize, day: Option<u32>) -> Read {
 /// 11", "11 October", and the index after it.
 fn date_at(tokens: &[Token], i: usize) -> Option<(Vec<Read>, usize)> {
     let year_at = |j: usize| tokens.get(j).and_then(|t| is_year(&t.lower));
+    // A day and month (either order) take the year after them if there is one.
+    let with_year = |m: usize, d: u32| {
+        let y = year_at(i + 2);
+        (
+            vec![date_read(y, m, Some(d))],
+            i + 2 + usize::from(y.is_some()),
+        )
+    };
     if let Some(m) = month(&tokens[i].lower) {
         // "May" and "March" are words too: a month needs a day or a year beside it.
         if let Some(d) = tokens.get(i + 1).and_then(day) {
-            return Some(match year_at(i + 2) {
-                Some(y) => (vec![date_read(Some(y), m, Some(d))], i + 3),
-                None => (vec![date_read(None, m, Some(d))], i + 2),
-            });
+            return Some(with_year(m, d));
         }
         let y = year_at(i + 1)?;
         return Some((vec![date_read(Some(y), m, None)], i + 2));
     }
     let d = day(&tokens[i])?;
     let m = tokens.get(i + 1).and_then(|t| month(&t.lower))?;
-    Some(match year_at(i + 2) {
-        Some(y) => (vec![date_read(Some(y), m, Some(d))], i + 3),
-        None => (vec![date_read(None, m, Some(d))], i + 2),
-    })
+    Some(with_year(m, d))
 }
 
 /// The numbers of a token written in digits ("2,500", "$3.7bn", "21st", "2016", "1990s",
@@ -597,15 +588,7 @@ fn digits_at(tokens: &[Token], i: usize) -> Option<(Vec<Read>, usize)> {
         let decimals = number.split_once('.').map_or(0, |(_, d)| d.len());
         // "1990s": the decade's years.
         if let (Some(year), "s" | "'s") = (is_year(number), suffix) {
-            let start = year as f64 * DAYS_PER_YEAR;
-            let end_of_decade = start + 10.0 * DAYS_PER_YEAR - 1.0;
-            let kind = Kind::Date { year: true };
-            reads.push(Read {
-                kind,
-                lo: start,
-                hi: end_of_decade,
-                plus: false,
-            });
+            reads.push(years(year, 10, false));
             continue;
         }
         let kind = if ["st", "nd", "rd", "th"].contains(&suffix) {
@@ -631,12 +614,7 @@ fn digits_at(tokens: &[Token], i: usize) -> Option<(Vec<Read>, usize)> {
         }
         let year = is_year(number).filter(|_| scale.is_none() && kind == Kind::Count);
         reads.push(match year {
-            Some(year) => Read {
-                kind: Kind::Date { year: true },
-                lo: year as f64 * DAYS_PER_YEAR,
-                hi: year as f64 * DAYS_PER_YEAR + DAYS_PER_YEAR - 1.0,
-                plus,
-            },
+            Some(year) => years(year, 1, plus),
             None => Read {
                 kind,
                 lo: value - rounding,

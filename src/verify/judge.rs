@@ -80,12 +80,7 @@ pub fn judge(
     let paragraphs = evidence.paragraphs.join("\n");
     let with_titles = format!("{paragraphs}\n{}", evidence.titles.join("\n"));
     let claimed = quantities(claim);
-    // The words that write the claim's numbers and dates ("more than", "million", "November")
-    // are the number check's to judge, not coverage's or the name check's.
-    let quantity_words: HashSet<String> = claimed
-        .iter()
-        .flat_map(|q| words(&q.text).collect::<Vec<_>>())
-        .collect();
+    let quantity_words = quantity_words(&claimed);
     let mut reasons = hard_reasons(
         claim,
         &claimed,
@@ -153,6 +148,15 @@ pub fn coverage(
     }
     let share = if total > 0.0 { covered / total } else { 1.0 };
     (share, missing)
+}
+
+/// The words that write quantities ("more than", "million", "November"): the number check's to
+/// judge, not coverage's or the name check's.
+fn quantity_words(quantities: &[Quantity]) -> HashSet<String> {
+    quantities
+        .iter()
+        .flat_map(|q| words(&q.text).collect::<Vec<_>>())
+        .collect()
 }
 
 /// The content terms of a word's base when it is an irregular form ("spoke" gives "speak"),
@@ -360,13 +364,10 @@ mod tests {
     /// The hard reasons against a claim citing one paragraph of one sentence.
     fn hard(claim: &str, paragraph: &str) -> Vec<String> {
         let claimed = quantities(claim);
-        let quantity_words = claimed
-            .iter()
-            .flat_map(|q| words(&q.text).collect::<Vec<_>>());
         hard_reasons(
             claim,
             &claimed,
-            &quantity_words.collect(),
+            &quantity_words(&claimed),
             (paragraph, paragraph),
             &[paragraph],
         )
