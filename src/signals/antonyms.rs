@@ -68,10 +68,11 @@ static ANTONYMS: LazyLock<Antonyms> = LazyLock::new(|| {
 });
 
 /// The question's words (in [`word_forms`]) paired with each of their antonyms that the question
-/// does not use itself ("abstract or concrete?" contradicts neither).
+/// does not use itself ("abstract or concrete?" contradicts neither), sorted: the forms come from
+/// a set, and a reason naming the first pair must not change from run to run.
 pub fn antonyms_of(question_forms: &HashSet<String>) -> Vec<(&String, &String)> {
     // An ordinal ("first", "second") is left to the number check, which compares it already.
-    question_forms
+    let mut pairs: Vec<(&String, &String)> = question_forms
         .iter()
         .filter(|form| !ORDINALS.contains(&form.as_str()))
         .flat_map(|form| {
@@ -83,7 +84,9 @@ pub fn antonyms_of(question_forms: &HashSet<String>) -> Vec<(&String, &String)> 
                 .filter(|a| !question_forms.contains(*a))
                 .map(move |a| (form, a))
         })
-        .collect()
+        .collect();
+    pairs.sort_unstable();
+    pairs
 }
 
 /// Whether a sentence (in [`word_forms`]) has the antonym of a question word but not the word.
