@@ -33,6 +33,7 @@ pub mod answer;
 pub mod bench;
 pub mod cache;
 pub mod citation;
+pub mod claims;
 pub mod device;
 pub mod doc_vectors;
 pub mod document;

@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::citation::Citation;
+use crate::claims::{Claims, Disagreement, Relation};
 use crate::document::Paragraph;
 use crate::error::{Error, Result};
 use crate::index::Index;
@@ -24,8 +25,8 @@ use crate::vector::cosine;
 const MMR_LAMBDA: f32 = 0.6;
 /// A sentence this similar to a picked one states the same fact: never picked too.
 const SAME_FACT_COSINE: f32 = 0.7;
-/// A paragraph holding a sentence this similar to a picked one corroborates it.
-const CORROBORATION_COSINE: f32 = 0.75;
+/// Candidates, best first by relevance, that may be picked.
+const SHORTLIST: usize = 300;
 /// Share of a sentence's score that comes from its position in the article.
 const POSITION_WEIGHT: f32 = 0.35;
 /// Shorter sentences are rarely informative summary sentences (datelines, fragments).
@@ -96,6 +97,8 @@ pub struct SummarySentence {
 pub struct Summary {
     pub documents: Vec<String>,
     pub sentences: Vec<SummarySentence>,
+    /// Where the documents give different values for a figure a summary sentence states.
+    pub disagreements: Vec<Disagreement>,
 }
 
 /// Summarizes the documents at the given positions of the index (all when `documents` is empty).
@@ -118,7 +121,8 @@ pub fn summarize(index: &Index, documents: &[usize], length: Length) -> Result<S
         .filter(|&i| index.sentence_text(i).split_whitespace().count() >= MIN_WORDS)
         .collect();
     let relevance = relevance_scores(index, &pool, &candidates);
-    let picked = pick_with_mmr(index, &candidates, &relevance, length);
+    let claims = Claims::new(index);
+    let picked = pick(index, &claims, &pool, &candidates, &relevance, length);
 
     let mut ordered = picked;
     ordered.sort_by(|&a, &b| reading_position(index, a).total_cmp(&reading_position(index, b)));
@@ -127,8 +131,12 @@ pub fn summarize(index: &Index, documents: &[usize], length: Length) -> Result<S
         .map(|&i| SummarySentence {
             text: index.sentence_text(i).to_string(),
             citations: vec![index.citation(i)],
-            corroborated_by: corroborating_paragraphs(index, i, &pool),
+            corroborated_by: claims.paragraphs(&claims.corroborating(i, &pool)),
         })
+        .collect();
+    let disagreements = ordered
+        .iter()
+        .flat_map(|&i| claims.disagreements(i, &pool))
         .collect();
     Ok(Summary {
         documents: doc_ids
@@ -136,6 +144,7 @@ pub fn summarize(index: &Index, documents: &[usize], length: Length) -> Result<S
             .map(|&d| index.documents[d].id.clone())
             .collect(),
         sentences,
+        disagreements,
     })
 }
 
@@ -325,15 +334,35 @@ fn reading_position(index: &Index, i: usize) -> f32 {
     (e.paragraph as f32 + e.sentence as f32 * 0.01) / paragraphs as f32 + e.doc as f32 * 1e-6
 }
 
-fn pick_with_mmr(
+/// Picks sentences for the summary: the claims most documents state first, among equals the
+/// best by maximal marginal relevance, never a sentence that states a claim of one already
+/// picked (or repeats one nearly word for word), until the length is reached.
+fn pick(
     index: &Index,
+    claims: &Claims,
+    pool: &[usize],
     candidates: &[usize],
     relevance: &[f32],
     length: Length,
 ) -> Vec<usize> {
+    // Support is counted for the most relevant candidates only: it compares a candidate with
+    // every sentence of the pool, and a summary is never picked from deep in the ranking.
+    let mut available: Vec<usize> = (0..candidates.len()).collect();
+    available.sort_by(|&a, &b| relevance[b].total_cmp(&relevance[a]));
+    available.truncate(SHORTLIST);
+    let support: Vec<usize> = candidates
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            if available.contains(&k) {
+                claims.support(i, pool)
+            } else {
+                0
+            }
+        })
+        .collect();
     let mut picked: Vec<usize> = Vec::new();
     let mut words = 0usize;
-    let mut available: Vec<usize> = (0..candidates.len()).collect();
     loop {
         if let Length::Sentences(n) = length {
             if picked.len() >= n {
@@ -343,24 +372,21 @@ fn pick_with_mmr(
         let best = available
             .iter()
             .copied()
-            .map(|k| {
-                let redundancy = picked
-                    .iter()
-                    .map(|&p| {
-                        cosine(
-                            index.sentence_vector(p),
-                            index.sentence_vector(candidates[k]),
-                        )
-                    })
-                    .fold(0.0f32, f32::max);
-                (
-                    k,
-                    MMR_LAMBDA * relevance[k] - (1.0 - MMR_LAMBDA) * redundancy,
-                    redundancy,
-                )
+            .filter_map(|k| {
+                let i = candidates[k];
+                let mut redundancy = 0.0f32;
+                for &p in &picked {
+                    let similarity = cosine(index.sentence_vector(p), index.sentence_vector(i));
+                    if similarity >= SAME_FACT_COSINE || claims.relation(p, i) != Relation::Distinct
+                    {
+                        return None;
+                    }
+                    redundancy = redundancy.max(similarity);
+                }
+                let score = MMR_LAMBDA * relevance[k] - (1.0 - MMR_LAMBDA) * redundancy;
+                Some((k, support[k], score))
             })
-            .filter(|&(_, _, redundancy)| redundancy < SAME_FACT_COSINE)
-            .max_by(|a, b| a.1.total_cmp(&b.1));
+            .max_by(|a, b| a.1.cmp(&b.1).then(a.2.total_cmp(&b.2)));
         let Some((k, _, _)) = best else { break };
         available.retain(|&a| a != k);
         let sentence_words = index
@@ -377,22 +403,6 @@ fn pick_with_mmr(
         picked.push(candidates[k]);
     }
     picked
-}
-
-/// Other paragraphs with a sentence stating the same thing as sentence `i`.
-fn corroborating_paragraphs(index: &Index, i: usize, pool: &[usize]) -> Vec<Citation> {
-    let own = index.citation(i);
-    let mut out: Vec<Citation> = Vec::new();
-    for &j in pool {
-        if cosine(index.sentence_vector(i), index.sentence_vector(j)) < CORROBORATION_COSINE {
-            continue;
-        }
-        let citation = index.citation(j);
-        if citation != own && !out.contains(&citation) {
-            out.push(citation);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -11,9 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Modules that must work without the model: they may not depend, even through others, on these.
-const MODEL_FREE: [&str; 15] = [
+const MODEL_FREE: [&str; 16] = [
     "answer",
     "citation",
+    "claims",
     "doc_vectors",
     "document",
     "hash",

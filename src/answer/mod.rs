@@ -21,6 +21,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::citation::Citation;
+use crate::claims::{Claims, Disagreement, Relation};
 use crate::error::{Error, Result};
 use crate::index::{Candidate, Index};
 use crate::vector::cosine;
@@ -64,6 +65,8 @@ impl Default for AskOptions {
 pub struct AnswerSentence {
     pub text: String,
     pub citations: Vec<Citation>,
+    /// Paragraphs of other documents that state the same claim.
+    pub corroborated_by: Vec<Citation>,
 }
 
 /// A whole cited paragraph, with how well it matched the question.
@@ -86,6 +89,8 @@ pub struct Answer {
     /// answers only from 0.5.
     pub confidence: f32,
     pub sentences: Vec<AnswerSentence>,
+    /// Where other documents give a figure of an answer sentence another value.
+    pub disagreements: Vec<Disagreement>,
     pub citations: Vec<CitedParagraph>,
     /// Closest passages when abstaining; never the answer.
     pub related: Vec<CitedParagraph>,
@@ -139,6 +144,9 @@ pub fn answer_with_vector(
         return Ok(abstain(index, question, &candidates, confidence));
     };
 
+    // A sentence that states a claim of one already chosen is corroboration, or, when it gives
+    // one of its figures another value, a disagreement: never a second answer sentence.
+    let claims = Claims::new(index);
     let mut chosen: Vec<&Scored> = vec![best];
     for s in &shortlist[1..] {
         if chosen.len() >= options.max_sentences {
@@ -146,22 +154,33 @@ pub fn answer_with_vector(
         }
         let close_enough = s.relevance >= best.relevance - EXTRA_SENTENCE_MARGIN;
         let repeats = chosen.iter().any(|k| {
-            cosine(
-                index.sentence_vector(k.candidate.sentence),
-                index.sentence_vector(s.candidate.sentence),
-            ) >= DUPLICATE_COSINE
+            let (a, b) = (k.candidate.sentence, s.candidate.sentence);
+            cosine(index.sentence_vector(a), index.sentence_vector(b)) >= DUPLICATE_COSINE
+                || claims.relation(a, b) != Relation::Distinct
         });
         if close_enough && !repeats {
             chosen.push(s);
         }
     }
 
+    let pool: Vec<usize> = (0..index.sentences.len())
+        .filter(|&i| {
+            wanted_docs
+                .as_ref()
+                .is_none_or(|set| set.contains(&index.sentences[i].doc))
+        })
+        .collect();
     let sentences: Vec<AnswerSentence> = chosen
         .iter()
         .map(|s| AnswerSentence {
             text: index.sentence_text(s.candidate.sentence).to_string(),
             citations: vec![index.citation(s.candidate.sentence)],
+            corroborated_by: claims.paragraphs(&claims.corroborating(s.candidate.sentence, &pool)),
         })
+        .collect();
+    let disagreements = chosen
+        .iter()
+        .flat_map(|s| claims.disagreements(s.candidate.sentence, &pool))
         .collect();
     let answer = sentences
         .iter()
@@ -174,6 +193,7 @@ pub fn answer_with_vector(
         answer,
         confidence,
         sentences,
+        disagreements,
         citations: cited_paragraphs(index, chosen.iter().map(|s| &s.candidate)),
         related: Vec::new(),
     })
@@ -197,6 +217,7 @@ fn abstain(index: &Index, question: &str, candidates: &[Candidate], confidence: 
         answer,
         confidence,
         sentences: Vec::new(),
+        disagreements: Vec::new(),
         citations: Vec::new(),
         related,
     }

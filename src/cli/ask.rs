@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use footnote::answer::{check_question, AskOptions};
 use footnote::{Engine, EngineSettings};
 
-use super::common::{exit_code, load_documents, print_json};
+use super::common::{exit_code, load_documents, print_disagreements, print_json};
 
 pub fn run(
     settings: &EngineSettings,
@@ -30,6 +30,19 @@ pub fn run(
         print_json(&answer)?;
     } else {
         println!("{}", answer.answer);
+        for s in answer
+            .sentences
+            .iter()
+            .filter(|s| !s.corroborated_by.is_empty())
+        {
+            let also: Vec<String> = s.corroborated_by.iter().map(|c| c.to_string()).collect();
+            let cited: String = s.citations.iter().map(|c| c.to_string()).collect();
+            println!("  {cited} is also stated in {}", also.join(" "));
+        }
+        if !answer.disagreements.is_empty() {
+            println!();
+            print_disagreements(&answer.disagreements);
+        }
         let (heading, passages) = if answer.abstained {
             ("Related reading", &answer.related)
         } else {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use footnote::claims::Disagreement;
 use footnote::document::{self, Document};
 use serde::Serialize;
 
@@ -52,4 +53,19 @@ pub fn write_jsonl(path: &Path, rows: &[impl Serialize]) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// The "Sources differ:" block: each figure the documents give different values for, with every
+/// statement of it and its paragraph. Nothing when they agree.
+pub fn print_disagreements(disagreements: &[Disagreement]) {
+    if disagreements.is_empty() {
+        return;
+    }
+    println!("Sources differ:");
+    for d in disagreements {
+        println!("  on \"{}\":", d.about);
+        for s in &d.statements {
+            println!("    {} {}", s.citation, s.text);
+        }
+    }
 }

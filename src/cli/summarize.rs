@@ -13,7 +13,7 @@ use footnote::{Engine, EngineSettings};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use super::common::{exit_code, load_documents, print_json};
+use super::common::{exit_code, load_documents, print_disagreements, print_json};
 
 pub fn run(
     settings: &EngineSettings,
@@ -55,6 +55,7 @@ fn print_summary(summary: &Summary) {
         }
         println!();
     }
+    print_disagreements(&summary.disagreements);
     println!();
 }
 

@@ -90,6 +90,14 @@ impl Allowed {
         }
     }
 
+    /// Whether some value is allowed by both intervals.
+    fn meets(&self, other: &Allowed) -> bool {
+        let below = |a: &Allowed, b: &Allowed| {
+            a.hi < b.lo || (a.hi == b.lo && !(a.hi_closed && b.lo_closed))
+        };
+        !below(self, other) && !below(other, self)
+    }
+
     fn within(&self, other: &Allowed) -> bool {
         let lower =
             other.lo < self.lo || (other.lo == self.lo && (other.lo_closed || !self.lo_closed));
@@ -101,7 +109,7 @@ impl Allowed {
 
 impl Quantity {
     /// A date or a year ("2016", "December 7"), which "before"/"after" may bound.
-    fn is_date(&self) -> bool {
+    pub fn is_date(&self) -> bool {
         matches!(self.kind, Kind::Date { .. })
     }
 
@@ -164,6 +172,23 @@ impl Quantity {
             && stated
                 .allowed(day_of_year)
                 .within(&self.allowed(day_of_year))
+    }
+
+    /// Whether two texts' quantities cannot both be true of one thing: the same kind of number
+    /// (a count, a rank or a date, in the same unit of time) with no value both allow. "50
+    /// minutes" and "70 minutes" contradict; "50 minutes" and "just under an hour" do not (an
+    /// hour is another unit), nor "about 100,000" and "up to 175,000". Whether the two measure
+    /// the same thing is the caller's question: this reads only the values.
+    pub fn contradicts(&self, other: &Quantity) -> bool {
+        let finite = [self.lo, self.hi, other.lo, other.hi]
+            .iter()
+            .all(|v| v.is_finite());
+        let day_of_year = matches!(self.kind, Kind::Date { year: false })
+            || matches!(other.kind, Kind::Date { year: false });
+        finite
+            && self.comparable(other)
+            && self.unit == other.unit
+            && !self.allowed(day_of_year).meets(&other.allowed(day_of_year))
     }
 
     /// Whether the quantities of a cited text state this one. A value must be stated (within
@@ -723,6 +748,29 @@ mod tests {
         let claim = quantities(claim);
         assert!(!claim.is_empty(), "no number read");
         claim.iter().all(|q| q.stated_by(&evidence))
+    }
+
+    fn contradict(a: &str, b: &str) -> bool {
+        let (a, b) = (quantities(a), quantities(b));
+        assert!(!a.is_empty() && !b.is_empty(), "no number read");
+        a.iter().any(|q| b.iter().any(|e| q.contradicts(e)))
+    }
+
+    #[test]
+    fn quantities_contradict_only_when_no_value_fits_both() {
+        assert!(contradict("it lasted 50 minutes", "it lasted 70 minutes"));
+        assert!(contradict("10,000 troops", "100,000 troops"));
+        assert!(contradict("on December 7", "on December 8, 2021"));
+        assert!(contradict("more than 500 people", "450 people"));
+        // Rounding, bounds, other units and other kinds of number are compatible.
+        assert!(!contradict("50 minutes", "just under 1 hour"));
+        assert!(!contradict("50 minutes", "just under 60 minutes"));
+        assert!(!contradict("about 100,000 troops", "roughly 95,000 troops"));
+        assert!(!contradict("up to 175,000 troops", "100,000 troops"));
+        assert!(!contradict("3.7 million", "3,714,000"));
+        assert!(!contradict("in 2021", "on December 7, 2021"));
+        assert!(!contradict("the fourth time", "4 times"));
+        assert!(!contradict("50 minutes", "50 days"));
     }
 
     #[test]

@@ -1,0 +1,335 @@
+//! Claims across documents: which sentences of different reports state the same fact, and where
+//! reports give different values for one thing.
+//!
+//! A news sentence often carries several facts ("The call, which came at Putin's request, lasted
+//! 50 minutes"), so sentences are compared clause by clause. Two sentences state the same claim
+//! when a clause of either is found in the other: most of the clause's content words, weighted by
+//! how rare each is in the corpus (so that "Biden" and "Putin", in every report, count for little
+//! and "request" for much), and at least [`MIN_SHARED_TERMS`] of them, in two sentences close in
+//! meaning. Topic similarity alone is not enough: "the call lasted 50 minutes" and "the call was
+//! serious and substantive" are one topic and two facts. Numbers are not words here: they are
+//! compared as the values they allow ([`crate::signals::Quantity`]), so that "50 minutes" and
+//! "just under an hour" agree. Two sentences that share a claim but give a number in the same
+//! role values no reading allows both ("10,000 troops", "100,000 troops") disagree about it.
+//!
+//! The summarizer ranks facts by how many documents carry them, never picks two sentences of one
+//! claim, and lists the rest as corroboration; the answer step does the same for answer
+//! sentences.
+
+use std::cell::OnceCell;
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::citation::Citation;
+use crate::index::Index;
+use crate::signals::{quantities, Quantity};
+use crate::text::content_terms;
+use crate::vector::cosine;
+
+/// Sentences less similar than this in meaning are about different things, whatever words they
+/// share.
+const MIN_COSINE: f32 = 0.5;
+/// Share of a clause's content-word weight that the other sentence must contain for the two to
+/// state the clause's claim.
+const MIN_CONTAINED: f32 = 0.6;
+/// Content words a clause and the other sentence must share: "officials said" is no claim.
+const MIN_SHARED_TERMS: usize = 3;
+/// Of those, words that are not names: who is involved is not yet what happened ("President
+/// Joe Biden asked Russian President Vladimir Putin" shares only names with a report of the call).
+const MIN_SHARED_WORDS: usize = 2;
+/// Disagreement is said only between sentences this close in meaning: a false disagreement
+/// misleads more than a missed one.
+const DIFFER_MIN_COSINE: f32 = 0.6;
+
+/// Where two reports give different values for one thing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Disagreement {
+    /// The figure as the first statement gives it, with the word that says what it counts:
+    /// "50 minutes", "100,000 troops".
+    pub about: String,
+    /// The statements that differ, the first one footnote gave first.
+    pub statements: Vec<Statement>,
+}
+
+/// A sentence as a report states it, with its paragraph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Statement {
+    pub text: String,
+    pub citation: Citation,
+}
+
+/// How two sentences relate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// They state (at least) one claim in common, and no number of it differs.
+    Same,
+    /// They state one claim but a number in the same role differs: the first sentence's
+    /// quantity at this position in its [`Facts::quantities`] (in reading order).
+    Differ { quantity: usize },
+    /// Nothing in common that makes one claim.
+    Distinct,
+}
+
+/// What one sentence states, as the comparison reads it.
+struct Facts {
+    /// Its content terms, without numbers (numbers are compared as quantities).
+    terms: HashSet<String>,
+    /// Its terms written only as names (capitalized, not opening the sentence).
+    names: HashSet<String>,
+    /// Its clauses' content terms, each clause with at least [`MIN_SHARED_TERMS`] of them.
+    clauses: Vec<Vec<String>>,
+    quantities: Vec<Quantity>,
+}
+
+/// The claim comparison over one index, reading each sentence's facts once, when first needed.
+pub struct Claims<'a> {
+    index: &'a Index,
+    facts: Vec<OnceCell<Facts>>,
+}
+
+impl<'a> Claims<'a> {
+    pub fn new(index: &'a Index) -> Self {
+        Claims {
+            index,
+            facts: (0..index.sentences.len())
+                .map(|_| OnceCell::new())
+                .collect(),
+        }
+    }
+
+    fn facts(&self, i: usize) -> &Facts {
+        self.facts[i].get_or_init(|| {
+            let text = self.index.sentence_text(i);
+            Facts {
+                terms: self
+                    .index
+                    .sentence_terms(i)
+                    .iter()
+                    .filter(|t| !is_number(t))
+                    .cloned()
+                    .collect(),
+                names: name_terms(text),
+                clauses: clause_terms(text),
+                quantities: quantities(text),
+            }
+        })
+    }
+
+    /// How sentences `i` and `j` (index positions) relate.
+    pub fn relation(&self, i: usize, j: usize) -> Relation {
+        let similarity = cosine(self.index.sentence_vector(i), self.index.sentence_vector(j));
+        if i == j || similarity < MIN_COSINE {
+            return Relation::Distinct;
+        }
+        let (a, b) = (self.facts(i), self.facts(j));
+        if !self.clause_within(a, b) && !self.clause_within(b, a) {
+            return Relation::Distinct;
+        }
+        if similarity >= DIFFER_MIN_COSINE {
+            let differing = a.quantities.iter().position(|q| {
+                b.quantities
+                    .iter()
+                    .any(|e| q.contradicts(e) && e.role.iter().any(|r| q.role.contains(r)))
+                    && (q.is_date() || dates_agree(a, b))
+            });
+            if let Some(quantity) = differing {
+                return Relation::Differ { quantity };
+            }
+        }
+        Relation::Same
+    }
+
+    /// Whether a clause of `a` is stated in `b`'s words.
+    fn clause_within(&self, a: &Facts, b: &Facts) -> bool {
+        a.clauses.iter().any(|clause| {
+            let (mut shared, mut shared_words, mut shared_weight, mut weight) = (0, 0, 0.0, 0.0);
+            for term in clause {
+                let w = self.index.idf(term);
+                weight += w;
+                if b.terms.contains(term) {
+                    shared += 1;
+                    shared_weight += w;
+                    shared_words += usize::from(!a.names.contains(term));
+                }
+            }
+            shared >= MIN_SHARED_TERMS
+                && shared_words >= MIN_SHARED_WORDS
+                && shared_weight >= MIN_CONTAINED * weight
+        })
+    }
+
+    /// The sentences among `pool` of documents other than `i`'s that state a claim of `i`
+    /// without differing from it, in pool order.
+    pub fn corroborating(&self, i: usize, pool: &[usize]) -> Vec<usize> {
+        let doc = self.index.sentences[i].doc;
+        pool.iter()
+            .copied()
+            .filter(|&j| self.index.sentences[j].doc != doc)
+            .filter(|&j| self.relation(i, j) == Relation::Same)
+            .collect()
+    }
+
+    /// The paragraphs of `sentences`, each once, in order.
+    pub fn paragraphs(&self, sentences: &[usize]) -> Vec<Citation> {
+        let mut out: Vec<Citation> = Vec::new();
+        for &j in sentences {
+            let citation = self.index.citation(j);
+            if !out.contains(&citation) {
+                out.push(citation);
+            }
+        }
+        out
+    }
+
+    /// Where sentences of `pool` from other documents share a claim with `i` but give one of its
+    /// numbers another value: one disagreement per number of `i`.
+    pub fn disagreements(&self, i: usize, pool: &[usize]) -> Vec<Disagreement> {
+        let doc = self.index.sentences[i].doc;
+        let mut found: Vec<(usize, Vec<usize>)> = Vec::new();
+        for &j in pool {
+            if self.index.sentences[j].doc == doc {
+                continue;
+            }
+            if let Relation::Differ { quantity } = self.relation(i, j) {
+                match found.iter_mut().find(|(q, _)| *q == quantity) {
+                    Some((_, others)) => others.push(j),
+                    None => found.push((quantity, vec![j])),
+                }
+            }
+        }
+        let statement = |k: usize| Statement {
+            text: self.index.sentence_text(k).to_string(),
+            citation: self.index.citation(k),
+        };
+        found
+            .into_iter()
+            .map(|(quantity, others)| Disagreement {
+                about: self.facts(i).quantities[quantity].phrase.clone(),
+                statements: std::iter::once(i).chain(others).map(statement).collect(),
+            })
+            .collect()
+    }
+
+    /// The number of documents that state a claim of `i` (its own included).
+    pub fn support(&self, i: usize, pool: &[usize]) -> usize {
+        let mut docs: HashSet<usize> = self
+            .corroborating(i, pool)
+            .into_iter()
+            .map(|j| self.index.sentences[j].doc)
+            .collect();
+        docs.insert(self.index.sentences[i].doc);
+        docs.len()
+    }
+}
+
+/// Whether every date either sentence gives is allowed by one the other gives: counts from
+/// reports of different days ("through July, 32 cases"; "50 cases so far this year, Monday")
+/// may both be right.
+fn dates_agree(a: &Facts, b: &Facts) -> bool {
+    let covered = |x: &Facts, y: &Facts| {
+        x.quantities.iter().filter(|q| q.is_date()).all(|q| {
+            y.quantities
+                .iter()
+                .any(|e| e.is_date() && !q.contradicts(e))
+        })
+    };
+    covered(a, b) && covered(b, a)
+}
+
+/// Whether a content term is a number ("50", "3.7", "2021"), compared as a quantity instead.
+fn is_number(term: &str) -> bool {
+    term.chars().any(|c| c.is_ascii_digit())
+}
+
+/// The content terms a text writes only capitalized, past its first word: the terms of names
+/// ("Joe", "Putin", "Thursday").
+fn name_terms(text: &str) -> HashSet<String> {
+    let (mut names, mut words) = (HashSet::new(), HashSet::new());
+    for (k, word) in text.split_whitespace().enumerate() {
+        let capitalized = word
+            .chars()
+            .find(|c| c.is_alphabetic())
+            .is_some_and(char::is_uppercase);
+        let terms = content_terms(word);
+        if capitalized && k > 0 {
+            names.extend(terms);
+        } else {
+            words.extend(terms);
+        }
+    }
+    names.retain(|t| !words.contains(t));
+    names
+}
+
+/// The content terms (numbers left out) of each clause of a sentence: the parts between commas,
+/// semicolons, colons, dashes and brackets. A part with fewer than [`MIN_SHARED_TERMS`] terms
+/// ("officials said", "on Thursday") belongs to the clause before it, or to the next one when it
+/// opens the sentence.
+fn clause_terms(text: &str) -> Vec<Vec<String>> {
+    let mut clauses: Vec<Vec<String>> = Vec::new();
+    let mut pending: Vec<String> = Vec::new();
+    for part in text.split([',', ';', ':', '—', '–', '(', ')']) {
+        let terms: Vec<String> = content_terms(part)
+            .into_iter()
+            .filter(|t| !is_number(t))
+            .collect();
+        for term in terms {
+            if !pending.contains(&term) && !clauses.iter().any(|c| c.contains(&term)) {
+                pending.push(term);
+            }
+        }
+        if pending.len() >= MIN_SHARED_TERMS {
+            clauses.push(std::mem::take(&mut pending));
+        }
+    }
+    match clauses.last_mut() {
+        Some(last) => last.extend(pending),
+        None if !pending.is_empty() => clauses.push(pending),
+        None => {}
+    }
+    clauses
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clauses_are_split_at_punctuation_and_short_parts_join_a_neighbour() {
+        let clauses = clause_terms(
+            "The call, which came at Putin's request, lasted 50 minutes, officials said.",
+        );
+        // "The call" opens the sentence, too short alone: it joins the next part. "lasted 50
+        // minutes" is short too (the number is not a term), and "officials said" joins it.
+        assert_eq!(
+            clauses,
+            [
+                vec!["call", "came", "putin", "request"],
+                vec!["last", "minut", "offici", "said"]
+            ],
+        );
+        let clauses = clause_terms(
+            "Putin requested the call this week, and Biden was eager to answer the call today.",
+        );
+        assert_eq!(clauses.len(), 2, "{clauses:?}");
+        assert!(clauses[0].contains(&"request".to_string()), "{clauses:?}");
+        assert!(clause_terms("").is_empty());
+        assert_eq!(clause_terms("Officials said.").len(), 1);
+    }
+
+    #[test]
+    fn names_are_the_terms_only_written_capitalized_after_the_first_word() {
+        let names = name_terms("President Joe Biden said the state of the State Department.");
+        let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
+        names.sort();
+        assert_eq!(names, ["biden", "depart", "joe"]);
+    }
+
+    #[test]
+    fn numbers_are_not_terms() {
+        assert!(is_number("50"));
+        assert!(is_number("3.7"));
+        assert!(!is_number("minut"));
+    }
+}
