@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::citation::Citation;
 use crate::index::Index;
-use crate::signals::{quantities, Quantity};
+use crate::lexicon::{MONTHS, TIME_UNITS, TIME_WORDS};
+use crate::signals::{quantities, Bound, Quantity};
 use crate::text::content_terms;
 use crate::vector::cosine;
 
@@ -80,6 +81,8 @@ struct Facts {
     /// Its clauses' content terms, each clause with at least [`MIN_SHARED_TERMS`] of them.
     clauses: Vec<Vec<String>>,
     quantities: Vec<Quantity>,
+    /// Its [`time_words`].
+    times: HashSet<String>,
 }
 
 /// The claim comparison over one index, reading each sentence's facts once, when first needed.
@@ -112,6 +115,7 @@ impl<'a> Claims<'a> {
                 names: name_terms(text),
                 clauses: clause_terms(text),
                 quantities: quantities(text),
+                times: time_words(text),
             }
         })
     }
@@ -126,18 +130,32 @@ impl<'a> Claims<'a> {
         if !self.clause_within(a, b) && !self.clause_within(b, a) {
             return Relation::Distinct;
         }
-        if similarity >= DIFFER_MIN_COSINE {
-            let differing = a.quantities.iter().position(|q| {
+        // A figure in the same role with another value: a disagreement when it is the one thing
+        // that differs between two close statements; two figures of one time and one count
+        // differing are statements of different moments ("through July, 32 cases"; "through
+        // September, 50 cases"), and a count beside dates that differ may be too. Either way the
+        // two do not corroborate each other.
+        let differing: Vec<usize> = a
+            .quantities
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| {
                 b.quantities
                     .iter()
                     .any(|e| q.contradicts(e) && e.role.iter().any(|r| q.role.contains(r)))
-                    && (q.is_date() || dates_agree(a, b))
-            });
-            if let Some(quantity) = differing {
-                return Relation::Differ { quantity };
+            })
+            .map(|(k, _)| k)
+            .collect();
+        match differing[..] {
+            [] => Relation::Same,
+            [quantity]
+                if similarity >= DIFFER_MIN_COSINE
+                    && (a.quantities[quantity].is_date() || dates_agree(a, b)) =>
+            {
+                Relation::Differ { quantity }
             }
+            _ => Relation::Distinct,
         }
-        Relation::Same
     }
 
     /// Whether a clause of `a` is stated in `b`'s words.
@@ -223,18 +241,36 @@ impl<'a> Claims<'a> {
     }
 }
 
-/// Whether every date either sentence gives is allowed by one the other gives: counts from
-/// reports of different days ("through July, 32 cases"; "50 cases so far this year, Monday")
-/// may both be right.
+/// Whether every date either sentence gives meets one the other gives, as written (bounds set
+/// aside: "through 1 July" and "through 1 September" are two cut-offs), and both name the same
+/// months and days without numbers ("through July", "on Monday"): counts from reports of
+/// different days ("through July, 32 cases"; "50 cases so far this year, Monday") may both be
+/// right.
 fn dates_agree(a: &Facts, b: &Facts) -> bool {
+    let as_written = |q: &Quantity| Quantity {
+        bound: Bound::Exact,
+        ..q.clone()
+    };
     let covered = |x: &Facts, y: &Facts| {
         x.quantities.iter().filter(|q| q.is_date()).all(|q| {
             y.quantities
                 .iter()
-                .any(|e| e.is_date() && !q.contradicts(e))
+                .any(|e| e.is_date() && !as_written(q).contradicts(&as_written(e)))
         })
     };
-    covered(a, b) && covered(b, a)
+    covered(a, b) && covered(b, a) && a.times == b.times
+}
+
+/// The words of a text that name a moment without a number: months, weekdays, "yesterday"
+/// (units such as "year" are left out: they measure, they do not date).
+fn time_words(text: &str) -> HashSet<String> {
+    text.split(|c: char| !c.is_alphabetic())
+        .map(str::to_lowercase)
+        .filter(|w| {
+            (MONTHS.contains(&w.as_str()) || TIME_WORDS.contains(&w.as_str()))
+                && !TIME_UNITS.contains(&w.as_str())
+        })
+        .collect()
 }
 
 /// Whether a content term is a number ("50", "3.7", "2021"), compared as a quantity instead.

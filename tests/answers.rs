@@ -387,3 +387,129 @@ fn seed_summary_carries_the_hand_listed_facts() {
     );
     assert!(carried.len() >= 6, "{carried:#?}");
 }
+
+/// An index over short hand-written reports, one document each.
+fn reports(texts: &[&str]) -> footnote::index::Index {
+    let documents = texts
+        .iter()
+        .enumerate()
+        .map(|(k, text)| footnote::document::Document::new(format!("r{k}"), None, text).unwrap())
+        .collect();
+    common::engine().index(documents).unwrap()
+}
+
+#[test]
+fn seed_summary_states_each_claim_once_and_lists_every_other_report_of_it() {
+    let index = common::seed_index();
+    let summary = summarize::summarize(index, &[], Length::Sentences(6)).unwrap();
+    assert_eq!(summary.sentences.len(), 6);
+    let claims = footnote::claims::Claims::new(index);
+    let position = |s: &summarize::SummarySentence| {
+        (0..index.sentences.len())
+            .find(|&i| index.citation(i) == s.citations[0] && index.sentence_text(i) == s.text)
+            .unwrap()
+    };
+    let picked: Vec<usize> = summary.sentences.iter().map(position).collect();
+    for (a, &i) in picked.iter().enumerate() {
+        for &j in &picked[a + 1..] {
+            assert_eq!(
+                claims.relation(i, j),
+                footnote::claims::Relation::Distinct,
+                "{} / {}",
+                index.sentence_text(i),
+                index.sentence_text(j)
+            );
+        }
+    }
+    // The lead fact is in every report; corroboration never names the sentence's own document.
+    assert_eq!(summary.sentences[0].corroborated_by.len(), 4);
+    for s in &summary.sentences {
+        assert!(s.corroborated_by.iter().all(|c| c.doc != s.citations[0].doc
+            && index
+                .documents
+                .iter()
+                .any(|d| d.id == c.doc && d.paragraphs.iter().any(|p| p.number == c.paragraph))));
+    }
+}
+
+#[test]
+fn reports_giving_one_figure_different_values_are_shown_as_a_disagreement() {
+    let index = reports(&[
+        "The talks between the two ministers in Geneva lasted 50 minutes on Monday, officials said.",
+        "The talks between the two ministers in Geneva lasted 70 minutes on Monday, officials said.",
+    ]);
+    let summary = summarize::summarize(&index, &[], Length::Sentences(2)).unwrap();
+    assert_eq!(summary.sentences.len(), 1, "{summary:#?}");
+    assert_eq!(summary.disagreements.len(), 1, "{summary:#?}");
+    let disagreement = &summary.disagreements[0];
+    assert!(disagreement.about.contains("minutes"), "{disagreement:?}");
+    let docs: Vec<&str> = disagreement
+        .statements
+        .iter()
+        .map(|s| s.citation.doc.as_str())
+        .collect();
+    assert_eq!(docs.len(), 2);
+    assert_ne!(docs[0], docs[1]);
+    // Asked, footnote answers with one report and shows the other's figure as a disagreement,
+    // not as a second answer sentence.
+    let answer = common::engine()
+        .ask(
+            &index,
+            "How long did the talks in Geneva last?",
+            &AskOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(answer.sentences.len(), 1, "{answer:#?}");
+    assert_eq!(answer.disagreements.len(), 1, "{answer:#?}");
+}
+
+#[test]
+fn compatible_figures_and_figures_of_other_things_are_no_disagreement() {
+    for pair in [
+        [
+            "The talks between the two ministers in Geneva lasted 50 minutes on Monday, officials said.",
+            "The talks between the two ministers in Geneva lasted just under 1 hour on Monday, officials said.",
+        ],
+        [
+            "Russia has massed roughly 100,000 troops near its border with Ukraine, officials said.",
+            "Russia could send up to 175,000 troops near its border with Ukraine, officials said.",
+        ],
+        [
+            "Through July, 32 cases of the illness were confirmed across the country this year, health officials said.",
+            "Through September, 50 cases of the illness were confirmed across the country this year, health officials said.",
+        ],
+    ] {
+        let index = reports(&pair);
+        let summary = summarize::summarize(&index, &[], Length::Sentences(2)).unwrap();
+        assert!(summary.disagreements.is_empty(), "{summary:#?}");
+    }
+}
+
+#[test]
+fn a_report_repeating_an_answer_is_listed_as_corroboration() {
+    let index = reports(&[
+        "The mayor of the city announced on Tuesday that the old bridge will close for repairs in March.",
+        "The old bridge will close for repairs in March, the mayor of the city announced on Tuesday.",
+        "The city council met on Wednesday to discuss the school budget for next year.",
+    ]);
+    let answer = common::engine()
+        .ask(
+            &index,
+            "When will the old bridge close for repairs?",
+            &AskOptions::default(),
+        )
+        .unwrap();
+    assert!(!answer.abstained, "{answer:#?}");
+    assert_eq!(answer.sentences.len(), 1, "{answer:#?}");
+    let also: Vec<&str> = answer.sentences[0]
+        .corroborated_by
+        .iter()
+        .map(|c| c.doc.as_str())
+        .collect();
+    let other = if answer.sentences[0].citations[0].doc == "r0" {
+        "r1"
+    } else {
+        "r0"
+    };
+    assert_eq!(also, [other], "{answer:#?}");
+}
