@@ -155,11 +155,7 @@ fn print_eval_tables(report: &EvalReport) {
 }
 
 fn print_claims(reports: &[ClaimsReport]) {
-    let split = reports.first().map_or("no", |r| match r.split {
-        eval::ClaimsSplit::Fit => "fit",
-        eval::ClaimsSplit::Report => "report",
-        eval::ClaimsSplit::All => "all",
-    });
+    let split = reports.first().map_or("no", |r| r.split.name());
     println!("Claim verification, claims.jsonl ({split} rows; `supported` is the positive class)");
     println!(
         "  {:<20} {:>5} {:>9} {:>6} {:>9} {:>6} {:>5} {:>9}",

@@ -221,7 +221,7 @@ enum EvalSet {
         /// Which half of the rows (split by a hash of their group): choose thresholds on `fit`,
         /// report `report`.
         #[arg(long, value_enum, default_value = "report")]
-        split: footnote::eval::ClaimsSplit,
+        split: footnote::eval::Split,
         /// Write each claim's verdict and reasons as JSONL here.
         #[arg(long)]
         details: Option<PathBuf>,
