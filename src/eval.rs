@@ -1,6 +1,7 @@
 //! Measuring footnote on public evaluation sets: STS-B (embedding parity), SQuAD 2.0 (answers,
-//! citations, abstention) and news summaries (ROUGE against references, beside lead-3), with a
-//! grounding audit of every sentence produced along the way.
+//! citations, abstention), news summaries (ROUGE against references, beside lead-3), summaries of
+//! clusters of articles ([`multidoc()`], beside a lead baseline) and claim
+//! verification, with a grounding audit of every sentence produced along the way.
 //!
 //! Every number here comes from the same code paths users run: `ask` answers the QA questions and
 //! `summarize` writes the summaries.
@@ -20,6 +21,11 @@ use crate::summarize::{self, Length};
 use crate::vector::cosine;
 use crate::verify;
 use crate::Engine;
+
+mod multidoc;
+pub use multidoc::{
+    multidoc, word_overlap, MultidocReport, Redundancy, MULTIDOC_WORDS, REDUNDANT_OVERLAP,
+};
 
 /// Reads a JSONL file into records; a bad line is an error naming it.
 fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
