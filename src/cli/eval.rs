@@ -120,17 +120,22 @@ fn eval_all(
     )?;
     let multidoc_file = dir.join("multidoc-summaries.jsonl");
     let multidoc = if multidoc_file.exists() {
-        eval::multidoc(engine, &multidoc_file, Split::All, quick.then_some(12))?
+        Some(eval::multidoc(
+            engine,
+            &multidoc_file,
+            Split::All,
+            quick.then_some(12),
+        )?)
     } else {
         eprintln!(
             "note: {} not found: multi-document summaries not measured",
             multidoc_file.display()
         );
-        Vec::new()
+        None
     };
     let grounded = qa.grounding.is_perfect()
         && sums.iter().all(|s| s.grounding.is_perfect())
-        && multidoc.iter().all(|m| m.grounding.is_perfect());
+        && multidoc.iter().flatten().all(|m| m.grounding.is_perfect());
     let sts_ok = (sts.spearman - STS_REFERENCE).abs() <= STS_TOLERANCE;
     if check {
         if !grounded {
@@ -148,7 +153,7 @@ fn eval_all(
     report.sts = Some(sts);
     report.qa = Some(qa);
     report.summaries = Some(sums);
-    report.multidoc = (!multidoc.is_empty()).then_some(multidoc);
+    report.multidoc = multidoc;
     Ok(ok)
 }
 
