@@ -1,6 +1,7 @@
 //! Measuring footnote on public evaluation sets: STS-B (embedding parity), SQuAD 2.0 (answers,
-//! citations, abstention) and news summaries (ROUGE against references, beside lead-3), with a
-//! grounding audit of every sentence produced along the way.
+//! citations, abstention), news summaries (ROUGE against references, beside lead-3), summaries of
+//! clusters of articles ([`multidoc()`], beside a lead baseline) and claim
+//! verification, with a grounding audit of every sentence produced along the way.
 //!
 //! Every number here comes from the same code paths users run: `ask` answers the QA questions and
 //! `summarize` writes the summaries.
@@ -20,6 +21,11 @@ use crate::summarize::{self, Length};
 use crate::vector::cosine;
 use crate::verify;
 use crate::Engine;
+
+mod multidoc;
+pub use multidoc::{
+    multidoc, word_overlap, MultidocReport, Redundancy, MULTIDOC_WORDS, REDUNDANT_OVERLAP,
+};
 
 /// Reads a JSONL file into records; a bad line is an error naming it.
 fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
@@ -48,6 +54,41 @@ fn spread<T>(items: Vec<T>, limit: Option<usize>) -> Vec<T> {
             .map(|(_, x)| x)
             .collect(),
         _ => items,
+    }
+}
+
+/// Which half of a set to measure: thresholds may be chosen on `fit` only, and figures are
+/// reported on `report`. Items go to a half by a stable hash (sha256) of a key that keeps related
+/// items together: a claim's group in `claims.jsonl` (the rows of one claim or one evidence
+/// sentence never straddle the halves), a cluster's id in `multidoc-summaries.jsonl`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    Fit,
+    Report,
+    All,
+}
+
+impl Split {
+    /// The name the command line and the JSON use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Fit => "fit",
+            Split::Report => "report",
+            Split::All => "all",
+        }
+    }
+
+    fn holds(self, key: &str) -> bool {
+        let is_fit = crate::hash::fingerprint(&[key.as_bytes()])
+            .bytes()
+            .last()
+            .is_some_and(|b| b % 2 == 0);
+        match self {
+            Split::Fit => is_fit,
+            Split::Report => !is_fit,
+            Split::All => true,
+        }
     }
 }
 
@@ -498,11 +539,8 @@ mod tests {
     #[test]
     fn the_claims_halves_split_groups_and_the_measures_count_supported_as_positive() {
         let groups: Vec<String> = (0..200).map(|i| format!("g{i}")).collect();
-        let fit = groups.iter().filter(|g| ClaimsSplit::Fit.holds(g)).count();
-        let report = groups
-            .iter()
-            .filter(|g| ClaimsSplit::Report.holds(g))
-            .count();
+        let fit = groups.iter().filter(|g| Split::Fit.holds(g)).count();
+        let report = groups.iter().filter(|g| Split::Report.holds(g)).count();
         assert_eq!(fit + report, 200);
         assert!((60..140).contains(&fit), "{fit}");
         // 1 true positive, 1 false positive, 2 true negatives, 1 false negative.
@@ -513,7 +551,7 @@ mod tests {
             ("s", false, false),
             ("s", true, false),
         ];
-        let r = claims_report("s", ClaimsSplit::All, outcomes.iter());
+        let r = claims_report("s", Split::All, outcomes.iter());
         assert_eq!((r.rows, r.positives, r.called_supported), (5, 2, 2));
         assert_eq!((r.precision, r.recall), (0.5, 0.5));
         assert!((r.balanced_accuracy - (0.5 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
@@ -568,36 +606,11 @@ struct ClaimRow {
     group: String,
 }
 
-/// Which half of `claims.jsonl` to measure: thresholds may be chosen on `fit` only, and figures
-/// are reported on `report`. Rows go to a half by a stable hash of their group, so the rows of
-/// one claim (or one evidence sentence) never straddle the halves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClaimsSplit {
-    Fit,
-    Report,
-    All,
-}
-
-impl ClaimsSplit {
-    fn holds(self, group: &str) -> bool {
-        let is_fit = crate::hash::fingerprint(&[group.as_bytes()])
-            .bytes()
-            .last()
-            .is_some_and(|b| b % 2 == 0);
-        match self {
-            ClaimsSplit::Fit => is_fit,
-            ClaimsSplit::Report => !is_fit,
-            ClaimsSplit::All => true,
-        }
-    }
-}
-
 /// The verifier on one subset of `claims.jsonl`: `supported` as the positive class.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClaimsReport {
     pub subset: String,
-    pub split: ClaimsSplit,
+    pub split: Split,
     pub rows: usize,
     /// Rows labelled SUPPORTS.
     pub positives: usize,
@@ -628,7 +641,7 @@ pub struct ClaimOutcome {
 pub fn claims(
     engine: &Engine,
     path: &Path,
-    split: ClaimsSplit,
+    split: Split,
 ) -> Result<(Vec<ClaimsReport>, Vec<ClaimOutcome>)> {
     let rows: Vec<ClaimRow> = read_jsonl::<ClaimRow>(path)?
         .into_iter()
@@ -683,7 +696,7 @@ pub fn claims(
 
 fn claims_report<'a>(
     subset: &str,
-    split: ClaimsSplit,
+    split: Split,
     outcomes: impl Iterator<Item = &'a (&'a str, bool, bool)>,
 ) -> ClaimsReport {
     let (mut tp, mut fp, mut tn, mut fn_) = (0usize, 0usize, 0usize, 0usize);

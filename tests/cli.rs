@@ -379,3 +379,65 @@ fn a_batch_larger_than_one_shared_pass_is_summarized_record_by_record_and_quietl
     let alone = run(&one);
     assert_eq!(String::from_utf8_lossy(&alone.stdout).trim(), lines[35]);
 }
+
+#[test]
+fn eval_multidoc_reports_each_half_with_a_perfect_grounding_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = |name: &str| std::fs::read_to_string(common::repo_path(name)).unwrap();
+    let reference = "Biden and Putin spoke by phone for 50 minutes about Ukraine.";
+    let cluster = |id: &str, seeds: &[&str]| {
+        let documents: Vec<serde_json::Value> = seeds
+            .iter()
+            .enumerate()
+            .map(|(i, s)| serde_json::json!({"id": format!("p{}", i + 1), "text": seed(s)}))
+            .collect();
+        serde_json::json!({"id": id, "documents": documents, "reference": reference}).to_string()
+    };
+    let set = [
+        cluster(
+            "seeds-a",
+            &[
+                "seeds/000_5ec6a81df2388361.txt",
+                "seeds/001_49e84201299b6d56.txt",
+            ],
+        ),
+        cluster(
+            "seeds-b",
+            &[
+                "seeds/003_03060291541c335c.txt",
+                "seeds/004_c4fa9f1a35a7d1c8.txt",
+            ],
+        ),
+    ]
+    .join("\n");
+    let path = write(dir.path(), "multidoc.jsonl", set.as_bytes());
+    let out = footnote(&["eval", "multidoc", &path, "--json"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reports = v["multidoc"].as_array().unwrap();
+    let splits: Vec<&str> = reports
+        .iter()
+        .map(|r| r["split"].as_str().unwrap())
+        .collect();
+    assert_eq!(splits, ["fit", "report", "all"]);
+    let clusters = |r: &serde_json::Value| r["clusters"].as_u64().unwrap();
+    assert_eq!(clusters(&reports[0]) + clusters(&reports[1]), 2);
+    let all = &reports[2];
+    assert_eq!((clusters(all), all["documents"].as_u64().unwrap()), (2, 4));
+    let grounding = &all["grounding"];
+    assert!(grounding["sentences"].as_u64().unwrap() > 2, "{grounding}");
+    for field in ["verbatim", "verified"] {
+        assert_eq!(grounding[field], grounding["sentences"], "{grounding}");
+    }
+    assert!(all["footnote"]["rouge1"].as_f64().unwrap() > 0.0);
+    assert!(all["lead"]["rouge1"].as_f64().unwrap() > 0.0);
+    assert!(all["footnote_words"].as_f64().unwrap() <= 250.0);
+
+    // A document id that cannot appear in a citation is refused, in one line.
+    let bad = cluster("seeds/c", &["seeds/002_4612034cd8f006a6.txt"]);
+    let path = write(dir.path(), "bad.jsonl", bad.as_bytes());
+    assert_clean_failure(
+        &footnote(&["eval", "multidoc", &path], None),
+        "invalid document id",
+    );
+}

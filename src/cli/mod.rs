@@ -213,6 +213,19 @@ enum EvalSet {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// Multi-document summaries (multidoc-summaries.jsonl): one 250-word summary per cluster,
+    /// footnote's and a lead baseline's, ROUGE, redundancy and grounding, per half of the clusters.
+    Multidoc {
+        /// multidoc-summaries.jsonl
+        file: PathBuf,
+        /// Which half of the clusters (split by a hash of their id): choose thresholds on `fit`,
+        /// report `report`; `all` reports fit, report and all clusters.
+        #[arg(long, value_enum, default_value = "all")]
+        split: footnote::eval::Split,
+        /// Use an even spread of this many clusters of the split.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
     /// Claim verification (claims.jsonl): each row's evidence is a one-document corpus and the
     /// claim cites its ¶1; precision and recall of `supported`, balanced accuracy, per subset.
     Claims {
@@ -221,17 +234,20 @@ enum EvalSet {
         /// Which half of the rows (split by a hash of their group): choose thresholds on `fit`,
         /// report `report`.
         #[arg(long, value_enum, default_value = "report")]
-        split: footnote::eval::ClaimsSplit,
+        split: footnote::eval::Split,
         /// Write each claim's verdict and reasons as JSONL here.
         #[arg(long)]
         details: Option<PathBuf>,
     },
-    /// All three sets from one folder; with --check, fail on a grounding or STS parity problem.
+    /// STS-B, QA, summaries and multi-document summaries from one folder; with --check, fail on
+    /// a grounding or STS parity problem.
     All {
-        /// Folder holding stsb.jsonl, squad2-dev-sample.jsonl and news-summaries.jsonl.
+        /// Folder holding stsb.jsonl, squad2-dev-sample.jsonl, news-summaries.jsonl and
+        /// multidoc-summaries.jsonl (skipped, with a note, when absent).
         #[arg(long, default_value = "../shared/eval")]
         dir: PathBuf,
-        /// A fast slice: 50 questions and 5 articles per summary set (STS stays whole).
+        /// A fast slice: 50 questions, 5 articles per summary set and 12 clusters (STS stays
+        /// whole).
         #[arg(long)]
         quick: bool,
         /// Exit non-zero unless grounding is 100% and STS-B is within 0.001 of sentence-transformers.
