@@ -43,6 +43,10 @@ const MIN_SHARED_WORDS: usize = 2;
 /// misleads more than a missed one.
 const DIFFER_MIN_COSINE: f32 = 0.6;
 
+/// Sentences whose [`word_overlap`] is at least this repeat each other's words: one of them
+/// adds little to a summary holding the other.
+pub const REPEATED_WORDS: f64 = 0.6;
+
 /// Where two reports give different values for one thing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Disagreement {
@@ -271,6 +275,21 @@ fn time_words(text: &str) -> HashSet<String> {
                 && !TIME_UNITS.contains(&w.as_str())
         })
         .collect()
+}
+
+/// Word overlap of two sentences: |A ∩ B| / min(|A|, |B|), where A and B are the sets of the
+/// sentences' content terms ([`content_terms`]: lower-cased, stemmed, stop words dropped). 1 when
+/// every content term of the shorter sentence is in the longer one, whatever else the longer one
+/// says; 0 when either sentence has no content term.
+pub fn word_overlap(a: &str, b: &str) -> f64 {
+    let set = |s: &str| content_terms(s).into_iter().collect::<HashSet<String>>();
+    let (a, b) = (set(a), set(b));
+    let smaller = a.len().min(b.len());
+    if smaller == 0 {
+        0.0
+    } else {
+        a.intersection(&b).count() as f64 / smaller as f64
+    }
 }
 
 /// Whether a content term is a number ("50", "3.7", "2021"), compared as a quantity instead.

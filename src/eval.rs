@@ -23,9 +23,7 @@ use crate::verify;
 use crate::Engine;
 
 mod multidoc;
-pub use multidoc::{
-    multidoc, word_overlap, MultidocReport, Redundancy, MULTIDOC_WORDS, REDUNDANT_OVERLAP,
-};
+pub use multidoc::{multidoc, MultidocReport, Redundancy, MULTIDOC_WORDS, REDUNDANT_OVERLAP};
 
 /// Reads a JSONL file into records; a bad line is an error naming it.
 fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {

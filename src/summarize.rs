@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::citation::Citation;
-use crate::claims::{Claims, Disagreement, Relation};
+use crate::claims::{word_overlap, Claims, Disagreement, Relation, REPEATED_WORDS};
 use crate::document::Paragraph;
 use crate::error::{Error, Result};
 use crate::index::Index;
@@ -336,7 +336,7 @@ fn reading_position(index: &Index, i: usize) -> f32 {
 
 /// Picks sentences for the summary: the claims most documents state first, among equals the
 /// best by maximal marginal relevance, never a sentence that states a claim of one already
-/// picked (or repeats one nearly word for word), until the length is reached.
+/// picked, is close to one in meaning or repeats most of its words, until the length is reached.
 fn pick(
     index: &Index,
     claims: &Claims,
@@ -377,8 +377,11 @@ fn pick(
                 let mut redundancy = 0.0f32;
                 for &p in &picked {
                     let similarity = cosine(index.sentence_vector(p), index.sentence_vector(i));
-                    if similarity >= SAME_FACT_COSINE || claims.relation(p, i) != Relation::Distinct
-                    {
+                    let repeats = similarity >= SAME_FACT_COSINE
+                        || claims.relation(p, i) != Relation::Distinct
+                        || word_overlap(index.sentence_text(p), index.sentence_text(i))
+                            >= REPEATED_WORDS;
+                    if repeats {
                         return None;
                     }
                     redundancy = redundancy.max(similarity);

@@ -6,25 +6,25 @@
 //! goes through the grounding audit. Figures are given per half of the clusters ([`Split`]):
 //! choices are made on `fit`, and `report` is the honest figure.
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::{read_jsonl, spread, GroundingAudit, RougeMeans, Split};
+use crate::claims::word_overlap;
 use crate::document::Document;
 use crate::error::Result;
 use crate::rouge::{self, RougeScores};
 use crate::summarize::{self, Length};
-use crate::text::content_terms;
 use crate::verify;
 use crate::Engine;
 
 /// Words in each evaluated summary, as the peers' figures use.
 pub const MULTIDOC_WORDS: usize = 250;
 
-/// Two summary sentences whose [`word_overlap`] is at least this say much the same.
-pub const REDUNDANT_OVERLAP: f64 = 0.6;
+/// Two summary sentences whose [`word_overlap`] is at least this say much the same (the
+/// summarizer's own bar for repeated words).
+pub const REDUNDANT_OVERLAP: f64 = crate::claims::REPEATED_WORDS;
 
 /// A row of `multidoc-summaries.jsonl` (its provenance fields are not read).
 #[derive(Deserialize)]
@@ -75,21 +75,6 @@ impl Redundancy {
     fn add(&mut self, other: &Redundancy) {
         self.pairs += other.pairs;
         self.redundant += other.redundant;
-    }
-}
-
-/// Word overlap of two sentences: |A ∩ B| / min(|A|, |B|), where A and B are the sets of the
-/// sentences' content terms ([`content_terms`]: lower-cased, stemmed, stop words dropped). 1 when
-/// every content term of the shorter sentence is in the longer one, whatever else the longer one
-/// says; 0 when either sentence has no content term.
-pub fn word_overlap(a: &str, b: &str) -> f64 {
-    let set = |s: &str| content_terms(s).into_iter().collect::<HashSet<String>>();
-    let (a, b) = (set(a), set(b));
-    let smaller = a.len().min(b.len());
-    if smaller == 0 {
-        0.0
-    } else {
-        a.intersection(&b).count() as f64 / smaller as f64
     }
 }
 
