@@ -242,6 +242,15 @@ async fn summaries_match_the_library_and_ad_hoc_articles_are_not_stored() {
     let (status, all) = server.post("/v1/summarize", &json!({"words": 60})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(all["documents"].as_array().unwrap().len(), 5);
+    // Across documents: the same claims, corroboration and disagreements as the library gives.
+    let all_summary: Summary = serde_json::from_value(all.clone()).unwrap();
+    let library_all = summarize::summarize(common::seed_index(), &[], Length::Words(60)).unwrap();
+    assert_eq!(all_summary.sentences, library_all.sentences);
+    assert_eq!(all_summary.disagreements, library_all.disagreements);
+    assert!(
+        !all_summary.sentences[0].corroborated_by.is_empty(),
+        "{all}"
+    );
     assert_citations_resolve(&server, &all["sentences"]).await;
     let seed_ids = seed_ids();
     let (status, per_doc) = server

@@ -144,8 +144,10 @@ pub fn answer_with_vector(
         return Ok(abstain(index, question, &candidates, confidence));
     };
 
-    // A sentence that states a claim of one already chosen is corroboration, or, when it gives
-    // one of its figures another value, a disagreement: never a second answer sentence.
+    // A sentence of another document that states a claim of one already chosen is corroboration,
+    // or, when it gives one of its figures another value, a disagreement: never a second answer
+    // sentence. (A sentence of the same document sharing a claim often adds what the first
+    // leaves out, such as the answer itself.)
     let claims = Claims::new(index);
     let mut chosen: Vec<&Scored> = vec![best];
     for s in &shortlist[1..] {
@@ -156,7 +158,8 @@ pub fn answer_with_vector(
         let repeats = chosen.iter().any(|k| {
             let (a, b) = (k.candidate.sentence, s.candidate.sentence);
             cosine(index.sentence_vector(a), index.sentence_vector(b)) >= DUPLICATE_COSINE
-                || claims.relation(a, b) != Relation::Distinct
+                || (index.sentences[a].doc != index.sentences[b].doc
+                    && claims.relation(a, b) != Relation::Distinct)
         });
         if close_enough && !repeats {
             chosen.push(s);

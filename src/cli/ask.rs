@@ -37,7 +37,7 @@ pub fn run(
         {
             let also: Vec<String> = s.corroborated_by.iter().map(|c| c.to_string()).collect();
             let cited: String = s.citations.iter().map(|c| c.to_string()).collect();
-            println!("  {cited} is also stated in {}", also.join(" "));
+            println!("  {cited} also reported in {}", also.join(" "));
         }
         if !answer.disagreements.is_empty() {
             println!();
