@@ -9,7 +9,7 @@
 //! meaning. Topic similarity alone is not enough: "the call lasted 50 minutes" and "the call was
 //! serious and substantive" are one topic and two facts. Numbers are not words here: they are
 //! compared as the values they allow ([`crate::signals::Quantity`]), so that "50 minutes" and
-//! "just under an hour" agree. Two sentences that share a claim but give a number in the same
+//! "just under an hour" agree, and a figure stated in both is shared like two words. Two sentences that share a claim but give a number in the same
 //! role values no reading allows both ("10,000 troops", "100,000 troops") disagree about it.
 //!
 //! The summarizer ranks facts by how many documents carry them, never picks two sentences of one
@@ -82,11 +82,25 @@ struct Facts {
     terms: HashSet<String>,
     /// Its terms written only as names (capitalized, not opening the sentence).
     names: HashSet<String>,
-    /// Its clauses' content terms, each clause with at least [`MIN_SHARED_TERMS`] of them.
-    clauses: Vec<Vec<String>>,
+    /// Its clauses, each with at least [`MIN_SHARED_TERMS`] terms and figures.
+    clauses: Vec<Clause>,
     quantities: Vec<Quantity>,
     /// Its [`time_words`].
     times: HashSet<String>,
+}
+
+/// A clause of a sentence: its content terms (numbers left out) and its figures (positions in
+/// the sentence's [`Facts::quantities`]).
+#[derive(Debug, Default, PartialEq)]
+struct Clause {
+    terms: Vec<String>,
+    figures: Vec<usize>,
+}
+
+impl Clause {
+    fn size(&self) -> usize {
+        self.terms.len() + self.figures.len()
+    }
 }
 
 /// The claim comparison over one index, reading each sentence's facts once, when first needed.
@@ -108,6 +122,7 @@ impl<'a> Claims<'a> {
     fn facts(&self, i: usize) -> &Facts {
         self.facts[i].get_or_init(|| {
             let text = self.index.sentence_text(i);
+            let quantities = quantities(text);
             Facts {
                 terms: self
                     .index
@@ -117,8 +132,8 @@ impl<'a> Claims<'a> {
                     .cloned()
                     .collect(),
                 names: name_terms(text),
-                clauses: clause_terms(text),
-                quantities: quantities(text),
+                clauses: clauses(text, &quantities),
+                quantities,
                 times: time_words(text),
             }
         })
@@ -131,7 +146,7 @@ impl<'a> Claims<'a> {
             return Relation::Distinct;
         }
         let (a, b) = (self.facts(i), self.facts(j));
-        if !self.clause_within(a, b) && !self.clause_within(b, a) {
+        if !self.clause_within(a, b) && !self.clause_within(b, a) && !same_figure(a, b) {
             return Relation::Distinct;
         }
         // A figure in the same role with another value: a disagreement when it is the one thing
@@ -162,17 +177,37 @@ impl<'a> Claims<'a> {
         }
     }
 
-    /// Whether a clause of `a` is stated in `b`'s words.
+    /// Whether a clause of `a` is stated in `b`'s words and figures. A figure counts as two
+    /// terms (a value and what it measures) weighing as much as its digits' term: "lasted 50
+    /// minutes" is stated by "spoke for 50 minutes" and by "the 50-minute call".
     fn clause_within(&self, a: &Facts, b: &Facts) -> bool {
         a.clauses.iter().any(|clause| {
             let (mut shared, mut shared_words, mut shared_weight, mut weight) = (0, 0, 0.0, 0.0);
-            for term in clause {
+            for term in &clause.terms {
                 let w = self.index.idf(term);
                 weight += w;
                 if b.terms.contains(term) {
                     shared += 1;
                     shared_weight += w;
                     shared_words += usize::from(!a.names.contains(term));
+                }
+            }
+            for &f in &clause.figures {
+                let figure = &a.quantities[f];
+                let w = content_terms(&figure.text)
+                    .iter()
+                    .map(|t| self.index.idf(t))
+                    .fold(0.0f32, f32::max);
+                weight += w;
+                let stated = b.quantities.iter().any(|e| {
+                    is_figure(e)
+                        && figure.agrees_with(e)
+                        && (figure.unit.is_some() || e.role.iter().any(|r| figure.role.contains(r)))
+                });
+                if stated {
+                    shared += 2;
+                    shared_words += 2;
+                    shared_weight += w;
                 }
             }
             shared >= MIN_SHARED_TERMS
@@ -317,53 +352,113 @@ fn name_terms(text: &str) -> HashSet<String> {
     names
 }
 
-/// The content terms (numbers left out) of each clause of a sentence: the parts between commas,
-/// semicolons, colons, dashes and brackets. A part with fewer than [`MIN_SHARED_TERMS`] terms
-/// ("officials said", "on Thursday") belongs to the clause before it, or to the next one when it
-/// opens the sentence.
-fn clause_terms(text: &str) -> Vec<Vec<String>> {
-    let mut clauses: Vec<Vec<String>> = Vec::new();
-    let mut pending: Vec<String> = Vec::new();
-    for part in text.split([',', ';', ':', '—', '–', '(', ')']) {
-        let terms: Vec<String> = content_terms(part)
-            .into_iter()
-            .filter(|t| !is_number(t))
-            .collect();
-        for term in terms {
-            if !pending.contains(&term) && !clauses.iter().any(|c| c.contains(&term)) {
-                pending.push(term);
+/// Whether two sentences state one figure of one thing: the same duration ("lasted 50 minutes",
+/// "the 50-minute call"), or a value both allow with two words of what it counts in common
+/// ("100,000 troops massed", "massed about 100,000 troops"; not "arrested two people" and "two
+/// people died"). Names do not say what a figure counts.
+fn same_figure(a: &Facts, b: &Facts) -> bool {
+    a.quantities.iter().filter(|q| is_figure(q)).any(|q| {
+        b.quantities.iter().filter(|e| is_figure(e)).any(|e| {
+            let shared_role = q
+                .role
+                .iter()
+                .filter(|r| e.role.contains(r) && !a.names.contains(*r))
+                .count();
+            q.agrees_with(e) && (q.unit.is_some() || shared_role >= MIN_SHARED_WORDS)
+        })
+    })
+}
+
+/// Whether a quantity states one value (exactly or about): a bound ("up to 175,000") says what
+/// a figure may be, not what it is, and is never the same figure as another.
+fn is_figure(q: &Quantity) -> bool {
+    matches!(q.bound, Bound::Exact | Bound::About)
+}
+
+/// The clauses of a sentence: the parts between commas, semicolons, colons, dashes and brackets
+/// (a comma between digits is part of a number). A part with fewer than [`MIN_SHARED_TERMS`]
+/// terms and figures ("officials said", "on Thursday") belongs to the clause before it, or to
+/// the next one when it opens the sentence. `quantities` are the sentence's, in order; each
+/// [`is_figure`] joins the clause it is written in.
+fn clauses(text: &str, quantities: &[Quantity]) -> Vec<Clause> {
+    let bytes = text.as_bytes();
+    let digit_at = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_digit);
+    let mut ends: Vec<usize> = text
+        .char_indices()
+        .filter(|&(k, c)| {
+            matches!(c, ',' | ';' | ':' | '—' | '–' | '(' | ')')
+                && !(c == ',' && k > 0 && digit_at(k - 1) && digit_at(k + 1))
+        })
+        .map(|(k, _)| k)
+        .collect();
+    ends.push(text.len());
+    // Where each figure is written: the start of its text, searched from the previous one's.
+    let mut cursor = 0;
+    let mut figures: Vec<(usize, usize)> = Vec::new();
+    for (f, q) in quantities.iter().enumerate() {
+        if let Some(at) = text[cursor..].find(q.text.as_str()) {
+            cursor += at;
+            if is_figure(q) {
+                figures.push((cursor, f));
             }
         }
-        if pending.len() >= MIN_SHARED_TERMS {
-            clauses.push(std::mem::take(&mut pending));
+    }
+    let mut out: Vec<Clause> = Vec::new();
+    let mut pending = Clause::default();
+    let mut start = 0;
+    for end in ends {
+        for term in content_terms(&text[start..end]) {
+            let seen = pending.terms.contains(&term) || out.iter().any(|c| c.terms.contains(&term));
+            if !is_number(&term) && !seen {
+                pending.terms.push(term);
+            }
+        }
+        pending.figures.extend(
+            figures
+                .iter()
+                .filter(|&&(at, _)| start <= at && at < end)
+                .map(|&(_, f)| f),
+        );
+        if pending.size() >= MIN_SHARED_TERMS {
+            out.push(std::mem::take(&mut pending));
+        }
+        start = (end + 1).min(text.len());
+        while !text.is_char_boundary(start) {
+            start += 1;
         }
     }
-    match clauses.last_mut() {
-        Some(last) => last.extend(pending),
-        None if !pending.is_empty() => clauses.push(pending),
+    match out.last_mut() {
+        Some(last) => {
+            last.terms.extend(pending.terms);
+            last.figures.extend(pending.figures);
+        }
+        None if pending.size() > 0 => out.push(pending),
         None => {}
     }
-    clauses
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn clause_terms(text: &str) -> Vec<Vec<String>> {
+        clauses(text, &quantities(text))
+            .into_iter()
+            .map(|c| c.terms)
+            .collect()
+    }
+
     #[test]
     fn clauses_are_split_at_punctuation_and_short_parts_join_a_neighbour() {
-        let clauses = clause_terms(
-            "The call, which came at Putin's request, lasted 50 minutes, officials said.",
-        );
+        let text = "The call, which came at Putin's request, lasted 50 minutes, officials said.";
         // "The call" opens the sentence, too short alone: it joins the next part. "lasted 50
-        // minutes" is short too (the number is not a term), and "officials said" joins it.
-        assert_eq!(
-            clauses,
-            [
-                vec!["call", "came", "putin", "request"],
-                vec!["last", "minut", "offici", "said"]
-            ],
-        );
+        // minutes" is a clause of two terms and a figure; "officials said" joins it.
+        let found = clauses(text, &quantities(text));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].terms, ["call", "came", "putin", "request"]);
+        assert_eq!(found[1].terms, ["last", "minut", "offici", "said"]);
+        assert_eq!(found[1].figures, [0]);
         let clauses = clause_terms(
             "Putin requested the call this week, and Biden was eager to answer the call today.",
         );
@@ -371,6 +466,16 @@ mod tests {
         assert!(clauses[0].contains(&"request".to_string()), "{clauses:?}");
         assert!(clause_terms("").is_empty());
         assert_eq!(clause_terms("Officials said.").len(), 1);
+    }
+
+    #[test]
+    fn a_comma_inside_a_number_does_not_split_a_clause_and_bounds_are_no_figures() {
+        let text =
+            "Russia has massed 100,000 troops, and could send up to 175,000, officials said.";
+        let found = clauses(text, &quantities(text));
+        let figures: Vec<usize> = found.iter().flat_map(|c| c.figures.clone()).collect();
+        assert_eq!(figures, [0], "{found:?}");
+        assert_eq!(found[0].terms, ["russia", "mass", "troop"], "{found:?}");
     }
 
     #[test]

@@ -180,15 +180,28 @@ impl Quantity {
     /// hour is another unit), nor "about 100,000" and "up to 175,000". Whether the two measure
     /// the same thing is the caller's question: this reads only the values.
     pub fn contradicts(&self, other: &Quantity) -> bool {
+        self.meets(other) == Some(false)
+    }
+
+    /// Whether two texts' quantities can be one figure: the same kind of number, in the same
+    /// unit of time, with a value both allow ("about 100,000" and "100,000"; "50 minutes" and
+    /// "50-minute").
+    pub fn agrees_with(&self, other: &Quantity) -> bool {
+        self.meets(other) == Some(true)
+    }
+
+    /// Whether some value is allowed by both quantities; `None` when they cannot be compared
+    /// (other kinds or units, or a value too large to read).
+    fn meets(&self, other: &Quantity) -> Option<bool> {
         let finite = [self.lo, self.hi, other.lo, other.hi]
             .iter()
             .all(|v| v.is_finite());
+        if !finite || !self.comparable(other) || self.unit != other.unit {
+            return None;
+        }
         let day_of_year = matches!(self.kind, Kind::Date { year: false })
             || matches!(other.kind, Kind::Date { year: false });
-        finite
-            && self.comparable(other)
-            && self.unit == other.unit
-            && !self.allowed(day_of_year).meets(&other.allowed(day_of_year))
+        Some(self.allowed(day_of_year).meets(&other.allowed(day_of_year)))
     }
 
     /// Whether the quantities of a cited text state this one. A value must be stated (within
@@ -754,6 +767,16 @@ mod tests {
         let (a, b) = (quantities(a), quantities(b));
         assert!(!a.is_empty() && !b.is_empty(), "no number read");
         a.iter().any(|q| b.iter().any(|e| q.contradicts(e)))
+    }
+
+    #[test]
+    fn quantities_agree_when_a_value_fits_both_and_they_can_be_compared() {
+        let agree = |a: &str, b: &str| quantities(a)[0].agrees_with(&quantities(b)[0]);
+        assert!(agree("50 minutes", "a 50-minute call"));
+        assert!(agree("about 100,000 troops", "100,000 troops"));
+        assert!(!agree("50 minutes", "70 minutes"));
+        assert!(!agree("50 minutes", "50 days"));
+        assert!(!agree("the fourth time", "4 times"));
     }
 
     #[test]
