@@ -72,6 +72,26 @@ pub static SPEECH_VERBS: List = list!("speech_verbs.txt");
 /// How photo credits start, lowercased: `photo:`, `courtesy of`.
 pub static CREDIT_LABELS: List = phrases!("credit_labels.txt");
 
+/// How photo and video captions start, lowercased: `file -`, `this image provided by`,
+/// `image caption`.
+pub static CAPTION_OPENERS: List = phrases!("caption_openers.txt");
+
+/// What a caption shows, lowercased: `photo`, `image`, `video` ("In this file photo, ...",
+/// "(Family photos)").
+pub static CAPTION_NOUNS: List = list!("caption_nouns.txt");
+
+/// Present-tense verbs of what a person in a photo does, as captions write them: `holds`, `waves`.
+pub static CAPTION_VERBS: List = list!("caption_verbs.txt");
+
+/// The days of the week, lowercased.
+pub static WEEKDAYS: List = list!("weekdays.txt");
+
+/// Social networks a "Follow ... on Twitter" promotion names, lowercased.
+pub static SOCIAL_NETWORKS: List = list!("social_networks.txt");
+
+/// Phrases of a short note on where a story was reported: ` reported from `.
+pub static REPORTING_CREDITS: List = phrases!("reporting_credits.txt");
+
 /// Lowercase words that link the names of a photo credit: `Mandel Ngan/AFP via Getty Images`.
 pub static CREDIT_LINKS: List = list!("credit_links.txt");
 

@@ -14,9 +14,10 @@
 //!   input, never rewritten, so a quoted citation can always be checked with a
 //!   substring search, and the sentences of a paragraph together cover all of
 //!   its non-whitespace text.
-//! * **No boilerplate as evidence.** Photo credits, app promotions,
-//!   contributor notes and bare headlines or captions are flagged so they are
-//!   not cited as facts.
+//! * **No boilerplate as evidence.** Photo captions and credits, bylines,
+//!   promotions (apps, newsletters, social accounts), author contact lines,
+//!   contributor and reporting credits, and bare headlines are flagged so they
+//!   are not cited as facts (the kinds and their rules: `boilerplate.rs`).
 //!
 //! This module cuts an article into numbered paragraphs. Splitting a
 //! paragraph into sentences (`sentences.rs`) and telling content from

@@ -143,3 +143,147 @@ fn promotion_openers_match_only_with_their_trailing_space_or_colon() {
         assert!(!is_content(block), "{block:?}");
     }
 }
+
+#[test]
+fn agency_and_page_captions_are_not_content() {
+    for block in [
+        "FILE - In this Monday, March 3, 2003, file photo, a farmer walks past a flooded field near Riverton.",
+        "FILE- In this June 9, 2011 file photo, the mayor speaks at a ribbon cutting. The city said on Friday the bridge would close.",
+        "In this Sunday, Oct. 4, 2020 photo, volunteers load sandbags onto a truck in Millbrook.",
+        "In this image taken from video, smoke rises over the harbour.",
+        "This image provided by the county sheriff's office shows the suspect's car.",
+        "Image copyright Example Agency Image caption The old mill was built in 1850 and closed in 1990",
+        "Media playback is unsupported on your device Media caption The minister explains the new rules",
+        "View Images A model of the new bridge, which will open in 2030.",
+        "EMBED More News Videos A fire destroyed a barn in the valley overnight.",
+    ] {
+        assert!(!is_content(block), "{block:?}");
+    }
+}
+
+#[test]
+fn captions_closing_on_a_credit_are_not_content() {
+    for block in [
+        "A firefighter sprays water on a burning warehouse in the port district on Monday. (AP Photo/Jane Doe)",
+        "Members of the choir rehearse in the town hall on the eve of the festival. (Jane Doe / Staff Photographer)",
+        "Ella Brown, before and after the treatment that let her walk again. (Family photos)",
+        "Protesters gather outside the ministry as the vote begins. (Photo: John Roe, Example News)",
+    ] {
+        assert!(!is_content(block), "{block:?}");
+    }
+}
+
+#[test]
+fn captions_dating_their_picture_are_not_content() {
+    for block in [
+        "Volunteers clear debris from a street in Lakeside, Tuesday, April 7, 2015. Storms damaged hundreds of homes across the county overnight.",
+        "A girl waves a flag at a parade in Port Allen, Saturday, July 4, 2009.",
+        "Two fishermen repair nets on the beach at Sandhaven Wednesday Sept. 12, 2012.",
+    ] {
+        assert!(!is_content(block), "{block:?}");
+    }
+}
+
+#[test]
+fn present_tense_captions_of_a_person_are_not_content() {
+    for block in [
+        "Governor Jane Doe pauses Tuesday during a briefing at the state capitol.",
+        "Maria Lopez holds a photo of her son Friday outside the courthouse in Riverton.",
+        "Sam holds his father's hand Sunday. He is wearing a cast on his left arm.",
+    ] {
+        assert!(!is_content(block), "{block:?}");
+    }
+}
+
+#[test]
+fn prose_near_a_caption_stays_content() {
+    for block in [
+        // Past tense or a schedule, not a photo's present: news.
+        "Governor Jane Doe paused Tuesday during a briefing at the state capitol.",
+        "The Senate votes Tuesday on the spending bill.",
+        "Jane Doe will hold a news conference Tuesday in Riverton.",
+        "Governor Jane Doe says Tuesday's vote will be close.",
+        // A date by weekday, or by date, is how prose dates events; speech is prose.
+        "The factory closed on Monday, months after the strike began in March 2019.",
+        "She died suddenly on Monday evening, January 23, 2017, at her home in Lakeside.",
+        "The mayor said the bridge reopened on Tuesday, May 5, 2015, after repairs.",
+        // A writer's aside in brackets, and brackets that are not credits.
+        "What emerged looked like a blurry painting (see video below).",
+        "The company's profit rose to $3 billion (about £2.4 billion).",
+        "The law passed with the support of the Greens (Green Party).",
+        // `In this` without a picture, and file words in prose.
+        "In this town, everyone knows the baker.",
+        "File-sharing services grew quickly in the early 2000s.",
+        "Embedded reporters travelled with the troops for six weeks.",
+    ] {
+        assert!(is_content(block), "{block:?}");
+    }
+}
+
+#[test]
+fn bylines_are_not_content_but_dated_openings_are() {
+    for block in [
+        "By Jane Doe.",
+        "By Jane Doe and John Roe, Example News.",
+        "BY JANE DOE",
+    ] {
+        assert!(!is_content(block), "{block:?}");
+    }
+    for block in [
+        "By Friday.",
+        "By Monday, the river had risen two metres.",
+        "By March, Jane Doe had left the company.",
+    ] {
+        assert!(is_content(block), "{block:?}");
+    }
+}
+
+#[test]
+fn social_and_contact_lines_are_not_content() {
+    for block in [
+        "Follow Jane Doe on Twitter.",
+        "For the latest business news, follow @examplenews.",
+        "Jane Doe can be reached at jdoe@example.com.",
+        "Contact John Roe at jroe@example.com. Follow him on Twitter @jroe.",
+        "Jane Doe is a staff writer at the Example Gazette.",
+        "The author is a columnist for Example News. The opinions expressed are her own.",
+        "Originally published on Example Science.",
+        "A version of this article appeared in print on page A3.",
+        "Interested in budgets? Add budgets as an interest to stay up to date on the latest news.",
+        "Want the morning briefing delivered to your inbox? Sign up here.",
+    ] {
+        assert!(!is_content(block), "{block:?}");
+    }
+    for block in [
+        "Follow the money, investigators told the committee.",
+        "The minister's posts on Twitter drew thousands of replies on Friday.",
+        "Rescuers tried for hours to reach her at the bottom of the ravine.",
+        "The essay, originally published in 1952, was reprinted this year.",
+    ] {
+        assert!(is_content(block), "{block:?}");
+    }
+}
+
+#[test]
+fn short_reporting_credits_are_not_content_but_reporting_news_is() {
+    for block in [
+        "Jane Doe reported from Riverton.",
+        "Example News's John Roe reported from Lakeside, and Jane Doe contributed from Port Allen.",
+    ] {
+        assert!(!is_content(block), "{block:?}");
+    }
+    assert!(is_content(
+        "The inspectors, who visited the plant twice last year, reported from the site that two of its four reactors had been shut down for repairs since the summer."
+    ));
+}
+
+#[test]
+fn captions_longer_than_the_caption_limit_are_content() {
+    let block = format!(
+        "FILE - In this May 5, 2015, file photo, the mayor speaks. {}",
+        "The council voted to close the bridge for repairs after engineers found cracks. "
+            .repeat(6)
+    );
+    assert!(block.split_whitespace().count() > CAPTION_MAX_WORDS);
+    assert!(is_content(&block));
+}
