@@ -63,8 +63,9 @@ fn print_summary(summary: &Summary) {
 const BATCH_DOCUMENTS: usize = 32;
 
 /// Summarizes each record of JSONL inputs on its own: one JSON line out per record. Records are
-/// embedded [`BATCH_DOCUMENTS`] at a time in shared forward passes, quietly (the progress bar is
-/// the report).
+/// embedded [`BATCH_DOCUMENTS`] at a time in shared forward passes, sentences only and without
+/// the cache (a summary reads no paragraph vectors: see [`Index::for_summaries`]), quietly (the
+/// progress bar is the report).
 fn summarize_batch(
     settings: &EngineSettings,
     paths: &[PathBuf],
@@ -80,7 +81,8 @@ fn summarize_batch(
     let mut documents = documents.into_iter().peekable();
     while documents.peek().is_some() {
         let chunk: Vec<Document> = documents.by_ref().take(BATCH_DOCUMENTS).collect();
-        let vectors = match engine.document_vectors(&chunk, false) {
+        let refs: Vec<&Document> = chunk.iter().collect();
+        let vectors = match engine.embed_sentences(&refs) {
             Ok(vectors) => vectors,
             Err(e) => {
                 failures += chunk.len();
@@ -91,7 +93,7 @@ fn summarize_batch(
         };
         for (doc, vectors) in chunk.into_iter().zip(vectors) {
             let id = doc.id.clone();
-            let index = Index::from_vectors(vec![doc], vec![vectors], engine.embedder.dim());
+            let index = Index::for_summaries(vec![doc], vec![vectors], engine.embedder.dim());
             let result = summarize::summarize(&index, &[], length);
             write_line(&id, result, &progress, &mut failures)?;
             progress.inc(1);
