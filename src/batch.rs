@@ -10,7 +10,7 @@
 //! are summarized.
 //!
 //! Only sentences are embedded ([`Engine::embed_sentences`]): a summary reads no other vectors,
-//! and paragraphs, the longest texts, would be most of the forward passes' work (see
+//! and paragraphs, the longest texts, would double the forward passes' time on news articles (see
 //! [`crate::doc_vectors`]). Nothing is cached: a batch is new articles, read once.
 
 use std::collections::HashSet;

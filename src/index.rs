@@ -14,9 +14,9 @@
 //! it is exactly the index [`Index::from_vectors`] would build over the same documents.
 //!
 //! An index built with [`Index::for_summaries`] holds sentence vectors only: summaries read
-//! nothing else, and embedding paragraphs, the longest texts, is most of a batch's work. Such an
-//! index cannot rank: [`Index::rank`] and [`Index::passage_vector`] panic on it rather than
-//! score every paragraph as a zero vector.
+//! nothing else, and embedding paragraphs, the longest texts, is half a batch's forward passes.
+//! Such an index cannot rank: [`Index::rank`] and [`Index::passage_vector`] panic on it rather
+//! than score every paragraph as a zero vector.
 
 use std::collections::HashSet;
 use std::sync::Arc;
