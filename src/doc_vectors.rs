@@ -16,8 +16,19 @@
 //!   recognises by the hash of its text; the store records the model fingerprint once, and a
 //!   start with another model re-embeds the whole store. Vectors read back are checked with
 //!   [`DocumentVectors::fits`] against the document as segmented now.
+//!
+//! A batch of summaries embeds less: [`sentence_texts_of`] lists the sentences alone, and
+//! [`split_sentences`] hands each document its [`SentenceVectors`], for an index that can summarize
+//! but not rank ([`crate::index::Index::for_summaries`]). Summaries read sentence vectors only,
+//! and a document's paragraphs are its longest texts (the forward pass's attention grows with the
+//! square of a text's length), so this halves the forward passes' time on news articles (30%
+//! fewer tokens, 62% less attention work; BENCHMARKS.md). Such vectors are never cached or
+//! stored: both keep what retrieval needs.
 
 use crate::document::Document;
+
+/// One document's sentence embeddings alone, in the order of its content sentences.
+pub type SentenceVectors = Vec<Vec<f32>>;
 
 /// One document's embeddings, in the order of its content sentences and content paragraphs.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,6 +82,26 @@ pub fn texts_of<'a>(documents: &[&'a Document]) -> Vec<&'a str> {
         .collect()
 }
 
+/// The content sentences of several documents, one after another: what to embed for summaries.
+pub fn sentence_texts_of<'a>(documents: &[&'a Document]) -> Vec<&'a str> {
+    documents
+        .iter()
+        .flat_map(|d| {
+            d.content()
+                .flat_map(|p| p.sentences.iter().map(String::as_str))
+        })
+        .collect()
+}
+
+/// Splits the embeddings of [`sentence_texts_of`]`(documents)` back per document.
+pub fn split_sentences(documents: &[&Document], vectors: Vec<Vec<f32>>) -> Vec<SentenceVectors> {
+    let mut vectors = vectors.into_iter();
+    documents
+        .iter()
+        .map(|d| vectors.by_ref().take(d.content_counts().0).collect())
+        .collect()
+}
+
 /// Splits the embeddings of [`texts_of`]`(documents)` back into each document's vectors.
 pub fn split(documents: &[&Document], vectors: Vec<Vec<f32>>) -> Vec<DocumentVectors> {
     let mut vectors = vectors.into_iter();
@@ -99,5 +130,25 @@ mod tests {
         assert_eq!(split[1].sentences, [[5.0]]);
         assert_eq!(split[1].passages, [[6.0]]);
         assert!(split[0].fits(&a, 1) && split[1].fits(&b, 1));
+    }
+
+    #[test]
+    fn sentences_alone_split_back_as_in_the_full_split() {
+        let a = Document::new("a", None, "Photo: AP\n\nOne. Two.\n\nThree.").unwrap();
+        let b = Document::new("b", None, "Four.").unwrap();
+        let docs = [&a, &b];
+        let texts = sentence_texts_of(&docs);
+        assert_eq!(texts, ["One.", "Two.", "Three.", "Four."]);
+        // Vectors named after their texts: each document must get its own sentences' rows.
+        let named = |texts: &[&str]| -> Vec<Vec<f32>> {
+            texts
+                .iter()
+                .map(|t| vec![t.len() as f32, t.as_bytes()[0] as f32])
+                .collect()
+        };
+        let full = split(&docs, named(&texts_of(&docs)));
+        let alone = split_sentences(&docs, named(&texts));
+        let full_sentences: Vec<SentenceVectors> = full.into_iter().map(|v| v.sentences).collect();
+        assert_eq!(alone, full_sentences);
     }
 }

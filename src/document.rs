@@ -104,18 +104,24 @@ impl Document {
     }
 }
 
+/// What [`is_valid_id`] asks of an id, for error messages.
+pub const ID_RULE: &str = "use 1-200 characters without spaces, slashes, brackets or ¶";
+
 /// Ids appear inside citations `[id ¶n]` and URLs: keep them printable and bracket-free.
-fn validate_id(id: &str) -> Result<()> {
-    let ok = !id.trim().is_empty()
+pub fn is_valid_id(id: &str) -> bool {
+    !id.trim().is_empty()
         && id.chars().count() <= 200
         && !id
             .chars()
-            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '[' | ']' | '/' | '¶'));
-    if ok {
+            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '[' | ']' | '/' | '¶'))
+}
+
+fn validate_id(id: &str) -> Result<()> {
+    if is_valid_id(id) {
         Ok(())
     } else {
         Err(Error::InvalidInput(format!(
-            "invalid document id {id:?}: use 1-200 characters without spaces, slashes, brackets or ¶"
+            "invalid document id {id:?}: {ID_RULE}"
         )))
     }
 }
@@ -125,12 +131,19 @@ pub fn id_from_text(text: &str) -> String {
     fingerprint(&[text.as_bytes()])[..12].to_string()
 }
 
-#[derive(Deserialize)]
+/// A document as a JSONL line or an element of a list gives it: `{"id"?, "text", "title"?}`.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Record {
-    id: Option<String>,
-    title: Option<String>,
-    text: String,
+pub struct Record {
+    pub id: Option<String>,
+    pub title: Option<String>,
+    pub text: String,
+}
+
+impl Record {
+    pub fn into_document(self) -> Result<Document> {
+        Document::from_record(self.id, self.title, &self.text)
+    }
 }
 
 /// Documents loaded from paths, plus the records that could not be read.
@@ -158,7 +171,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded> {
 }
 
 /// A directory becomes its `.txt` and `.jsonl` files, sorted; a file stays itself.
-fn expand(path: &Path) -> Result<Vec<PathBuf>> {
+pub fn expand(path: &Path) -> Result<Vec<PathBuf>> {
     let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
@@ -185,22 +198,9 @@ pub fn is_jsonl(path: &Path) -> bool {
 fn load_file(path: &Path, loaded: &mut Loaded) -> Result<()> {
     let text = read_text(path)?;
     if is_jsonl(path) {
-        for (line_no, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let problem = match parse_record(line) {
-                Ok(doc) => push_unique(loaded, doc).err(),
-                Err(message) => Some(message),
-            };
-            if let Some(message) = problem {
-                loaded.problems.push(Error::BadRecord {
-                    path: path.to_path_buf(),
-                    line: line_no + 1,
-                    message,
-                });
-            }
-        }
+        let problems =
+            each_jsonl_line(path, &text, |line| push_unique(loaded, parse_record(line)?));
+        loaded.problems.extend(problems);
         return Ok(());
     }
     let id = path
@@ -216,11 +216,31 @@ fn load_file(path: &Path, loaded: &mut Loaded) -> Result<()> {
     Ok(())
 }
 
+/// Hands each non-blank line of the JSONL file `path` (whose text is `text`) to `take`; the lines
+/// it refuses, with its message, come back as [`Error::BadRecord`]s naming the file and line.
+pub fn each_jsonl_line(
+    path: &Path,
+    text: &str,
+    mut take: impl FnMut(&str) -> std::result::Result<(), String>,
+) -> Vec<Error> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .filter_map(|(line_no, line)| {
+            take(line).err().map(|message| Error::BadRecord {
+                path: path.to_path_buf(),
+                line: line_no + 1,
+                message,
+            })
+        })
+        .collect()
+}
+
 /// Parses one JSONL line into a document; the error is a message for the line's report.
 pub fn parse_record(line: &str) -> std::result::Result<Document, String> {
     let record: Record =
         serde_json::from_str(line).map_err(|e| format!("malformed record: {e}"))?;
-    Document::from_record(record.id, record.title, &record.text).map_err(|e| e.to_string())
+    record.into_document().map_err(|e| e.to_string())
 }
 
 /// Adds a document unless its id is taken; the error is a message for the report.

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use crate::cache::EmbeddingCache;
-use crate::doc_vectors::{self, DocumentVectors};
+use crate::doc_vectors::{self, DocumentVectors, SentenceVectors};
 use crate::document::Document;
 use crate::embed::Embedder;
 use crate::error::Result;
@@ -110,6 +110,16 @@ impl Engine {
     pub fn embed_documents(&self, documents: &[&Document]) -> Result<Vec<DocumentVectors>> {
         let vectors = self.embedder.embed(&doc_vectors::texts_of(documents))?;
         Ok(doc_vectors::split(documents, vectors))
+    }
+
+    /// Embeds only the documents' sentences, in shared forward passes and without the cache
+    /// (which keeps what retrieval needs): what an index for summaries is built from
+    /// ([`Index::for_summaries`]).
+    pub fn embed_sentences(&self, documents: &[&Document]) -> Result<Vec<SentenceVectors>> {
+        let vectors = self
+            .embedder
+            .embed(&doc_vectors::sentence_texts_of(documents))?;
+        Ok(doc_vectors::split_sentences(documents, vectors))
     }
 
     /// Answers `question` from the index: checks the request, embeds the question, answers.

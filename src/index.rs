@@ -12,6 +12,11 @@
 //! vectors, lower-cased text, behind `Arc`s) and updates the BM25 statistics by the documents
 //! written. Its cost is that of the documents written plus copying the entries of the others, and
 //! it is exactly the index [`Index::from_vectors`] would build over the same documents.
+//!
+//! An index built with [`Index::for_summaries`] holds sentence vectors only: summaries read
+//! nothing else, and embedding paragraphs, the longest texts, is half a batch's forward passes.
+//! Such an index cannot rank: [`Index::rank`] and [`Index::passage_vector`] panic on it rather
+//! than score every paragraph as a zero vector.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -19,7 +24,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::citation::Citation;
-use crate::doc_vectors::DocumentVectors;
+use crate::doc_vectors::{DocumentVectors, SentenceVectors};
 use crate::document::{Document, Paragraph};
 use crate::lexical::{Counted, SentenceTokens, Statistics};
 use crate::text::{content_terms, word_text};
@@ -27,6 +32,10 @@ use crate::vector::cosine;
 
 /// Constant of reciprocal rank fusion (Cormack et al. 2009): damps the weight of the very top ranks.
 const RRF_K: f32 = 60.0;
+
+/// Why an index built for summaries cannot rank or give paragraph vectors.
+const NO_PASSAGE_VECTORS: &str =
+    "this index was built for summaries (Index::for_summaries): it holds no paragraph vectors";
 
 /// A content sentence of the corpus.
 #[derive(Debug, Clone, Copy)]
@@ -71,8 +80,8 @@ pub struct Candidate {
 struct Derived {
     /// The content sentences' vectors, `dim` wide, one after another.
     sentence_vectors: Vec<f32>,
-    /// The content paragraphs' vectors, likewise.
-    passage_vectors: Vec<f32>,
+    /// The content paragraphs' vectors, likewise; `None` in an index built for summaries.
+    passage_vectors: Option<Vec<f32>>,
     /// Each content sentence's content terms, in order (see [`content_terms`]).
     sentence_terms: Vec<Vec<String>>,
     /// What BM25 needs of each content sentence.
@@ -84,8 +93,20 @@ struct Derived {
     words: String,
 }
 
+/// The vectors a document comes into an index with.
+enum Vectors {
+    /// Its sentences' and paragraphs' vectors: an index that ranks.
+    All(DocumentVectors),
+    /// Its sentences' vectors alone: an index for summaries.
+    Sentences(SentenceVectors),
+}
+
 impl Derived {
-    fn new(doc: &Document, vectors: DocumentVectors, dim: usize) -> Self {
+    fn new(doc: &Document, vectors: Vectors, dim: usize) -> Self {
+        let (sentences, passages) = match vectors {
+            Vectors::All(v) => (v.sentences, Some(v.passages)),
+            Vectors::Sentences(sentences) => (sentences, None),
+        };
         // A missing row is zeros, and a row of another width (never one that `fits`) is cut or
         // padded, so that it cannot shift the rows after it.
         let flatten = |rows: Vec<Vec<f32>>, n: usize| {
@@ -104,8 +125,8 @@ impl Derived {
             .flat_map(|p| p.sentences.iter().map(|s| content_terms(s)))
             .collect();
         Derived {
-            sentence_vectors: flatten(vectors.sentences, n_sentences),
-            passage_vectors: flatten(vectors.passages, n_passages),
+            sentence_vectors: flatten(sentences, n_sentences),
+            passage_vectors: passages.map(|rows| flatten(rows, n_passages)),
             sentence_tokens: sentence_terms
                 .iter()
                 .map(|t| SentenceTokens::new(t))
@@ -153,20 +174,48 @@ impl Index {
         vectors: Vec<DocumentVectors>,
         dim: usize,
     ) -> Self {
-        let empty = Index {
+        Self::empty(dim).with_documents(documents.into_iter().zip(vectors).collect())
+    }
+
+    /// An index for summaries only: each document with its sentence vectors (one
+    /// [`SentenceVectors`] per document, in order) and no paragraph vectors, so that a batch of
+    /// summaries does not embed paragraphs. It cannot rank (see [`Index::rank`]).
+    pub fn for_summaries(
+        documents: Vec<Document>,
+        vectors: Vec<SentenceVectors>,
+        dim: usize,
+    ) -> Self {
+        let added = documents
+            .into_iter()
+            .zip(vectors)
+            .map(|(doc, sentences)| (doc, Vectors::Sentences(sentences)))
+            .collect();
+        Self::empty(dim).extended(added)
+    }
+
+    fn empty(dim: usize) -> Self {
+        Index {
             documents: Vec::new(),
             sentences: Vec::new(),
             passages: Vec::new(),
             dim,
             derived: Vec::new(),
             lexical: Statistics::default(),
-        };
-        empty.with_documents(documents.into_iter().zip(vectors).collect())
+        }
     }
 
     /// This index with documents (each with its vectors) added after its own. Only the added
     /// documents are tokenized; the others' data is shared, not copied.
     pub fn with_documents(&self, added: Vec<(Document, DocumentVectors)>) -> Self {
+        let added = added
+            .into_iter()
+            .map(|(doc, vectors)| (doc, Vectors::All(vectors)))
+            .collect();
+        self.extended(added)
+    }
+
+    /// This index with documents added, each with its vectors.
+    fn extended(&self, added: Vec<(Document, Vectors)>) -> Self {
         let dim = self.dim;
         // Tokenizing is most of the work of adding a document; documents are independent.
         let added: Vec<(Arc<Document>, Arc<Derived>)> = added
@@ -292,9 +341,19 @@ impl Index {
         &self.derived[e.doc].sentence_vectors[e.ordinal * self.dim..][..self.dim]
     }
 
+    /// The vector of content paragraph `p`.
+    ///
+    /// # Panics
+    /// If the index was built for summaries ([`Index::for_summaries`]) and has none.
     pub fn passage_vector(&self, p: usize) -> &[f32] {
         let e = self.passages[p];
-        &self.derived[e.doc].passage_vectors[e.ordinal * self.dim..][..self.dim]
+        let vectors = self.derived[e.doc].passage_vectors.as_deref();
+        &vectors.expect(NO_PASSAGE_VECTORS)[e.ordinal * self.dim..][..self.dim]
+    }
+
+    /// Whether every document has paragraph vectors: false for an index built for summaries.
+    pub fn has_passage_vectors(&self) -> bool {
+        self.derived.iter().all(|d| d.passage_vectors.is_some())
     }
 
     /// The content terms of sentence `i`, in order.
@@ -322,12 +381,17 @@ impl Index {
     }
 
     /// Scores every sentence accepted by `keep` against the query; best first.
+    ///
+    /// # Panics
+    /// If the index was built for summaries ([`Index::for_summaries`]): ranking needs the
+    /// paragraph vectors it does not have.
     pub fn rank(
         &self,
         query: &str,
         query_vector: &[f32],
         keep: impl Fn(&SentenceEntry) -> bool,
     ) -> Vec<Candidate> {
+        assert!(self.has_passage_vectors(), "{NO_PASSAGE_VECTORS}");
         let lexical = self.lexical.query(&content_terms(query));
         // One similarity per paragraph, shared by its sentences.
         let passage_dense: Vec<f32> = (0..self.passages.len())
@@ -518,6 +582,35 @@ mod tests {
         let _added = before.with_documents(vec![article(3)]);
         let _removed = before.without_document(1);
         assert_eq!(observed(&before), seen);
+    }
+
+    #[test]
+    fn an_index_for_summaries_holds_what_a_summary_reads_and_nothing_else() {
+        let (docs, vectors): (Vec<Document>, Vec<DocumentVectors>) = (0..6).map(article).unzip();
+        let full = Index::from_vectors(docs.clone(), vectors.clone(), 2);
+        let sentences = vectors.into_iter().map(|v| v.sentences).collect();
+        let summaries = Index::for_summaries(docs, sentences, 2);
+        assert!(full.has_passage_vectors());
+        assert!(!summaries.has_passage_vectors());
+        assert_eq!(full.lexical, summaries.lexical);
+        assert_eq!(full.sentences.len(), summaries.sentences.len());
+        for i in 0..full.sentences.len() {
+            assert_eq!(full.sentence_text(i), summaries.sentence_text(i));
+            assert_eq!(full.citation(i), summaries.citation(i));
+            assert_eq!(full.sentence_vector(i), summaries.sentence_vector(i));
+            assert_eq!(full.sentence_terms(i), summaries.sentence_terms(i));
+            assert_eq!(full.paragraph_terms(i), summaries.paragraph_terms(i));
+            assert_eq!(full.document_words(i), summaries.document_words(i));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "built for summaries")]
+    fn an_index_for_summaries_refuses_to_rank() {
+        // Its paragraphs have no vectors: ranking must not treat them as zeros.
+        let (doc, vectors) = article(1);
+        let index = Index::for_summaries(vec![doc], vec![vectors.sentences], 2);
+        index.rank("storm power", &[1.0, 0.5], |_| true);
     }
 
     #[test]

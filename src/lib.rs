@@ -22,14 +22,16 @@
 //!   embedding cache).
 //! - Running it: [`engine`] (the model and cache behind the command line), [`worker`] (the
 //!   model on its own thread, batching queued requests), [`store`] (documents and embeddings in
-//!   SQLite), [`server`] (the HTTP API), [`eval`] (quality on public sets), [`bench`] (speed of
-//!   the embedding hot path).
+//!   SQLite), [`server`] (the HTTP API), [`batch`] (batch jobs of summaries: JSONL records of a
+//!   document or a cluster, embedded in shared passes), [`eval`] (quality on public sets),
+//!   [`bench`] (speed of the embedding hot path).
 
 // `unsafe` is allowed only where it lives, each place saying why: the encoder's AVX-512 kernels
 // and its memory-mapped weights.
 #![deny(unsafe_code)]
 
 pub mod answer;
+pub mod batch;
 pub mod bench;
 pub mod cache;
 pub mod citation;

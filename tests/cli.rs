@@ -441,3 +441,63 @@ fn eval_multidoc_reports_each_half_with_a_perfect_grounding_audit() {
         "invalid document id",
     );
 }
+
+#[test]
+fn a_cluster_record_is_summarized_across_its_documents_and_a_malformed_one_is_skipped() {
+    // A batch embeds sentences only, and a cluster is summarized across its documents: each
+    // line must be the summary `footnote summarize --json` gives for the same files, whose index
+    // also has paragraph vectors.
+    let dir = tempfile::tempdir().unwrap();
+    let seed = |id: &str| {
+        let text = std::fs::read_to_string(common::repo_path(&format!("seeds/{id}.txt"))).unwrap();
+        serde_json::json!({"id": id, "text": text})
+    };
+    let (a, b, c) = (
+        "001_49e84201299b6d56",
+        "002_4612034cd8f006a6",
+        "003_03060291541c335c",
+    );
+    let records = [
+        serde_json::json!({"id": "call", "documents": [seed(a), seed(b)]}),
+        serde_json::json!({"id": "bad", "documents": [seed(a), seed(a)]}),
+        seed(c),
+    ];
+    let lines: Vec<String> = records.iter().map(|r| r.to_string()).collect();
+    let path = write(dir.path(), "batch.jsonl", lines.join("\n").as_bytes());
+    let out = footnote(
+        &["--no-cache", "summarize", &path, "--sentences", "3"],
+        None,
+    );
+    assert!(!out.status.success(), "a malformed cluster exits non-zero");
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(
+        errors[0].contains("batch.jsonl:2: cluster `bad`: duplicate document id"),
+        "{err}"
+    );
+    let summaries: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(summaries.len(), 2, "the other records are summarized");
+    for (summary, (id, files)) in summaries.iter().zip([("call", vec![a, b]), (c, vec![c])]) {
+        let paths: Vec<String> = files
+            .iter()
+            .map(|f| {
+                common::repo_path(&format!("seeds/{f}.txt"))
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        let mut args = vec!["--no-cache", "summarize", "--sentences", "3", "--json"];
+        args.extend(paths.iter().map(String::as_str));
+        let alone = footnote(&args, None);
+        assert!(alone.status.success(), "{}", stderr(&alone));
+        let mut expected: serde_json::Value = serde_json::from_slice(&alone.stdout).unwrap();
+        expected["id"] = serde_json::json!(id);
+        assert_eq!(summary, &expected);
+    }
+    assert_eq!(summaries[0]["documents"], serde_json::json!([a, b]));
+}

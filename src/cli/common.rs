@@ -13,13 +13,18 @@ use serde::Serialize;
 /// Loads documents; reports skipped records on stderr. Returns whether any were skipped.
 pub fn load_documents(paths: &[PathBuf]) -> anyhow::Result<(Vec<Document>, bool)> {
     let loaded = document::load_paths(paths)?;
-    for problem in &loaded.problems {
-        eprintln!("error: {problem} (skipped)");
-    }
+    report_skipped(&loaded.problems);
     if loaded.documents.is_empty() {
         bail!("no readable documents in {}", display_paths(paths));
     }
     Ok((loaded.documents, !loaded.problems.is_empty()))
+}
+
+/// Reports each input skipped, one line each, on stderr.
+pub fn report_skipped(problems: &[footnote::Error]) {
+    for problem in problems {
+        eprintln!("error: {problem} (skipped)");
+    }
 }
 
 pub fn display_paths(paths: &[PathBuf]) -> String {

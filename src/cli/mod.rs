@@ -99,9 +99,10 @@ enum Command {
         json: bool,
     },
     /// Summarize articles with cited sentences. A JSONL input gives JSONL output, one summary per
-    /// record, for batch jobs.
+    /// record (a document, or a cluster of documents summarized together), for batch jobs.
     Summarize {
-        /// .txt files, .jsonl files ({"id","text"} per line) or directories.
+        /// .txt files, .jsonl files ({"id","text"} or {"id","documents":[{"id","text"}, ...]}
+        /// per line) or directories.
         #[arg(default_value = "seeds")]
         paths: Vec<PathBuf>,
         /// Number of sentences [default: 5].
@@ -110,8 +111,8 @@ enum Command {
         /// Word budget instead of a sentence count.
         #[arg(long)]
         words: Option<usize>,
-        /// One summary per document instead of one across all (always so, as JSON lines, when
-        /// any input is a .jsonl batch).
+        /// One summary per document instead of one across all (a .jsonl batch always gives one
+        /// per record, as JSON lines).
         #[arg(long)]
         per_document: bool,
         /// Print JSON (JSON lines for a .jsonl batch, with or without this flag).

@@ -1,19 +1,20 @@
 //! `footnote summarize`: one summary across the documents or one per document, printed as a
-//! cited list or as JSON; a JSONL input is a batch job, summarized record by record into JSON
-//! lines with a progress bar.
+//! cited list or as JSON; a JSONL input is a batch job ([`footnote::batch`]), summarized record
+//! by record into JSON lines with a progress bar.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use footnote::document::{self, Document};
-use footnote::index::Index;
+use anyhow::bail;
 use footnote::summarize::{self, Length, Summary};
-use footnote::{Engine, EngineSettings};
+use footnote::{batch, document, Engine, EngineSettings};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use super::common::{exit_code, load_documents, print_disagreements, print_json};
+use super::common::{
+    display_paths, exit_code, load_documents, print_disagreements, print_json, report_skipped,
+};
 
 pub fn run(
     settings: &EngineSettings,
@@ -59,53 +60,30 @@ fn print_summary(summary: &Summary) {
     println!();
 }
 
-/// Records embedded together: enough to fill the model's batches across short articles, few
-/// enough that the first lines come out early and memory stays flat.
-const BATCH_DOCUMENTS: usize = 32;
-
-/// Summarizes each record of JSONL inputs on its own: one JSON line out per record. Records are
-/// embedded [`BATCH_DOCUMENTS`] at a time in shared forward passes, quietly (the progress bar is
-/// the report).
+/// Summarizes each record of a batch on its own ([`batch::summaries`]): one JSON line out per
+/// record, quietly (the progress bar is the report).
 fn summarize_batch(
     settings: &EngineSettings,
     paths: &[PathBuf],
     length: Length,
 ) -> anyhow::Result<ExitCode> {
-    let (documents, had_problems) = load_documents(paths)?;
+    let loaded = batch::load_paths(paths)?;
+    report_skipped(&loaded.problems);
+    if loaded.records.is_empty() {
+        bail!("no readable records in {}", display_paths(paths));
+    }
     let engine = Engine::load(settings)?;
-    let progress = ProgressBar::new(documents.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} documents, {eta} left")
+    let progress = ProgressBar::new(loaded.records.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} records, {eta} left")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut failures = 0usize;
-    let mut documents = documents.into_iter().peekable();
-    while documents.peek().is_some() {
-        let chunk: Vec<Document> = documents.by_ref().take(BATCH_DOCUMENTS).collect();
-        let vectors = match engine.document_vectors(&chunk, false) {
-            Ok(vectors) => vectors,
-            Err(e) => {
-                failures += chunk.len();
-                progress.suspend(|| eprintln!("error: documents {}: {e}", ids(&chunk)));
-                progress.inc(chunk.len() as u64);
-                continue;
-            }
-        };
-        for (doc, vectors) in chunk.into_iter().zip(vectors) {
-            let id = doc.id.clone();
-            let index = Index::from_vectors(vec![doc], vec![vectors], engine.embedder.dim());
-            let result = summarize::summarize(&index, &[], length);
-            write_line(&id, result, &progress, &mut failures)?;
-            progress.inc(1);
-        }
+    for (id, result) in batch::summaries(&engine, loaded.records, length) {
+        write_line(&id, result, &progress, &mut failures)?;
+        progress.inc(1);
     }
     progress.finish_and_clear();
-    Ok(exit_code(had_problems || failures > 0))
-}
-
-/// The ids of documents, for an error message.
-fn ids(documents: &[Document]) -> String {
-    let ids: Vec<&str> = documents.iter().map(|d| d.id.as_str()).collect();
-    ids.join(", ")
+    Ok(exit_code(!loaded.problems.is_empty() || failures > 0))
 }
 
 /// Prints one record's summary as a JSON line, or its error on stderr.
@@ -131,7 +109,7 @@ fn write_line(
         }
         Err(e) => {
             *failures += 1;
-            progress.suspend(|| eprintln!("error: document {id}: {e}"));
+            progress.suspend(|| eprintln!("error: record {id}: {e}"));
         }
     }
     Ok(())
