@@ -82,7 +82,7 @@ struct Facts {
     terms: HashSet<String>,
     /// Its terms written only as names (capitalized, not opening the sentence).
     names: HashSet<String>,
-    /// Its clauses, each with at least [`MIN_SHARED_TERMS`] terms and figures.
+    /// Its [`clauses`].
     clauses: Vec<Clause>,
     quantities: Vec<Quantity>,
     /// Its [`time_words`].
@@ -106,7 +106,8 @@ impl Clause {
 /// The claim comparison over one index, reading each sentence's facts once, when first needed.
 pub struct Claims<'a> {
     index: &'a Index,
-    facts: Vec<OnceCell<Facts>>,
+    /// Boxed: a slot per sentence of the index is one pointer until the sentence is read.
+    facts: Vec<OnceCell<Box<Facts>>>,
 }
 
 impl<'a> Claims<'a> {
@@ -123,7 +124,7 @@ impl<'a> Claims<'a> {
         self.facts[i].get_or_init(|| {
             let text = self.index.sentence_text(i);
             let quantities = quantities(text);
-            Facts {
+            Box::new(Facts {
                 terms: self
                     .index
                     .sentence_terms(i)
@@ -135,7 +136,7 @@ impl<'a> Claims<'a> {
                 clauses: clauses(text, &quantities),
                 quantities,
                 times: time_words(text),
-            }
+            })
         })
     }
 
@@ -146,7 +147,11 @@ impl<'a> Claims<'a> {
             return Relation::Distinct;
         }
         let (a, b) = (self.facts(i), self.facts(j));
-        if !self.clause_within(a, b) && !self.clause_within(b, a) && !same_figure(a, b) {
+        let one_claim = self.clause_within(a, b)
+            || self.clause_within(b, a)
+            || same_figure(a, b)
+            || same_figure(b, a);
+        if !one_claim {
             return Relation::Distinct;
         }
         // A figure in the same role with another value: a disagreement when it is the one thing
@@ -352,6 +357,26 @@ fn name_terms(text: &str) -> HashSet<String> {
     names
 }
 
+/// The first place from `from` where `needle` is written in `text` as a whole: neither a letter
+/// nor a digit just before or after it.
+fn whole_match(text: &str, from: usize, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    let mut start = from;
+    while let Some(offset) = text[start..].find(needle) {
+        let at = start + offset;
+        let end = at + needle.len();
+        let before = text[..at].chars().next_back();
+        let after = text[end..].chars().next();
+        if !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric) {
+            return Some(at);
+        }
+        start = at + text[at..].chars().next().map_or(1, char::len_utf8);
+    }
+    None
+}
+
 /// Whether two sentences state one figure of one thing: the same duration ("lasted 50 minutes",
 /// "the 50-minute call"), or a value both allow with two words of what it counts in common
 /// ("100,000 troops massed", "massed about 100,000 troops"; not "arrested two people" and "two
@@ -376,9 +401,10 @@ fn is_figure(q: &Quantity) -> bool {
 }
 
 /// The clauses of a sentence: the parts between commas, semicolons, colons, dashes and brackets
-/// (a comma between digits is part of a number). A part with fewer than [`MIN_SHARED_TERMS`]
-/// terms and figures ("officials said", "on Thursday") belongs to the clause before it, or to
-/// the next one when it opens the sentence. `quantities` are the sentence's, in order; each
+/// (a comma between digits is part of a number). Parts are gathered until they hold
+/// [`MIN_SHARED_TERMS`] terms and figures, so a short part ("The call", "officials said") joins
+/// the next one, or the last clause when it ends the sentence; a sentence too short for one
+/// clause is one clause. `quantities` are the sentence's, in order; each
 /// [`is_figure`] joins the clause it is written in.
 fn clauses(text: &str, quantities: &[Quantity]) -> Vec<Clause> {
     let bytes = text.as_bytes();
@@ -392,14 +418,23 @@ fn clauses(text: &str, quantities: &[Quantity]) -> Vec<Clause> {
         .map(|(k, _)| k)
         .collect();
     ends.push(text.len());
-    // Where each figure is written: the start of its text, searched from the previous one's.
+    // Where each figure is written: the first match of its text after the previous figure's that
+    // is not inside a longer number or word ("2" in "2021"). Several reads of one token ("10-12")
+    // share its text and its place. A figure whose text is not found as written ("December 7
+    // 2021" for "December 7, 2021") joins no clause.
     let mut cursor = 0;
     let mut figures: Vec<(usize, usize)> = Vec::new();
+    let mut previous: Option<(&str, usize)> = None;
     for (f, q) in quantities.iter().enumerate() {
-        if let Some(at) = text[cursor..].find(q.text.as_str()) {
-            cursor += at;
+        let found = match previous {
+            Some((written, at)) if written == q.text => Some(at),
+            _ => whole_match(text, cursor, &q.text),
+        };
+        if let Some(at) = found {
+            cursor = at + q.text.len();
+            previous = Some((&q.text, at));
             if is_figure(q) {
-                figures.push((cursor, f));
+                figures.push((at, f));
             }
         }
     }
@@ -466,6 +501,20 @@ mod tests {
         assert!(clauses[0].contains(&"request".to_string()), "{clauses:?}");
         assert!(clause_terms("").is_empty());
         assert_eq!(clause_terms("Officials said.").len(), 1);
+    }
+
+    #[test]
+    fn a_figure_joins_the_clause_it_is_written_in_not_a_longer_number() {
+        let text = "In 2021, the storms killed 2 people in the county, officials said.";
+        let found = clauses(text, &quantities(text));
+        let with_two: Vec<&Clause> = found
+            .iter()
+            .filter(|c| c.terms.contains(&"storm".to_string()))
+            .collect();
+        let two = quantities(text).iter().position(|q| q.text == "2").unwrap();
+        assert!(with_two[0].figures.contains(&two), "{found:?}");
+        assert_eq!(whole_match("In 2021, 2 died", 0, "2"), Some(9));
+        assert_eq!(whole_match("2021", 0, "2"), None);
     }
 
     #[test]

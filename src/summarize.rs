@@ -5,9 +5,12 @@
 //! about), by position (news puts the main facts first), by concision (a long sentence spends
 //! most of its words on secondary detail) and by whether it stands on its own (one that opens
 //! with "He" or "This", or is cut from a longer quotation, leans on a sentence the summary may not
-//! carry), then picked with maximal marginal relevance so that five reports of one fact become
-//! one sentence. Each picked sentence is copied verbatim with its citation, lists the other
-//! paragraphs that state the same thing, and the summary is printed in reading order.
+//! carry). Sentences are grouped into claims ([`crate::claims`]): the claims most documents state
+//! are picked first, among equals by maximal marginal relevance, and never two sentences of one
+//! claim, so that five reports of one fact become one sentence. Each picked sentence is copied
+//! verbatim with its citation, lists the paragraphs of the other documents that state its claim,
+//! and the summary, in reading order, lists where documents give one of its figures different
+//! values.
 
 use std::collections::{HashMap, HashSet};
 
@@ -84,7 +87,8 @@ impl Length {
     }
 }
 
-/// One summary sentence: verbatim, cited, with the paragraphs that say the same.
+/// One summary sentence: verbatim, cited, with the paragraphs of other documents that state its
+/// claim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SummarySentence {
     pub text: String,

@@ -9,7 +9,9 @@
 //! and whether it says something other than what is asked: a name or number the document never
 //! states, a negation, an antonym of a question word, a different number. When the support is
 //! weak, footnote says the articles do not answer and lists the closest passages as related
-//! reading, never as the answer.
+//! reading, never as the answer. Each answer sentence lists the paragraphs of other documents
+//! that state its claim ([`crate::claims`]); such a sentence is never a second answer sentence,
+//! and one giving a figure of the answer another value is a disagreement.
 //!
 //! This module assembles the answer. The signals are read by [`crate::signals`], turned into
 //! [`Evidence`] features in `evidence`, and weighed by two logistic models in `support_model`,

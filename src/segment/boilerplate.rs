@@ -7,14 +7,13 @@
 //! * a **photo caption**: an agency's `FILE - In this ... file photo, ...`, a handout line
 //!   (`This image provided by ...`), a page's caption or player label (`Image caption ...`,
 //!   `Media caption ...`), a block closing on a bracketed credit (`... at the rally. (AP
-//!   Photo/Jane Doe)`), a block whose first sentence dates a picture with weekday, month and year
-//!   (`... speaks to reporters, Friday, May 2, 2014.`), or a short present-tense description of a
-//!   person with a weekday (`A man holds a candle Tuesday in Paris.`);
+//!   Photo/Jane Doe)`), or a short present-tense description of a person with a weekday (`A man
+//!   waves a flag Tuesday in Paris.`);
 //! * a **photo credit**: `Photo: ...`, `Name Surname / Agency`;
 //! * a **byline**: `By Jane Doe, Agency.`;
 //! * a **promotion** aimed at the reader: apps, newsletters, `Follow ... on Twitter`, `Related:`;
-//! * a **contributor, copyright or editor's note**, an author's contact line (`... can be reached
-//!   at ...`), a syndication note (`Originally published on ...`), or a short reporting credit
+//! * a **contributor, copyright or editor's note**, a staff line (`... is a staff writer at ...`),
+//!   a syndication note (`Originally published on ...`), or a short reporting credit
 //!   (`Jane Doe reported from Paris.`).
 //!
 //! Long blocks are always content: phrase matching never dismisses a real paragraph that merely
@@ -26,7 +25,7 @@ use super::sentences::{ends_with_terminal, sentences, CLOSERS, OPENERS};
 use crate::lexicon::{
     CAPTION_NOUNS, CAPTION_OPENERS, CAPTION_VERBS, CONTRIBUTOR_OPENERS, CONTRIBUTOR_PHRASES,
     CREDIT_LABELS, CREDIT_LINKS, MONTHS, MONTH_ABBREVIATIONS, PROMOTION_OPENERS, PROMOTION_PHRASES,
-    REPORTING_CREDITS, SOCIAL_NETWORKS, SPEECH_VERBS, WEEKDAYS,
+    REPORTING_CREDITS, SOCIAL_NETWORKS, WEEKDAYS,
 };
 
 #[cfg(test)]
@@ -62,9 +61,6 @@ const CAPTION_NOUN_WINDOW: usize = 10;
 
 /// Most words of a bracketed credit closing a caption: `(AP Photo/Jane Doe)`, `(Family photos)`.
 const CLOSING_CREDIT_MAX_WORDS: usize = 6;
-
-/// Most words from a caption date's month to its year: `Nov. 10, 2009`, `May, 2 2014`.
-const CAPTION_DATE_SPAN_WORDS: usize = 3;
 
 /// A reporting credit (`Jane Doe reported from Paris.`) is a block of at most this many words;
 /// a longer paragraph may tell that someone reported from a place as news.
@@ -113,8 +109,8 @@ fn bare(word: &str) -> String {
 }
 
 /// A photo or video caption: by its opening, by the photo its `In this ...` opening names, by the
-/// bracketed credit that closes it, by a picture's full date in its first sentence, or (short
-/// blocks only) as a present-tense description of a person with a weekday.
+/// bracketed credit that closes it, or (short blocks only) as a present-tense description of a
+/// person with a weekday.
 fn is_caption(block: &str, lower: &str, words: usize) -> bool {
     let opening = lower.trim_start_matches(OPENERS);
     CAPTION_OPENERS
@@ -122,11 +118,12 @@ fn is_caption(block: &str, lower: &str, words: usize) -> bool {
         .any(|opener| opening.starts_with(opener))
         || names_a_picture(opening)
         || ends_with_photo_credit(block)
-        || sentences(block).first().is_some_and(|first| {
-            dates_a_picture(first)
-                || (words <= PRESENT_CAPTION_MAX_WORDS
-                    && sentences(block).len() <= PRESENT_CAPTION_MAX_SENTENCES
-                    && describes_a_person_now(first))
+        || (words <= PRESENT_CAPTION_MAX_WORDS && {
+            let sentences = sentences(block);
+            sentences.len() <= PRESENT_CAPTION_MAX_SENTENCES
+                && sentences
+                    .first()
+                    .is_some_and(|first| describes_a_person_now(first))
         })
 }
 
@@ -160,40 +157,12 @@ fn ends_with_photo_credit(block: &str) -> bool {
                 .any(|word| CAPTION_NOUNS.contains(&bare(word).as_str())))
 }
 
-/// A first sentence dating its picture with weekday, month and year run together (`... in
-/// Belfast, Friday, May 2, 2014.`), as agencies caption photos; prose dates an event by weekday
-/// or by date (`died Monday evening, January 23`), and a sentence reporting speech (`said`) is
-/// prose.
-fn dates_a_picture(sentence: &str) -> bool {
-    let words: Vec<String> = sentence.split_whitespace().map(bare).collect();
-    if words
-        .iter()
-        .any(|word| SPEECH_VERBS.contains(&word.as_str()))
-    {
-        return false;
-    }
-    words.windows(2).enumerate().any(|(i, pair)| {
-        WEEKDAYS.contains(&pair[0].as_str())
-            && is_month(&pair[1])
-            && words[i + 2..words.len().min(i + 2 + CAPTION_DATE_SPAN_WORDS)]
-                .iter()
-                .any(|word| is_year(word))
-    })
-}
-
 /// A month's name or its abbreviation, lowercased: `may`, `sept`.
 fn is_month(word: &str) -> bool {
     MONTHS.contains(&word)
         || MONTH_ABBREVIATIONS
             .iter()
             .any(|abbreviation| abbreviation.eq_ignore_ascii_case(word))
-}
-
-/// A four-digit year: `2014`.
-fn is_year(word: &str) -> bool {
-    word.len() == 4
-        && word.bytes().all(|b| b.is_ascii_digit())
-        && matches!(&word[..2], "18" | "19" | "20")
 }
 
 /// `President Jane Doe waves Tuesday during a rally.`: a person named in capitalised words, a
