@@ -501,3 +501,50 @@ fn a_cluster_record_is_summarized_across_its_documents_and_a_malformed_one_is_sk
     }
     assert_eq!(summaries[0]["documents"], serde_json::json!([a, b]));
 }
+
+#[test]
+fn human_output_lists_corroborating_reports_and_where_sources_differ() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(
+        dir.path(),
+        "first.txt",
+        b"The talks between the two ministers in Geneva lasted 50 minutes on Monday, officials said.",
+    );
+    let b = write(
+        dir.path(),
+        "second.txt",
+        b"The talks between the two ministers in Geneva lasted 70 minutes on Monday, officials said.",
+    );
+    let c = write(
+        dir.path(),
+        "third.txt",
+        b"The talks between the two ministers in Geneva lasted 50 minutes on Monday, officials said.",
+    );
+    let out = footnote(&["summarize", "--sentences", "2", &a, &b], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Sources differ:\n  on \""), "{text}");
+    assert!(
+        text.contains("lasted 50 minutes") && text.contains("lasted 70 minutes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[first ¶1]") && text.contains("[second ¶1]"),
+        "{text}"
+    );
+    let out = footnote(
+        &[
+            "ask",
+            "How long did the talks in Geneva last?",
+            "--corpus",
+            &a,
+            "--corpus",
+            &c,
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("also reported in ["), "{text}");
+    assert!(!text.contains("Sources differ:"), "{text}");
+}
