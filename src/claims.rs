@@ -322,8 +322,12 @@ fn time_words(text: &str) -> HashSet<String> {
 /// every content term of the shorter sentence is in the longer one, whatever else the longer one
 /// says; 0 when either sentence has no content term.
 pub fn word_overlap(a: &str, b: &str) -> f64 {
-    let set = |s: &str| content_terms(s).into_iter().collect::<HashSet<String>>();
-    let (a, b) = (set(a), set(b));
+    terms_overlap(&content_terms(a), &content_terms(b))
+}
+
+/// [`word_overlap`] of two sentences given their content terms (the index keeps them).
+pub fn terms_overlap(a: &[String], b: &[String]) -> f64 {
+    let (a, b): (HashSet<&String>, HashSet<&String>) = (a.iter().collect(), b.iter().collect());
     let smaller = a.len().min(b.len());
     if smaller == 0 {
         0.0

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::citation::Citation;
-use crate::claims::{word_overlap, Claims, Disagreement, Relation, REPEATED_WORDS};
+use crate::claims::{terms_overlap, Claims, Disagreement, Relation, REPEATED_WORDS};
 use crate::document::Paragraph;
 use crate::error::{Error, Result};
 use crate::index::Index;
@@ -74,6 +74,16 @@ impl Length {
         };
         length.check()?;
         Ok(length)
+    }
+
+    /// Whether a sentence of `words` words may follow `picked` sentences of `total` words: the
+    /// first always; after it, at most the sentence count, and never past a word budget (a
+    /// sentence that would pass it is skipped, and a shorter one may still fit).
+    pub fn fits(self, picked: usize, total: usize, words: usize) -> bool {
+        match self {
+            Length::Sentences(n) => picked < n,
+            Length::Words(limit) => picked == 0 || total + words <= limit,
+        }
     }
 
     /// Refuses a length of 0, which would give an empty summary.
@@ -354,17 +364,10 @@ fn pick(
     let mut available: Vec<usize> = (0..candidates.len()).collect();
     available.sort_by(|&a, &b| relevance[b].total_cmp(&relevance[a]));
     available.truncate(SHORTLIST);
-    let support: Vec<usize> = candidates
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| {
-            if available.contains(&k) {
-                claims.support(i, pool)
-            } else {
-                0
-            }
-        })
-        .collect();
+    let mut support = vec![0; candidates.len()];
+    for &k in &available {
+        support[k] = claims.support(candidates[k], pool);
+    }
     let mut picked: Vec<usize> = Vec::new();
     let mut words = 0usize;
     loop {
@@ -383,7 +386,7 @@ fn pick(
                     let similarity = cosine(index.sentence_vector(p), index.sentence_vector(i));
                     let repeats = similarity >= SAME_FACT_COSINE
                         || claims.relation(p, i) != Relation::Distinct
-                        || word_overlap(index.sentence_text(p), index.sentence_text(i))
+                        || terms_overlap(index.sentence_terms(p), index.sentence_terms(i))
                             >= REPEATED_WORDS;
                     if repeats {
                         return None;
@@ -400,11 +403,8 @@ fn pick(
             .sentence_text(candidates[k])
             .split_whitespace()
             .count();
-        if let Length::Words(limit) = length {
-            // Always give at least one sentence; after that, stop before passing the budget.
-            if !picked.is_empty() && words + sentence_words > limit {
-                continue;
-            }
+        if !length.fits(picked.len(), words, sentence_words) {
+            continue;
         }
         words += sentence_words;
         picked.push(candidates[k]);

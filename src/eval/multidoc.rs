@@ -104,7 +104,7 @@ fn within_budget<'a>(sentences: impl Iterator<Item = &'a str>, words: usize) -> 
     let mut total = 0;
     for sentence in sentences {
         let n = sentence.split_whitespace().count();
-        if !kept.is_empty() && total + n > words {
+        if !Length::Words(words).fits(kept.len(), total, n) {
             continue;
         }
         total += n;
