@@ -1,15 +1,25 @@
-//! `footnote bench`: how fast the embedding hot path runs on this machine.
+//! `footnote bench`: how fast the embedding hot path runs on this machine, and with
+//! `--generate`, the writing model's.
 //!
 //! Texts are tokenised once, sorted by length (as the embedder does in service) and cut into
 //! batches of each requested size; every batch is timed on its own. Tokens per second count real
 //! tokens, not padding, so the figure compares fairly with other systems on the same sentences.
+//!
+//! The writing model is timed on a prompt of a fixed number of tokens (ids cycling through
+//! 1000..30000, as `scripts/bench_llama_cpp.py` makes them for llama.cpp: with random weights the
+//! text does not matter, only its length) and a fixed number of written tokens, stop tokens
+//! ignored: time to the first token, prefill and decode tokens per second.
 
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::embed::Embedder;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::llm::Generator;
+
+/// Prompt token ids are taken cycling through this range (below any special token).
+const PROMPT_IDS: std::ops::Range<u32> = 1000..30_000;
 
 /// Timing of one batch size on one device.
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +92,74 @@ pub fn run(
         });
     }
     Ok(results)
+}
+
+/// Timing of the writing model on one device.
+#[derive(Debug, Clone, Serialize)]
+pub struct GenerationBench {
+    pub device: String,
+    pub model: String,
+    pub architecture: String,
+    pub threads: usize,
+    pub prompt_tokens: usize,
+    pub decode_tokens: usize,
+    pub rounds: usize,
+    /// Medians over the rounds.
+    pub ttft_s: f64,
+    pub prefill_tokens_per_second: f64,
+    pub decode_tokens_per_second: f64,
+    pub load_s: f64,
+    pub peak_rss_mb: f64,
+    /// Every round: (time to first token in s, decode tokens/s).
+    pub each_round: Vec<(f64, f64)>,
+}
+
+/// Times `rounds` generations of `decode_tokens` tokens after a prompt of `prompt_tokens`
+/// tokens, after one short untimed warm-up.
+pub fn generation(
+    generator: &mut Generator,
+    device_name: &str,
+    load_time: Duration,
+    prompt_tokens: usize,
+    decode_tokens: usize,
+    rounds: usize,
+) -> Result<GenerationBench> {
+    if prompt_tokens == 0 || decode_tokens == 0 || rounds == 0 {
+        return Err(Error::InvalidInput(
+            "prompt tokens, decode tokens and rounds must be at least 1".into(),
+        ));
+    }
+    let span = PROMPT_IDS.end - PROMPT_IDS.start;
+    let prompt: Vec<u32> = (0..prompt_tokens as u32)
+        .map(|i| PROMPT_IDS.start + i % span)
+        .collect();
+    generator.generate(&prompt[..prompt.len().min(16)], 2, true, &mut |_| true)?;
+    let mut each_round = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let g = generator.generate(&prompt, decode_tokens, true, &mut |_| true)?;
+        each_round.push((g.first_token.as_secs_f64(), g.decode_tokens_per_second()));
+    }
+    let median = |pick: fn(&(f64, f64)) -> f64| {
+        let mut values: Vec<f64> = each_round.iter().map(pick).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let ttft_s = median(|r| r.0);
+    Ok(GenerationBench {
+        device: device_name.to_string(),
+        model: generator.name().to_string(),
+        architecture: generator.architecture().to_string(),
+        threads: candle_core::utils::get_num_threads(),
+        prompt_tokens,
+        decode_tokens,
+        rounds,
+        ttft_s,
+        prefill_tokens_per_second: prompt_tokens as f64 / ttft_s.max(1e-9),
+        decode_tokens_per_second: median(|r| r.1),
+        load_s: load_time.as_secs_f64(),
+        peak_rss_mb: peak_rss_mb().unwrap_or(f64::NAN),
+        each_round,
+    })
 }
 
 fn percentile_ms(sorted: &[Duration], q: f64) -> f64 {

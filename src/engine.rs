@@ -11,6 +11,8 @@ use crate::document::Document;
 use crate::embed::Embedder;
 use crate::error::Result;
 use crate::index::Index;
+use crate::summarize::{self, Length, Summary};
+use crate::writer::{OnPiece, WriteOptions, Writer};
 use crate::{answer, device, encoder, model, verify};
 
 /// Where the model comes from and where its files and caches live.
@@ -138,5 +140,64 @@ impl Engine {
     /// each against the paragraphs it cites.
     pub fn verify(&self, index: &Index, text: &str) -> Result<verify::Report> {
         verify::verify(index, text, |claims| self.embedder.embed(claims))
+    }
+
+    /// Answers `question`, written by the model under the verifier ([`Writer::answer`]): the
+    /// extractive answer first (an abstention stays one), then the model writes from its
+    /// paragraphs and the best ranked others, and the written claims are embedded here.
+    pub fn ask_written(
+        &self,
+        writer: &mut Writer,
+        index: &Index,
+        question: &str,
+        options: &answer::AskOptions,
+        write: &WriteOptions,
+        on_piece: &mut OnPiece<'_>,
+    ) -> Result<answer::Answer> {
+        let question = answer::check_request(index, question, options)?;
+        let query_vector = self.embedder.embed(&[question])?.pop().unwrap_or_default();
+        let extractive = answer::answer_with_vector(index, question, &query_vector, options)?;
+        let ranked = answer::ranked_paragraphs(
+            index,
+            question,
+            &query_vector,
+            options,
+            crate::compose::ANSWER_SOURCES,
+        )?;
+        let only = answer::resolve_documents(index, options.documents.as_deref())?;
+        writer.answer(
+            index,
+            question,
+            extractive,
+            &ranked,
+            only.as_ref(),
+            options.max_sentences,
+            write,
+            &mut |texts| self.embedder.embed(texts),
+            on_piece,
+        )
+    }
+
+    /// Summarizes the documents at `documents` (all when empty), written by the model under the
+    /// verifier ([`Writer::summary`]).
+    pub fn summarize_written(
+        &self,
+        writer: &mut Writer,
+        index: &Index,
+        documents: &[usize],
+        length: Length,
+        write: &WriteOptions,
+        on_piece: &mut OnPiece<'_>,
+    ) -> Result<Summary> {
+        let extractive = summarize::summarize(index, documents, length)?;
+        writer.summary(
+            index,
+            documents,
+            extractive,
+            length,
+            write,
+            &mut |texts| self.embedder.embed(texts),
+            on_piece,
+        )
     }
 }

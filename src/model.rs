@@ -133,7 +133,7 @@ pub fn resolve(spec: &str, models_dir: &Path) -> Result<ModelDir> {
 }
 
 /// The hub refuses `..` and `--` in ids; refusing `--` here also keeps [`local_name`] one-to-one.
-fn is_hub_id(spec: &str) -> bool {
+pub(crate) fn is_hub_id(spec: &str) -> bool {
     let mut parts = spec.split('/');
     matches!((parts.next(), parts.next(), parts.next()), (Some(org), Some(name), None)
         if !org.is_empty() && !name.is_empty() && !spec.contains("..") && !spec.contains("--"))
@@ -141,7 +141,7 @@ fn is_hub_id(spec: &str) -> bool {
 
 /// `BAAI/bge-small-en-v1.5` lives in `models/BAAI--bge-small-en-v1.5`; the default model in
 /// `models/all-MiniLM-L6-v2` (see the module doc).
-fn local_name(hub_id: &str) -> String {
+pub(crate) fn local_name(hub_id: &str) -> String {
     if hub_id == DEFAULT_MODEL {
         hub_id.rsplit('/').next().unwrap_or(hub_id).to_string()
     } else {
@@ -281,7 +281,7 @@ fn extract_folder(archive: &Path, folder: &str, dest: &Path) -> std::result::Res
 }
 
 /// A temporary folder beside `dest`, so that publishing it is a rename on the same filesystem.
-fn staging_dir(dest: &Path) -> std::result::Result<tempfile::TempDir, String> {
+pub(crate) fn staging_dir(dest: &Path) -> std::result::Result<tempfile::TempDir, String> {
     let parent = dest.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     tempfile::Builder::new()
@@ -293,7 +293,7 @@ fn staging_dir(dest: &Path) -> std::result::Result<tempfile::TempDir, String> {
 /// Moves a fully fetched model into place in one step: a crash never leaves half a model. An
 /// incomplete folder already there is moved aside, not deleted: it may hold files someone put
 /// there by hand.
-fn publish(staging: tempfile::TempDir, dest: &Path) -> std::result::Result<(), String> {
+pub(crate) fn publish(staging: tempfile::TempDir, dest: &Path) -> std::result::Result<(), String> {
     if dest.exists() {
         let mut n = 1;
         let mut aside = PathBuf::from(format!("{}.incomplete-1", dest.display()));
@@ -312,7 +312,7 @@ fn publish(staging: tempfile::TempDir, dest: &Path) -> std::result::Result<(), S
     fs::rename(&staged, dest).map_err(|e| format!("{}: {e}", dest.display()))
 }
 
-fn copy_into(from: &Path, to: &Path) -> std::result::Result<(), String> {
+pub(crate) fn copy_into(from: &Path, to: &Path) -> std::result::Result<(), String> {
     if let Some(parent) = to.parent() {
         fs::create_dir_all(parent).map_err(|e| e.to_string())?;
     }

@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::lexicon::ANAPHORIC_OPENERS;
 use crate::vector::cosine;
+use crate::written::{Dropped, GenerationInfo, Mode};
 
 /// Weight of relevance against novelty in maximal marginal relevance.
 const MMR_LAMBDA: f32 = 0.6;
@@ -104,6 +105,10 @@ pub struct SummarySentence {
     pub text: String,
     pub citations: Vec<Citation>,
     pub corroborated_by: Vec<Citation>,
+    /// True for every sentence shown as checked: copies (extractive) are verbatim, written
+    /// sentences passed the verifier. False only for written sentences shown on request
+    /// (`--show-unverified`).
+    pub verified: bool,
 }
 
 /// The result of `footnote summarize`; its JSON form is a stable interface.
@@ -113,6 +118,13 @@ pub struct Summary {
     pub sentences: Vec<SummarySentence>,
     /// Where the documents give different values for a figure a summary sentence states.
     pub disagreements: Vec<Disagreement>,
+    /// `extractive` (copied sentences) or `generated` (written by the local model, checked).
+    pub mode: Mode,
+    /// Written sentences the verifier did not accept (empty unless the model wrote).
+    pub dropped: Vec<Dropped>,
+    /// The writing model's figures, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<GenerationInfo>,
 }
 
 /// Summarizes the documents at the given positions of the index (all when `documents` is empty).
@@ -146,6 +158,7 @@ pub fn summarize(index: &Index, documents: &[usize], length: Length) -> Result<S
             text: index.sentence_text(i).to_string(),
             citations: vec![index.citation(i)],
             corroborated_by: claims.paragraphs(&claims.corroborating(i, &pool)),
+            verified: true,
         })
         .collect();
     let disagreements = ordered
@@ -159,6 +172,9 @@ pub fn summarize(index: &Index, documents: &[usize], length: Length) -> Result<S
             .collect(),
         sentences,
         disagreements,
+        mode: Mode::Extractive,
+        dropped: Vec::new(),
+        generation: None,
     })
 }
 

@@ -125,7 +125,7 @@ impl Worker {
             .map_err(|e| Error::io("model worker thread", e))?;
         Ok(Worker {
             jobs,
-            admission: Admission::new(settings.queue_capacity),
+            admission: Admission::new(settings.queue_capacity, QUEUE_DEPTH, REJECTED),
             model,
             alive,
         })
@@ -179,41 +179,55 @@ impl Worker {
     }
 }
 
-/// The bounded queue's admission control.
+/// A bounded queue's admission control (the embedding worker's, and the writing model's in
+/// [`crate::write_worker`]), with the names of its depth gauge and its refusals counter.
 #[derive(Clone)]
-struct Admission {
+pub(crate) struct Admission {
     permits: Arc<Semaphore>,
     capacity: usize,
+    depth_metric: &'static str,
+    rejected_metric: &'static str,
 }
 
 /// A place in the queue, given back when the request is answered or abandoned.
-struct Slot {
+pub(crate) struct Slot {
     _permit: OwnedSemaphorePermit,
+    depth_metric: &'static str,
 }
 
 impl Admission {
-    fn new(capacity: usize) -> Self {
+    pub(crate) fn new(
+        capacity: usize,
+        depth_metric: &'static str,
+        rejected_metric: &'static str,
+    ) -> Self {
         Admission {
             permits: Arc::new(Semaphore::new(capacity)),
             capacity,
+            depth_metric,
+            rejected_metric,
         }
     }
 
-    fn try_admit(&self) -> Result<Slot> {
+    /// A place in the queue, or [`Error::Overloaded`] at once when it is full.
+    pub(crate) fn try_admit(&self) -> Result<Slot> {
         let permit = self.permits.clone().try_acquire_owned().map_err(|_| {
-            metrics::counter!(REJECTED).increment(1);
+            metrics::counter!(self.rejected_metric).increment(1);
             Error::Overloaded {
                 capacity: self.capacity,
             }
         })?;
-        metrics::gauge!(QUEUE_DEPTH).increment(1.0);
-        Ok(Slot { _permit: permit })
+        metrics::gauge!(self.depth_metric).increment(1.0);
+        Ok(Slot {
+            _permit: permit,
+            depth_metric: self.depth_metric,
+        })
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        metrics::gauge!(QUEUE_DEPTH).decrement(1.0);
+        metrics::gauge!(self.depth_metric).decrement(1.0);
     }
 }
 
@@ -358,7 +372,7 @@ mod tests {
 
     #[test]
     fn a_full_queue_refuses_until_a_slot_is_given_back() {
-        let admission = Admission::new(2);
+        let admission = Admission::new(2, QUEUE_DEPTH, REJECTED);
         let a = admission.try_admit().unwrap();
         let _b = admission.try_admit().unwrap();
         let err = admission.try_admit().err().unwrap();

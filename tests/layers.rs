@@ -11,10 +11,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Modules that must work without the model: they may not depend, even through others, on these.
-const MODEL_FREE: [&str; 16] = [
+const MODEL_FREE: [&str; 18] = [
     "answer",
     "citation",
     "claims",
+    "compose",
     "doc_vectors",
     "document",
     "hash",
@@ -28,8 +29,11 @@ const MODEL_FREE: [&str; 16] = [
     "text",
     "vector",
     "verify",
+    "written",
 ];
-const MODEL_STACK: [&str; 6] = ["cache", "device", "embed", "encoder", "engine", "model"];
+const MODEL_STACK: [&str; 7] = [
+    "cache", "device", "embed", "encoder", "engine", "llm", "model",
+];
 
 fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let entries = std::fs::read_dir(dir).expect("src/ is readable");

@@ -27,6 +27,7 @@ use crate::claims::{Claims, Disagreement, Relation};
 use crate::error::{Error, Result};
 use crate::index::{Candidate, Index};
 use crate::vector::cosine;
+use crate::written::{Dropped, GenerationInfo, Mode};
 
 mod evidence;
 mod support_model;
@@ -69,6 +70,9 @@ pub struct AnswerSentence {
     pub citations: Vec<Citation>,
     /// Paragraphs of other documents that state the same claim.
     pub corroborated_by: Vec<Citation>,
+    /// True for every sentence shown as checked: copies are verbatim, written sentences passed
+    /// the verifier. False only for written sentences shown on request (`--show-unverified`).
+    pub verified: bool,
 }
 
 /// A whole cited paragraph, with how well it matched the question.
@@ -96,6 +100,14 @@ pub struct Answer {
     pub citations: Vec<CitedParagraph>,
     /// Closest passages when abstaining; never the answer.
     pub related: Vec<CitedParagraph>,
+    /// `extractive` (copied sentences), `generated` (written by the local model, checked) or
+    /// `abstained`.
+    pub mode: Mode,
+    /// Written sentences the verifier did not accept (empty unless the model wrote).
+    pub dropped: Vec<Dropped>,
+    /// The writing model's figures, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<GenerationInfo>,
 }
 
 /// The question trimmed, if it can be answered from this index with these options: the checks
@@ -181,6 +193,7 @@ pub fn answer_with_vector(
             text: index.sentence_text(s.candidate.sentence).to_string(),
             citations: vec![index.citation(s.candidate.sentence)],
             corroborated_by: claims.paragraphs(&claims.corroborating(s.candidate.sentence, &pool)),
+            verified: true,
         })
         .collect();
     let disagreements = chosen
@@ -201,7 +214,28 @@ pub fn answer_with_vector(
         disagreements,
         citations: cited_paragraphs(index, chosen.iter().map(|s| &s.candidate)),
         related: Vec::new(),
+        mode: Mode::Extractive,
+        dropped: Vec::new(),
+        generation: None,
     })
+}
+
+/// The paragraphs best matching the question, best first, at most `limit`: what the writing
+/// model is given to answer from ([`crate::compose`]).
+pub fn ranked_paragraphs(
+    index: &Index,
+    question: &str,
+    query_vector: &[f32],
+    options: &AskOptions,
+    limit: usize,
+) -> Result<Vec<CitedParagraph>> {
+    let wanted_docs = resolve_documents(index, options.documents.as_deref())?;
+    let candidates = index.rank(question, query_vector, |e| {
+        wanted_docs.as_ref().is_none_or(|set| set.contains(&e.doc))
+    });
+    let mut paragraphs = cited_paragraphs(index, candidates.iter());
+    paragraphs.truncate(limit);
+    Ok(paragraphs)
 }
 
 fn abstain(index: &Index, question: &str, candidates: &[Candidate], confidence: f32) -> Answer {
@@ -225,6 +259,9 @@ fn abstain(index: &Index, question: &str, candidates: &[Candidate], confidence: 
         disagreements: Vec::new(),
         citations: Vec::new(),
         related,
+        mode: Mode::Abstained,
+        dropped: Vec::new(),
+        generation: None,
     }
 }
 
@@ -255,7 +292,7 @@ fn cited_paragraphs<'a>(
 }
 
 /// Maps requested document ids to indices; unknown ids are an error naming them.
-fn resolve_documents(index: &Index, ids: Option<&[String]>) -> Result<Option<HashSet<usize>>> {
+pub fn resolve_documents(index: &Index, ids: Option<&[String]>) -> Result<Option<HashSet<usize>>> {
     let Some(ids) = ids else { return Ok(None) };
     let mut set = HashSet::new();
     for id in ids {

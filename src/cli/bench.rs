@@ -1,11 +1,13 @@
 //! `footnote bench`: times the embedding hot path over the corpus's sentences on each device and
-//! batch size (the timing itself is `footnote::bench`), and prints a table, the ratio of two
-//! devices, or JSON lines.
+//! batch size, or with `--generate` the writing model (the timing itself is `footnote::bench`),
+//! and prints a table, the ratio of two devices, or JSON lines.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use footnote::llm::{self, Generator};
+use footnote::writer::WriterSettings;
 use footnote::{Engine, EngineSettings};
 
 use super::common::{display_paths, load_documents};
@@ -108,6 +110,82 @@ pub fn run(
                 println!("batch {b}: {second} is {:.1}x {first}", c / a);
             }
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The lengths `footnote bench --generate` times.
+pub struct Lengths {
+    pub prompt_tokens: usize,
+    pub decode_tokens: usize,
+    pub rounds: usize,
+}
+
+/// Times the writing model on each device; prints a table (with the ratio of two devices) or
+/// one JSON object per device.
+pub fn run_generation(
+    settings: &WriterSettings,
+    devices: &[String],
+    lengths: Lengths,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if lengths.prompt_tokens == 0 || lengths.decode_tokens == 0 || lengths.rounds == 0 {
+        bail!("--prompt-tokens, --decode-tokens and --rounds must be at least 1");
+    }
+    let files = llm::resolve(&settings.llm, &settings.models_dir)?;
+    let mut all = Vec::new();
+    for device in devices {
+        let started = std::time::Instant::now();
+        let mut generator = Generator::load(&files, &footnote::device::parse(device)?)?;
+        all.push(footnote::bench::generation(
+            &mut generator,
+            device,
+            started.elapsed(),
+            lengths.prompt_tokens,
+            lengths.decode_tokens,
+            lengths.rounds,
+        )?);
+    }
+    if json {
+        for r in &all {
+            println!("{}", serde_json::to_string(r)?);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<8} {:<8} {:>8} {:>8} {:>10} {:>12} {:>12} {:>8} {:>9}",
+        "device",
+        "arch",
+        "threads",
+        "prompt",
+        "ttft s",
+        "prefill t/s",
+        "decode t/s",
+        "load s",
+        "peak MB"
+    );
+    for r in &all {
+        println!(
+            "{:<8} {:<8} {:>8} {:>8} {:>10.2} {:>12.1} {:>12.1} {:>8.1} {:>9.0}",
+            r.device,
+            r.architecture,
+            r.threads,
+            r.prompt_tokens,
+            r.ttft_s,
+            r.prefill_tokens_per_second,
+            r.decode_tokens_per_second,
+            r.load_s,
+            r.peak_rss_mb
+        );
+    }
+    if let [a, b, ..] = all.as_slice() {
+        println!(
+            "{}: prefill {:.1}x, decode {:.1}x {}",
+            b.device,
+            b.prefill_tokens_per_second / a.prefill_tokens_per_second,
+            b.decode_tokens_per_second / a.decode_tokens_per_second,
+            a.device
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use footnote::answer::MAX_ANSWER_SENTENCES;
 use footnote::summarize::Length;
+use footnote::writer::{WriteOptions, WriterSettings};
 use footnote::{Engine, EngineSettings};
 
 /// Grounded, cited answers and summaries over news articles.
@@ -63,6 +64,46 @@ struct EngineArgs {
     /// (native where it can run, candle otherwise).
     #[arg(long, env = "FOOTNOTE_ENCODER", default_value = "auto", global = true)]
     encoder: footnote::encoder::EncoderChoice,
+    /// Writing model for --generate: a hub id (`org/name-GGUF[:file.gguf]`, fetched into
+    /// --models-dir on first use, the tokenizer from the base repository) or a directory holding
+    /// one .gguf file and tokenizer.json [default: Qwen/Qwen3-0.6B-GGUF:Qwen3-0.6B-Q8_0.gguf].
+    /// `serve` loads it, and accepts "generate": true, only when this is set.
+    #[arg(long, env = "FOOTNOTE_LLM", global = true)]
+    llm: Option<String>,
+    /// A folder of prompt templates (answer.jinja, summary.jinja, article-summary.jinja) used
+    /// instead of the compiled-in ones from prompts/.
+    #[arg(long, env = "FOOTNOTE_PROMPTS", global = true)]
+    prompts: Option<PathBuf>,
+}
+
+/// Options of a written answer or summary.
+#[derive(Args)]
+struct GenerateArgs {
+    /// Let the local model write the answer from the cited paragraphs; every sentence it writes
+    /// is checked by the verifier, and the copied answer is given when none is supported.
+    #[arg(long)]
+    generate: bool,
+    /// With --generate, also show the sentences the verifier did not accept, marked unverified.
+    #[arg(long, requires = "generate")]
+    show_unverified: bool,
+    /// With --generate, the most tokens the model writes.
+    #[arg(long, default_value_t = footnote::compose::DEFAULT_MAX_TOKENS, requires = "generate",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_tokens: usize,
+    /// With --generate, the most prompt tokens; the sources that do not fit are cut.
+    #[arg(long, default_value_t = footnote::compose::DEFAULT_MAX_PROMPT_TOKENS, requires = "generate",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_prompt_tokens: usize,
+}
+
+impl GenerateArgs {
+    fn options(&self) -> Option<WriteOptions> {
+        self.generate.then_some(WriteOptions {
+            max_tokens: self.max_tokens,
+            max_prompt_tokens: self.max_prompt_tokens,
+            show_unverified: self.show_unverified,
+        })
+    }
 }
 
 impl EngineArgs {
@@ -78,6 +119,19 @@ impl EngineArgs {
             cache_dir,
             device: self.device.clone(),
             encoder: self.encoder,
+        }
+    }
+
+    /// The writing model's settings: `--llm`, or the default model.
+    fn writer_settings(&self) -> WriterSettings {
+        WriterSettings {
+            llm: self
+                .llm
+                .clone()
+                .unwrap_or_else(|| footnote::llm::DEFAULT_LLM.to_string()),
+            models_dir: self.models_dir.clone(),
+            device: self.device.clone(),
+            prompts: self.prompts.clone(),
         }
     }
 }
@@ -97,6 +151,8 @@ enum Command {
         /// Print the answer as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        generate: GenerateArgs,
     },
     /// Summarize articles with cited sentences. A JSONL input gives JSONL output, one summary per
     /// record (a document, or a cluster of documents summarized together), for batch jobs.
@@ -118,6 +174,8 @@ enum Command {
         /// Print JSON (JSON lines for a .jsonl batch, with or without this flag).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        generate: GenerateArgs,
     },
     /// Check a text's citations: for each sentence, whether the paragraphs it cites ([doc ¶n])
     /// state it. Verdicts: supported, unsupported (with the number, date, name, negation,
@@ -167,6 +225,16 @@ enum Command {
         /// Print one JSON object per device and batch size.
         #[arg(long)]
         json: bool,
+        /// Time the writing model (--llm) instead: time to first token, prefill and decode
+        /// tokens/s for a prompt of --prompt-tokens tokens and --decode-tokens written.
+        #[arg(long)]
+        generate: bool,
+        /// With --generate, the prompt's length in tokens.
+        #[arg(long, default_value_t = 1500, requires = "generate")]
+        prompt_tokens: usize,
+        /// With --generate, the tokens written per round.
+        #[arg(long, default_value_t = 128, requires = "generate")]
+        decode_tokens: usize,
     },
     /// Serve the HTTP API (see README, "Running the service").
     Serve(footnote::server::ServeArgs),
@@ -266,16 +334,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             corpus,
             max_sentences,
             json,
-        } => ask::run(&settings, &question, &corpus, max_sentences, json),
+            generate,
+        } => {
+            let writer = generate
+                .options()
+                .map(|options| (cli.engine.writer_settings(), options));
+            ask::run(&settings, &question, &corpus, max_sentences, json, writer)
+        }
         Command::Summarize {
             paths,
             sentences,
             words,
             per_document,
             json,
+            generate,
         } => {
             let length = Length::from_options(sentences, words)?;
-            summarize::run(&settings, &paths, length, per_document, json)
+            let writer = generate
+                .options()
+                .map(|options| (cli.engine.writer_settings(), options));
+            summarize::run(&settings, &paths, length, per_document, json, writer)
         }
         Command::Verify {
             files,
@@ -284,7 +362,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => verify::run(&settings, &files, &corpus, json),
         Command::Embed { input } => embed::run(&settings, input.as_deref()),
         Command::Serve(args) => {
-            footnote::server::serve(settings, args)?;
+            let writer = cli
+                .engine
+                .llm
+                .is_some()
+                .then(|| cli.engine.writer_settings());
+            footnote::server::serve(settings, writer, args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set, json } => eval::run(&settings, set, json),
@@ -295,20 +378,39 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rounds,
             sentences_out,
             json,
-        } => bench::run(
-            &settings,
+            generate,
+            prompt_tokens,
+            decode_tokens,
+        } => {
             // `footnote --device cuda:0 bench` means the GPU, not the default list.
-            &if devices.is_empty() {
+            let devices = if devices.is_empty() {
                 vec![settings.device.clone()]
             } else {
                 devices
-            },
-            &batch_sizes,
-            &corpus,
-            rounds,
-            sentences_out.as_deref(),
-            json,
-        ),
+            };
+            if generate {
+                let lengths = bench::Lengths {
+                    prompt_tokens,
+                    decode_tokens,
+                    rounds,
+                };
+                return bench::run_generation(
+                    &cli.engine.writer_settings(),
+                    &devices,
+                    lengths,
+                    json,
+                );
+            }
+            bench::run(
+                &settings,
+                &devices,
+                &batch_sizes,
+                &corpus,
+                rounds,
+                sentences_out.as_deref(),
+                json,
+            )
+        }
         Command::FetchModel => {
             let engine = Engine::load(&settings)?;
             println!(

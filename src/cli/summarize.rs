@@ -13,8 +13,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::common::{
-    display_paths, exit_code, load_documents, print_disagreements, print_json, report_skipped,
+    display_paths, exit_code, load_documents, print_disagreements, print_generation, print_json,
+    report_skipped, DraftPrinter,
 };
+use footnote::writer::{WriteOptions, Writer, WriterSettings};
 
 pub fn run(
     settings: &EngineSettings,
@@ -22,11 +24,19 @@ pub fn run(
     length: Length,
     per_document: bool,
     json: bool,
+    generate: Option<(WriterSettings, WriteOptions)>,
 ) -> anyhow::Result<ExitCode> {
     if paths.iter().any(|p| document::is_jsonl(p)) {
+        if generate.is_some() {
+            bail!("--generate writes summaries of documents, not of JSONL batch jobs");
+        }
         return summarize_batch(settings, paths, length);
     }
     let (documents, had_problems) = load_documents(paths)?;
+    let mut writer = match &generate {
+        Some((writer_settings, _)) => Some(Writer::load(writer_settings)?),
+        None => None,
+    };
     let engine = Engine::load(settings)?;
     let index = engine.index(documents)?;
     let groups: Vec<Vec<usize>> = if per_document {
@@ -35,7 +45,22 @@ pub fn run(
         vec![Vec::new()]
     };
     for group in groups {
-        let summary = summarize::summarize(&index, &group, length)?;
+        let summary = match (&mut writer, &generate) {
+            (Some(writer), Some((_, write))) => {
+                let mut draft = DraftPrinter::new(json);
+                let summary = engine.summarize_written(
+                    writer,
+                    &index,
+                    &group,
+                    length,
+                    write,
+                    &mut |piece| draft.print(piece),
+                )?;
+                draft.finish();
+                summary
+            }
+            _ => summarize::summarize(&index, &group, length)?,
+        };
         if json {
             print_json(&summary)?;
         } else {
@@ -49,7 +74,8 @@ fn print_summary(summary: &Summary) {
     println!("Summary of {}:", summary.documents.join(", "));
     for s in &summary.sentences {
         let cites: String = s.citations.iter().map(|c| c.to_string()).collect();
-        print!("- {} {cites}", s.text);
+        let mark = if s.verified { "" } else { " (unverified)" };
+        print!("- {} {cites}{mark}", s.text);
         if !s.corroborated_by.is_empty() {
             let also: Vec<String> = s.corroborated_by.iter().map(|c| c.to_string()).collect();
             print!(" (also {})", also.join(" "));
@@ -57,6 +83,7 @@ fn print_summary(summary: &Summary) {
         println!();
     }
     print_disagreements(&summary.disagreements);
+    print_generation(summary.mode, &summary.dropped, summary.generation.as_ref());
     println!();
 }
 

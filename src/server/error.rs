@@ -63,6 +63,16 @@ pub struct ErrorDetail {
 }
 
 impl ApiError {
+    /// The body a response for this error carries (also sent as a stream's `error` event).
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.status_and_code().1,
+                message: self.to_string(),
+            },
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Engine(e) => match e {
@@ -103,16 +113,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
+        let (status, _) = self.status_and_code();
         if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
             tracing::error!("{self}");
         }
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code,
-                message: self.to_string(),
-            },
-        };
+        let body = self.body();
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         if status == StatusCode::SERVICE_UNAVAILABLE {

@@ -35,6 +35,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::store::Store;
 use crate::worker::{self, Worker};
+use crate::write_worker::{self, WriteWorker};
+use crate::writer::WriterSettings;
 use crate::EngineSettings;
 use corpus::Corpus;
 use error::ApiError;
@@ -76,6 +78,11 @@ pub struct ServeArgs {
     #[arg(long, env = "FOOTNOTE_MAX_BATCH_TOKENS", default_value_t = 8192,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_batch_tokens: usize,
+    /// Requests that may wait for the writing model (`"generate": true`) at once, the one being
+    /// written included; more get 503 with Retry-After. Only used with --llm.
+    #[arg(long, env = "FOOTNOTE_GENERATE_QUEUE_SIZE", default_value_t = 4,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub generate_queue_size: usize,
 }
 
 /// Shared by every handler.
@@ -86,6 +93,8 @@ struct Shared {
     ready: OnceLock<Ready>,
     api_key: Option<String>,
     metrics: PrometheusHandle,
+    /// `--request-timeout`: also how long a model may write for one request.
+    request_timeout: Duration,
 }
 
 /// What the API needs once start-up is done.
@@ -93,6 +102,8 @@ struct Shared {
 pub struct Ready {
     pub worker: Worker,
     pub corpus: Arc<Corpus>,
+    /// The writing model, when the service was started with `--llm`.
+    pub writer: Option<WriteWorker>,
 }
 
 impl AppState {
@@ -105,6 +116,10 @@ impl AppState {
         self.0.ready.set(ready)
     }
 
+    fn request_timeout(&self) -> Duration {
+        self.0.request_timeout
+    }
+
     fn api_key(&self) -> Option<&str> {
         self.0.api_key.as_deref()
     }
@@ -114,16 +129,25 @@ impl AppState {
     }
 }
 
-/// Runs the service until SIGTERM or SIGINT, then finishes in-flight requests and returns.
-pub fn serve(settings: EngineSettings, args: ServeArgs) -> anyhow::Result<()> {
+/// Runs the service until SIGTERM or SIGINT, then finishes in-flight requests and returns. With
+/// `writer`, the writing model is loaded too and `"generate": true` is accepted.
+pub fn serve(
+    settings: EngineSettings,
+    writer: Option<WriterSettings>,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?
-        .block_on(run(settings, args))
+        .block_on(run(settings, writer, args))
 }
 
-async fn run(settings: EngineSettings, args: ServeArgs) -> anyhow::Result<()> {
+async fn run(
+    settings: EngineSettings,
+    writer: Option<WriterSettings>,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
     let metrics = install_metrics()?;
     let store = Store::open(&args.data)
         .with_context(|| format!("opening the document store in {}", args.data.display()))?;
@@ -135,6 +159,7 @@ async fn run(settings: EngineSettings, args: ServeArgs) -> anyhow::Result<()> {
         ready: OnceLock::new(),
         api_key: args.api_key.clone().filter(|k| !k.is_empty()),
         metrics: metrics.clone(),
+        request_timeout: Duration::from_secs(args.request_timeout),
     }));
     let app = router(state.clone(), &args);
     tracing::info!("listening on http://{}", listener.local_addr()?);
@@ -146,7 +171,7 @@ async fn run(settings: EngineSettings, args: ServeArgs) -> anyhow::Result<()> {
         }
     });
     let (failed_tx, failed_rx) = oneshot::channel();
-    let startup = tokio::spawn(startup::start(state, store, settings, args));
+    let startup = tokio::spawn(startup::start(state, store, settings, writer, args));
     let shutdown = async move {
         let failure = tokio::select! {
             () = signalled() => None,
@@ -311,6 +336,14 @@ fn install_metrics() -> anyhow::Result<PrometheusHandle> {
     metrics::describe_gauge!(
         worker::TOKENS_PER_SECOND,
         "Embedding throughput of the latest model round"
+    );
+    metrics::describe_gauge!(
+        write_worker::QUEUE_DEPTH,
+        "Requests queued for the writing model or being written"
+    );
+    metrics::describe_counter!(
+        write_worker::REJECTED,
+        "Requests to write refused with 503: the writing model's queue full"
     );
     metrics::describe_gauge!(corpus::DOCUMENTS, "Documents in the store");
     metrics::describe_counter!(

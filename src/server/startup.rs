@@ -1,4 +1,5 @@
-//! Start-up of the service, after the address is bound: load the model onto its worker, read
+//! Start-up of the service, after the address is bound: load the model onto its worker (and the
+//! writing model onto its own, with `--llm`), read
 //! the store (embedding again, once, the documents whose vectors another model made), seed a
 //! store that was never seeded, then hand the corpus to the handlers. Until this is done the API
 //! answers 503 (see [`super::AppState`]).
@@ -15,6 +16,8 @@ use crate::doc_vectors::DocumentVectors;
 use crate::document::{self, Document};
 use crate::store::{ModelId, Store, StoredDocument};
 use crate::worker::{Priority, Worker, WorkerSettings};
+use crate::write_worker::WriteWorker;
+use crate::writer::{Writer, WriterSettings};
 use crate::{Engine, EngineSettings};
 
 /// Documents embedded per progress line when re-embedding the store.
@@ -28,6 +31,7 @@ pub(super) async fn start(
     state: AppState,
     store: Store,
     settings: EngineSettings,
+    writer: Option<WriterSettings>,
     args: ServeArgs,
 ) -> anyhow::Result<()> {
     let settings = EngineSettings {
@@ -49,6 +53,15 @@ pub(super) async fn start(
         dim: info.dim,
     };
     tracing::info!(model = %model.name, dimensions = model.dim, "model loaded");
+    let writer = match writer {
+        Some(settings) => {
+            let writer = tokio::task::spawn_blocking(move || Writer::load(&settings))
+                .await?
+                .context("loading the writing model (--llm)")?;
+            Some(WriteWorker::start(writer, args.generate_queue_size)?)
+        }
+        None => None,
+    };
 
     let (store, stored, stored_model) = {
         let model = model.clone();
@@ -78,6 +91,7 @@ pub(super) async fn start(
     let ready = Ready {
         corpus: Arc::new(Corpus::new(store, documents, vectors, model)),
         worker,
+        writer,
     };
     if !ready.corpus.is_seeded()? {
         let seeded = seed(&ready, &args.corpus).await?;

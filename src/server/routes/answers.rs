@@ -1,14 +1,19 @@
 //! `POST /v1/ask` and `POST /v1/summarize`: questions and summaries over the stored documents
-//! (or, for summaries, over articles sent with the request and not stored).
+//! (or, for summaries, over articles sent with the request and not stored); with `"generate":
+//! true`, written by the local model ([`super::written`]).
 
 use std::collections::HashSet;
 
+use std::sync::Arc;
+
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::documents::{segment, DocumentInput};
+use super::written::{self, Documents, Work, WriteRequest};
 use super::{blocking, non_empty, ApiJson};
 use crate::answer::{self, Answer, AskOptions, MAX_ANSWER_SENTENCES};
 use crate::document::Document;
@@ -30,6 +35,21 @@ pub struct AskRequest {
     pub documents: Option<Vec<String>>,
     /// Most sentences in the answer, 1 to 3 (default 3).
     pub max_sentences: Option<usize>,
+    /// Let the local model write the answer (the service must run with `--llm`). Every written
+    /// sentence is checked by the verifier against the paragraphs it cites; the copied answer
+    /// is given when none is supported (`mode` says which).
+    #[serde(default)]
+    pub generate: bool,
+    /// With `generate`: answer as server-sent events (`text/event-stream`): `piece`, `verdict`,
+    /// then `final` (this response's JSON) or `error`, then `data: [DONE]`.
+    #[serde(default)]
+    pub stream: bool,
+    /// With `generate`: also keep written sentences the verifier did not accept, marked
+    /// `"verified": false`.
+    #[serde(default)]
+    pub show_unverified: bool,
+    /// With `generate`: the most tokens written, 1 to 2048 (default 320).
+    pub max_tokens: Option<usize>,
 }
 
 /// Answer a question with verbatim, cited sentences, or abstain.
@@ -39,20 +59,26 @@ pub struct AskRequest {
     tag = "answers",
     request_body = AskRequest,
     responses(
-        (status = 200, description = "The answer, as `footnote ask --json` prints it", body = Answer),
+        (status = 200, description = "The answer, as `footnote ask --json` prints it; with `generate` and `stream`, server-sent events (see README, \"Written answers\")", body = Answer),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 404, description = "An unknown document id", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Empty question, wrong types, max_sentences out of range", body = ErrorBody),
-        (status = 503, description = "Starting, or the model queue is full (see Retry-After)", body = ErrorBody),
+        (status = 422, description = "Empty question, wrong types, max_sentences or max_tokens out of range, `generate` without a writing model", body = ErrorBody),
+        (status = 503, description = "Starting, or the model's or the writing model's queue is full (see Retry-After)", body = ErrorBody),
     )
 )]
 pub async fn ask(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<AskRequest>,
-) -> Result<Json<Answer>, ApiError> {
+) -> Result<Response, ApiError> {
     let ready = state.ready()?;
     non_empty(request.documents.as_deref(), "documents")?;
+    let write = WriteRequest::from_fields(
+        request.generate,
+        request.stream,
+        request.show_unverified,
+        request.max_tokens,
+    )?;
     let options = AskOptions {
         max_sentences: request.max_sentences.unwrap_or(MAX_ANSWER_SENTENCES),
         documents: request.documents,
@@ -65,11 +91,22 @@ pub async fn ask(
         .pop()
         .unwrap_or_default();
     let snapshot = ready.corpus.snapshot();
+    if let Some(write) = write {
+        // Unknown document ids are refused before the request waits for the writing model.
+        answer::check_request(&snapshot.index, &question, &options)?;
+        let work = Work::Answer {
+            documents: Documents::Stored(snapshot),
+            question,
+            query_vector,
+            options,
+        };
+        return written::respond(ready, state.request_timeout(), work, write).await;
+    }
     let answer = blocking(move || {
         answer::answer_with_vector(&snapshot.index, &question, &query_vector, &options)
     })
     .await?;
-    Ok(Json(answer))
+    Ok(Json(answer).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -87,6 +124,20 @@ pub struct SummarizeRequest {
     /// One summary per document; the response is then an array of summaries.
     #[serde(default)]
     pub per_document: bool,
+    /// Let the local model write the summary (the service must run with `--llm`); every
+    /// written sentence is checked by the verifier, the copied summary given when none is
+    /// supported (`mode` says which).
+    #[serde(default)]
+    pub generate: bool,
+    /// With `generate` (one summary, not `per_document`): server-sent events, as for `/v1/ask`.
+    #[serde(default)]
+    pub stream: bool,
+    /// With `generate`: also keep written sentences the verifier did not accept, marked
+    /// `"verified": false`.
+    #[serde(default)]
+    pub show_unverified: bool,
+    /// With `generate`: the most tokens written per summary, 1 to 2048 (default 320).
+    pub max_tokens: Option<usize>,
 }
 
 /// A summary, or one per document when `per_document` is set.
@@ -107,16 +158,22 @@ pub enum SummarizeResponse {
         (status = 200, description = "The summary as `footnote summarize --json` prints it, or an array of them with `per_document`", body = SummarizeResponse),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 404, description = "An unknown document id", body = ErrorBody),
-        (status = 422, description = "Both or neither of `sentences`/`words` misused, empty text, bad ids", body = ErrorBody),
-        (status = 503, description = "Starting, or the model queue is full", body = ErrorBody),
+        (status = 422, description = "Both or neither of `sentences`/`words` misused, empty text, bad ids, `generate` without a writing model", body = ErrorBody),
+        (status = 503, description = "Starting, or the model's or the writing model's queue is full", body = ErrorBody),
     )
 )]
 pub async fn summarize(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<SummarizeRequest>,
-) -> Result<Json<SummarizeResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let ready = state.ready()?;
     let length = Length::from_options(request.sentences, request.words)?;
+    let write = WriteRequest::from_fields(
+        request.generate,
+        request.stream,
+        request.show_unverified,
+        request.max_tokens,
+    )?;
     non_empty(request.documents.as_deref(), "documents")?;
     non_empty(request.articles.as_deref(), "articles")?;
     let per_document = request.per_document;
@@ -138,6 +195,17 @@ pub async fn summarize(
             let refs: Vec<&Document> = documents.iter().collect();
             let vectors = embed_documents(&ready.worker, &refs, Priority::Interactive).await?;
             let dim = ready.worker.model().dim;
+            if let Some(write) = write {
+                let wanted = (0..documents.len()).collect();
+                let index = Index::from_vectors(documents, vectors, dim);
+                let work = Work::Summary {
+                    documents: Documents::AdHoc(Arc::new(index)),
+                    wanted,
+                    per_document,
+                    length,
+                };
+                return written::respond(ready, state.request_timeout(), work, write).await;
+            }
             blocking(move || {
                 let all: Vec<usize> = (0..documents.len()).collect();
                 let index = Index::from_vectors(documents, vectors, dim);
@@ -154,10 +222,19 @@ pub async fn summarize(
                     .collect::<Result<Vec<_>, _>>()?,
                 None => (0..snapshot.index.documents.len()).collect(),
             };
+            if let Some(write) = write {
+                let work = Work::Summary {
+                    documents: Documents::Stored(snapshot),
+                    wanted,
+                    per_document,
+                    length,
+                };
+                return written::respond(ready, state.request_timeout(), work, write).await;
+            }
             blocking(move || summaries_of(&snapshot.index, wanted, per_document, length)).await?
         }
     };
-    Ok(Json(summaries))
+    Ok(Json(summaries).into_response())
 }
 
 /// One summary of the documents at `wanted`, or one per document.

@@ -23,6 +23,7 @@ pub mod documents;
 pub mod model;
 pub mod operations;
 pub mod verify;
+pub mod written;
 
 #[derive(OpenApi)]
 #[openapi(

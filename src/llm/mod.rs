@@ -1,0 +1,406 @@
+//! The writing model (`--generate`): a small instruction-tuned LLM in GGUF form, run through
+//! candle-transformers' quantized models on CPU or CUDA, that writes answers and summaries from
+//! numbered, cited paragraphs.
+//!
+//! What it writes is never shown as checked on its own word: the caller
+//! ([`crate::compose`]) parses its sentences and citations and puts each through the verifier.
+//! This module only turns a prompt into text: the model's chat template around one user message
+//! (`template.rs`), greedy decoding with the KV cache kept across prefill and decode, stop
+//! tokens, a token limit, and text pieces handed to a callback as they are decoded (for
+//! streaming), which can stop the generation (a client that went away).
+//!
+//! - `files.rs`: finding or fetching the GGUF file and the tokenizer;
+//! - `weights.rs`: the families read (Qwen3, Qwen2, Llama);
+//! - `random.rs`: a model of any shape with random weights, for tests and speed benchmarks
+//!   (speed does not depend on the weights' values; no real weights can be fetched in CI).
+
+mod files;
+pub mod random;
+mod template;
+mod weights;
+
+use std::fs::File;
+use std::time::{Duration, Instant};
+
+use candle_core::quantized::gguf_file;
+use candle_core::Device;
+use serde::Deserialize;
+use tokenizers::Tokenizer;
+
+use crate::error::{Error, Result};
+pub use files::{resolve, LlmFiles, DEFAULT_LLM};
+pub use template::ChatTemplate;
+use weights::Weights;
+pub use weights::ARCHITECTURES;
+
+/// End-of-turn tokens of the chat formats footnote knows; any of them present in the vocabulary
+/// stops generation, besides the model's own end-of-sequence token.
+const END_OF_TURN_TOKENS: [&str; 7] = [
+    "<|im_end|>",
+    "<|endoftext|>",
+    "<|eot_id|>",
+    "<|end_of_text|>",
+    "<end_of_turn>",
+    "<|end|>",
+    "</s>",
+];
+
+/// Why generation stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The model ended its turn.
+    End,
+    /// The token limit was reached.
+    MaxTokens,
+    /// The caller stopped it (a client that disconnected).
+    Cancelled,
+}
+
+/// One generation: the visible text and how long it took.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    /// What the model wrote, without a thinking block.
+    pub text: String,
+    pub prompt_tokens: usize,
+    /// Tokens generated (the stop token not counted).
+    pub tokens: usize,
+    pub stop: StopReason,
+    /// From the start to the first generated token: the prompt's prefill and one sample.
+    pub first_token: Duration,
+    /// From the first generated token to the last.
+    pub decode: Duration,
+}
+
+impl Generation {
+    /// Decode speed: tokens after the first per second of `decode`.
+    pub fn decode_tokens_per_second(&self) -> f64 {
+        (self.tokens.saturating_sub(1)) as f64 / self.decode.as_secs_f64().max(1e-9)
+    }
+}
+
+/// A loaded writing model with its tokenizer and chat template. One generation at a time: the
+/// KV cache lives in the model (`&mut self`).
+pub struct Generator {
+    name: String,
+    architecture: String,
+    /// The weights and the KV cache of the sequence being generated.
+    weights: Weights,
+    tokenizer: Tokenizer,
+    template: ChatTemplate,
+    stops: Vec<u32>,
+    context_length: usize,
+    device: Device,
+}
+
+/// What footnote reads of `tokenizer_config.json`.
+#[derive(Deserialize)]
+struct TokenizerConfig {
+    chat_template: Option<TemplateField>,
+    bos_token: Option<TokenField>,
+    eos_token: Option<TokenField>,
+}
+
+/// `chat_template` is a string, or a list of named templates.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TemplateField {
+    One(String),
+    Named(Vec<NamedTemplate>),
+}
+
+#[derive(Deserialize)]
+struct NamedTemplate {
+    name: String,
+    template: String,
+}
+
+/// A special token is written as a string or as an object with `content`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TokenField {
+    Text(String),
+    Added { content: String },
+}
+
+impl TokenField {
+    fn text(self) -> String {
+        match self {
+            TokenField::Text(t) | TokenField::Added { content: t } => t,
+        }
+    }
+}
+
+impl Generator {
+    /// Loads the model on `device`: reads the GGUF, the tokenizer and the chat template, and
+    /// checks that the tokenizer has the template's chat tokens and a token that ends a turn.
+    pub fn load(files: &LlmFiles, device: &Device) -> Result<Self> {
+        let name = files.name.clone();
+        let model_error = |message: String| Error::Model {
+            model: name.clone(),
+            message,
+        };
+        let mut file = File::open(&files.gguf).map_err(|e| Error::io(&files.gguf, e))?;
+        let content = gguf_file::Content::read(&mut file).map_err(|e| {
+            model_error(format!(
+                "{} is not a readable GGUF file: {e}",
+                files.gguf.display()
+            ))
+        })?;
+        let meta = |key: &str| content.metadata.get(key);
+        let architecture = meta("general.architecture")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .unwrap_or_default();
+        let context_length = meta(&format!("{architecture}.context_length"))
+            .and_then(|v| v.to_u32().ok())
+            .map_or(4096, |n| n as usize);
+        let gguf_template = meta("tokenizer.chat_template")
+            .and_then(|v| v.to_string().ok())
+            .cloned();
+        let gguf_eos = meta("tokenizer.ggml.eos_token_id").and_then(|v| v.to_u32().ok());
+        let gguf_bos = meta("tokenizer.ggml.bos_token_id").and_then(|v| v.to_u32().ok());
+
+        let tokenizer = Tokenizer::from_file(&files.tokenizer)
+            .map_err(|e| model_error(format!("{}: {e}", files.tokenizer.display())))?;
+        let config: Option<TokenizerConfig> = match &files.tokenizer_config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+                Some(
+                    serde_json::from_str(&text)
+                        .map_err(|e| model_error(format!("{}: {e}", path.display())))?,
+                )
+            }
+            None => None,
+        };
+        let (config_template, config_bos, config_eos) = match config {
+            Some(c) => (
+                c.chat_template.and_then(|t| match t {
+                    TemplateField::One(s) => Some(s),
+                    TemplateField::Named(list) => list
+                        .into_iter()
+                        .find(|t| t.name == "default")
+                        .map(|t| t.template),
+                }),
+                c.bos_token.map(TokenField::text),
+                c.eos_token.map(TokenField::text),
+            ),
+            None => (None, None, None),
+        };
+        let source = config_template.or(gguf_template).ok_or_else(|| {
+            model_error(
+                "no chat template: neither tokenizer_config.json nor the GGUF file has one".into(),
+            )
+        })?;
+        let token_text = |id: Option<u32>| id.and_then(|i| tokenizer.id_to_token(i));
+        let bos = config_bos
+            .or_else(|| token_text(gguf_bos))
+            .unwrap_or_default();
+        let eos = config_eos
+            .or_else(|| token_text(gguf_eos))
+            .unwrap_or_default();
+        let template = ChatTemplate::new(source, bos, eos.clone())?;
+
+        let mut stops: Vec<u32> = END_OF_TURN_TOKENS
+            .iter()
+            .chain(std::iter::once(&eos.as_str()))
+            .filter_map(|t| tokenizer.token_to_id(t))
+            .chain(gguf_eos)
+            .collect();
+        stops.sort_unstable();
+        stops.dedup();
+        if stops.is_empty() {
+            return Err(model_error(format!(
+                "{} has no token that ends the assistant's turn (one of {})",
+                files.tokenizer.display(),
+                END_OF_TURN_TOKENS.join(" ")
+            )));
+        }
+        let probe = template.render_user("?")?;
+        if let Some(missing) = chat_markers(&probe).find(|m| tokenizer.token_to_id(m).is_none()) {
+            return Err(model_error(format!(
+                "{} lacks the chat token {missing} that the chat template writes",
+                files.tokenizer.display()
+            )));
+        }
+
+        let weights = Weights::load(content, &mut file, device, &name)?;
+        tracing::info!(model = %name, %architecture, context_length, "writing model loaded");
+        Ok(Generator {
+            name,
+            architecture,
+            weights,
+            tokenizer,
+            template,
+            stops,
+            context_length,
+            device: device.clone(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn architecture(&self) -> &str {
+        &self.architecture
+    }
+
+    /// The most tokens, prompt and answer together, the model was trained to attend over.
+    pub fn context_length(&self) -> usize {
+        self.context_length
+    }
+
+    /// The full prompt for one user message, in the model's chat format.
+    pub fn chat_prompt(&self, message: &str) -> Result<String> {
+        self.template.render_user(message)
+    }
+
+    /// Token ids of a prompt rendered by [`Generator::chat_prompt`] (which already holds any
+    /// beginning-of-sequence token the model wants).
+    pub fn encode(&self, prompt: &str) -> Result<Vec<u32>> {
+        let encoding = self
+            .tokenizer
+            .encode(prompt, false)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        Ok(encoding.get_ids().to_vec())
+    }
+
+    /// Generates from prompt token ids, greedily, until a stop token or `max_tokens`. After each
+    /// token, `on_piece` gets the newly decoded visible text (possibly empty) and returns whether
+    /// to go on. With `ignore_stop` the stop tokens do not end it (benchmarks time a fixed count).
+    pub fn generate(
+        &mut self,
+        prompt: &[u32],
+        max_tokens: usize,
+        ignore_stop: bool,
+        on_piece: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Generation> {
+        if prompt.is_empty() {
+            return Err(Error::InvalidInput("the prompt is empty".into()));
+        }
+        if prompt.len() + max_tokens > self.context_length {
+            return Err(Error::InvalidInput(format!(
+                "a prompt of {} tokens and {max_tokens} to write exceed the model's context of {} \
+                 tokens",
+                prompt.len(),
+                self.context_length
+            )));
+        }
+        let started = Instant::now();
+        let model = &mut self.weights;
+        model.clear();
+        let mut logits = model.forward(prompt, 0, &self.device)?;
+        let mut generated: Vec<u32> = Vec::new();
+        let mut text = Visible::default();
+        let mut first_token = None;
+        let mut stop = StopReason::MaxTokens;
+        while generated.len() < max_tokens {
+            let next = logits.argmax(0)?.to_scalar::<u32>()?;
+            first_token.get_or_insert_with(|| started.elapsed());
+            if !ignore_stop && self.stops.contains(&next) {
+                stop = StopReason::End;
+                break;
+            }
+            generated.push(next);
+            let piece = text.update(&self.tokenizer, &generated)?;
+            if !on_piece(piece) {
+                stop = StopReason::Cancelled;
+                break;
+            }
+            if generated.len() == max_tokens {
+                break;
+            }
+            logits = model.forward(&[next], prompt.len() + generated.len() - 1, &self.device)?;
+        }
+        let first_token = first_token.unwrap_or_else(|| started.elapsed());
+        Ok(Generation {
+            text: text.shown,
+            prompt_tokens: prompt.len(),
+            tokens: generated.len(),
+            stop,
+            first_token,
+            decode: started.elapsed().saturating_sub(first_token),
+        })
+    }
+}
+
+/// The text shown so far: the decoded tokens without a thinking block, and never ending in half
+/// a character (a byte-level token can carry part of a UTF-8 sequence).
+#[derive(Default)]
+struct Visible {
+    shown: String,
+}
+
+impl Visible {
+    /// Decodes all tokens and returns what is new since the last call.
+    fn update(&mut self, tokenizer: &Tokenizer, tokens: &[u32]) -> Result<&str> {
+        let decoded = tokenizer
+            .decode(tokens, true)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        if decoded.ends_with('\u{FFFD}') {
+            return Ok("");
+        }
+        let visible = without_thinking(&decoded);
+        if !visible.starts_with(self.shown.as_str()) {
+            // Decoding changed earlier text (rare with byte-level tokenizers): show nothing new
+            // rather than repeat it; the final text is what `shown` becomes at the end.
+            return Ok("");
+        }
+        let old = self.shown.len();
+        self.shown = visible.to_string();
+        Ok(&self.shown[old..])
+    }
+}
+
+/// The text after a leading `<think>...</think>` block; nothing while the block is open.
+fn without_thinking(text: &str) -> &str {
+    let trimmed = text.trim_start();
+    let Some(rest) = trimmed.strip_prefix("<think>") else {
+        return trimmed;
+    };
+    match rest.find("</think>") {
+        Some(end) => rest[end + "</think>".len()..].trim_start(),
+        None => "",
+    }
+}
+
+/// The chat markers in a rendered prompt (`<|im_start|>`, `<start_of_turn>`, `<think>`): short
+/// angle-bracketed words, which must each be one token of the tokenizer.
+fn chat_markers(prompt: &str) -> impl Iterator<Item = &str> {
+    prompt.match_indices('<').filter_map(move |(start, _)| {
+        let end = prompt[start..].find('>')? + start + 1;
+        let inner = &prompt[start + 1..end - 1];
+        let marker = !inner.is_empty()
+            && inner.len() <= 32
+            && inner
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '|' || c == '/');
+        marker.then_some(&prompt[start..end])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thinking_block_is_never_shown() {
+        assert_eq!(without_thinking("<think>\nhmm"), "");
+        assert_eq!(
+            without_thinking("<think>\n\n</think>\n\nIt was."),
+            "It was."
+        );
+        assert_eq!(without_thinking("It was."), "It was.");
+    }
+
+    #[test]
+    fn chat_markers_are_the_bracketed_words() {
+        let markers: Vec<&str> =
+            chat_markers("<|im_start|>user\na < b and c>d<|im_end|>\n<think>\n</think>").collect();
+        assert_eq!(
+            markers,
+            ["<|im_start|>", "<|im_end|>", "<think>", "</think>"]
+        );
+    }
+}

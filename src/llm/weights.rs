@@ -1,0 +1,88 @@
+//! The model families footnote can run from a GGUF file, by the file's `general.architecture`:
+//! each is one of candle-transformers' quantized models, which keep their KV cache inside.
+
+use std::io::{Read, Seek};
+
+use candle_core::quantized::gguf_file;
+use candle_core::{DType, Device, Tensor};
+use candle_transformers::models::{quantized_llama, quantized_qwen2, quantized_qwen3};
+
+use crate::error::{Error, Result};
+
+/// Architectures read (the GGUF's `general.architecture`).
+pub const ARCHITECTURES: [&str; 3] = ["qwen3", "qwen2", "llama"];
+
+/// A loaded model with its KV cache.
+pub enum Weights {
+    Qwen3(quantized_qwen3::ModelWeights),
+    Qwen2(quantized_qwen2::ModelWeights),
+    Llama(quantized_llama::ModelWeights),
+}
+
+impl Weights {
+    /// Loads the weights of a GGUF file already opened and read.
+    pub fn load<R: Read + Seek>(
+        content: gguf_file::Content,
+        reader: &mut R,
+        device: &Device,
+        name: &str,
+    ) -> Result<Self> {
+        let architecture = content
+            .metadata
+            .get("general.architecture")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .unwrap_or_default();
+        let wrap = |e: candle_core::Error| Error::Model {
+            model: name.to_string(),
+            message: format!("cannot load the {architecture} weights: {e}"),
+        };
+        Ok(match architecture.as_str() {
+            "qwen3" => Weights::Qwen3(
+                quantized_qwen3::ModelWeights::from_gguf(content, reader, device).map_err(wrap)?,
+            ),
+            "qwen2" => Weights::Qwen2(
+                quantized_qwen2::ModelWeights::from_gguf(content, reader, device).map_err(wrap)?,
+            ),
+            "llama" => Weights::Llama(
+                quantized_llama::ModelWeights::from_gguf(content, reader, device).map_err(wrap)?,
+            ),
+            other => {
+                return Err(Error::Unsupported(format!(
+                    "model {name}: architecture `{other}` is not supported; footnote runs {}",
+                    ARCHITECTURES.join(", ")
+                )))
+            }
+        })
+    }
+
+    /// Empties the KV cache, for a new sequence.
+    pub fn clear(&mut self) {
+        match self {
+            Weights::Qwen3(m) => m.clear_kv_cache(),
+            Weights::Qwen2(m) => m.clear_kv_cache(),
+            Weights::Llama(m) => m.clear_kv_cache(),
+        }
+    }
+
+    /// Runs `tokens` (one sequence) at positions `offset..`, appending them to the cache, and
+    /// returns the logits for the token after the last, as f32 of the vocabulary's length.
+    pub fn forward(&mut self, tokens: &[u32], offset: usize, device: &Device) -> Result<Tensor> {
+        if tokens.is_empty() {
+            return Err(Error::InvalidInput("no tokens to run the model on".into()));
+        }
+        let input = Tensor::new(tokens, device)?.unsqueeze(0)?;
+        let logits = match self {
+            Weights::Qwen3(m) => m.forward(&input, offset)?,
+            Weights::Qwen2(m) => m.forward(&input, offset)?,
+            Weights::Llama(m) => m.forward(&input, offset)?,
+        };
+        // (1, vocab) in every family; a (1, seq, vocab) output would give its last position.
+        let logits = match logits.rank() {
+            3 => logits.squeeze(0)?.get(tokens.len() - 1)?,
+            2 => logits.squeeze(0)?,
+            _ => logits,
+        };
+        Ok(logits.to_dtype(DType::F32)?)
+    }
+}

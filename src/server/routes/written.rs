@@ -1,0 +1,385 @@
+//! `"generate": true` on `/v1/ask` and `/v1/summarize`: the answer or summary written by the
+//! local model under the verifier ([`crate::writer`]), as one JSON response or, with
+//! `"stream": true`, as server-sent events.
+//!
+//! The work runs on the writing model's thread ([`crate::write_worker`]), behind its own bounded
+//! queue; it embeds written sentences through the embedding worker like any question. It stops
+//! when the request's time (`--request-timeout`) is spent or, when streamed, when the client
+//! disconnects. The stream's events, each `data:` a JSON object:
+//!
+//! - `event: piece`: `{"text"}`, text as it is written (the draft, not yet checked);
+//! - `event: verdict`: `{"index", "text", "citations", "verdict", "verified", "reasons"}`, one per
+//!   finished sentence, as the verifier judged it against its citations;
+//! - `event: final`: the same JSON as the response without `stream`, which is authoritative (a
+//!   sentence repeated, or past `max_sentences`, is not in it);
+//! - `event: error`: `{"error": {"code", "message"}}`, instead of `final` when writing failed;
+//! - then `data: [DONE]`, as OpenAI-style clients expect.
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::UnboundedReceiverStream;
+use tokio_stream::StreamExt;
+
+use super::answers::SummarizeResponse;
+use crate::answer::{self, AskOptions};
+use crate::citation::Citation;
+use crate::compose::{self, SentenceTracker};
+use crate::error::Error;
+use crate::index::Index;
+use crate::server::corpus::Snapshot;
+use crate::server::error::ApiError;
+use crate::server::Ready;
+use crate::summarize::{self, Length};
+use crate::verify::{Claim, Verdict, Verifier};
+use crate::worker::{Priority, Worker};
+use crate::writer::{WriteOptions, Writer};
+
+/// The most tokens a request may ask the model to write.
+pub const MAX_TOKENS: usize = 2048;
+
+/// The writing options of a request, checked.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteRequest {
+    pub options: WriteOptions,
+    pub stream: bool,
+}
+
+impl WriteRequest {
+    /// The request's writing fields: `None` without `generate`, where the others are refused.
+    pub fn from_fields(
+        generate: bool,
+        stream: bool,
+        show_unverified: bool,
+        max_tokens: Option<usize>,
+    ) -> Result<Option<Self>, ApiError> {
+        if !generate {
+            if stream || show_unverified || max_tokens.is_some() {
+                return Err(ApiError::Unprocessable(
+                    "`stream`, `show_unverified` and `max_tokens` apply to written answers: add \
+                     \"generate\": true"
+                        .into(),
+                ));
+            }
+            return Ok(None);
+        }
+        let max_tokens = max_tokens.unwrap_or(compose::DEFAULT_MAX_TOKENS);
+        if !(1..=MAX_TOKENS).contains(&max_tokens) {
+            return Err(ApiError::Unprocessable(format!(
+                "max_tokens must be between 1 and {MAX_TOKENS}"
+            )));
+        }
+        Ok(Some(WriteRequest {
+            options: WriteOptions {
+                max_tokens,
+                show_unverified,
+                ..WriteOptions::default()
+            },
+            stream,
+        }))
+    }
+}
+
+/// The index a request reads: the stored documents' snapshot, or articles sent with it.
+pub enum Documents {
+    Stored(Arc<Snapshot>),
+    AdHoc(Arc<Index>),
+}
+
+impl Documents {
+    fn index(&self) -> &Index {
+        match self {
+            Documents::Stored(snapshot) => &snapshot.index,
+            Documents::AdHoc(index) => index,
+        }
+    }
+}
+
+/// What the model is asked to write.
+pub enum Work {
+    Answer {
+        documents: Documents,
+        question: String,
+        query_vector: Vec<f32>,
+        options: AskOptions,
+    },
+    /// One summary of `wanted` (positions in the index), or one per document.
+    Summary {
+        documents: Documents,
+        wanted: Vec<usize>,
+        per_document: bool,
+        length: Length,
+    },
+}
+
+/// One server-sent event.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum StreamEvent {
+    Piece {
+        text: String,
+    },
+    Verdict {
+        index: usize,
+        text: String,
+        citations: Vec<Citation>,
+        verdict: Verdict,
+        verified: bool,
+        reasons: Vec<String>,
+    },
+    Final(serde_json::Value),
+    Error(crate::server::error::ErrorBody),
+}
+
+impl StreamEvent {
+    fn name(&self) -> &'static str {
+        match self {
+            StreamEvent::Piece { .. } => "piece",
+            StreamEvent::Verdict { .. } => "verdict",
+            StreamEvent::Final(_) => "final",
+            StreamEvent::Error(_) => "error",
+        }
+    }
+}
+
+type Events = mpsc::UnboundedSender<StreamEvent>;
+
+/// Writes the answer or summary: the JSON response, or the event stream.
+pub async fn respond(
+    ready: &Ready,
+    timeout: Duration,
+    work: Work,
+    request: WriteRequest,
+) -> Result<Response, ApiError> {
+    let writer = ready.writer.as_ref().ok_or_else(|| {
+        ApiError::Unprocessable(
+            "this service has no writing model: start it with --llm to use \"generate\": true"
+                .into(),
+        )
+    })?;
+    if request.stream
+        && matches!(
+            work,
+            Work::Summary {
+                per_document: true,
+                ..
+            }
+        )
+    {
+        return Err(ApiError::Unprocessable(
+            "a stream carries one summary: leave out `per_document`, or `stream`".into(),
+        ));
+    }
+    let embedder = ready.worker.clone();
+    let deadline = Instant::now() + timeout;
+    let options = request.options;
+    if !request.stream {
+        let reply = writer.submit(move |w| write(w, &work, &options, &embedder, deadline, None))?;
+        let value = reply
+            .await
+            .map_err(|_| Error::TaskFailed("the writing model failed on this request".into()))??;
+        return Ok(Json(value).into_response());
+    }
+    let (events, receiver) = mpsc::unbounded_channel();
+    let reply = writer.submit(move |w| {
+        let last = match write(w, &work, &options, &embedder, deadline, Some(&events)) {
+            Ok(value) => StreamEvent::Final(value),
+            Err(e) => StreamEvent::Error(ApiError::from(e).body()),
+        };
+        let _ = events.send(last);
+    })?;
+    let stream = UnboundedReceiverStream::new(receiver)
+        .map(move |event| {
+            // The reply is held as long as the stream: a client that disconnects drops both,
+            // and a job still queued is then skipped.
+            let _held = &reply;
+            let data = serde_json::to_string(&event).unwrap_or_else(|_| "{}".into());
+            Ok::<Event, Infallible>(Event::default().event(event.name()).data(data))
+        })
+        .chain(tokio_stream::once(Ok(Event::default().data("[DONE]"))));
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// Runs on the writing model's thread: the extractive result, then the written one.
+fn write(
+    writer: &mut Writer,
+    work: &Work,
+    options: &WriteOptions,
+    embedder: &Worker,
+    deadline: Instant,
+    events: Option<&Events>,
+) -> Result<serde_json::Value, Error> {
+    let mut embed = |texts: &[&str]| {
+        embedder.embed_blocking(
+            texts.iter().map(|t| t.to_string()).collect(),
+            Priority::Interactive,
+        )
+    };
+    let value = match work {
+        Work::Answer {
+            documents,
+            question,
+            query_vector,
+            options: ask,
+        } => {
+            let index = documents.index();
+            let extractive = answer::answer_with_vector(index, question, query_vector, ask)?;
+            let ranked = answer::ranked_paragraphs(
+                index,
+                question,
+                query_vector,
+                ask,
+                compose::ANSWER_SOURCES,
+            )?;
+            let only = answer::resolve_documents(index, ask.documents.as_deref())?;
+            let mut live = Live::new(index, only.as_ref(), events, embedder, deadline);
+            let answer = writer.answer(
+                index,
+                question,
+                extractive,
+                &ranked,
+                only.as_ref(),
+                ask.max_sentences,
+                options,
+                &mut embed,
+                &mut |piece| live.piece(piece),
+            )?;
+            live.finish();
+            serde_json::to_value(answer)
+        }
+        Work::Summary {
+            documents,
+            wanted,
+            per_document,
+            length,
+        } => {
+            let index = documents.index();
+            let groups: Vec<Vec<usize>> = if *per_document {
+                wanted.iter().map(|&d| vec![d]).collect()
+            } else {
+                vec![wanted.clone()]
+            };
+            let mut summaries = Vec::new();
+            for group in groups {
+                let extractive = summarize::summarize(index, &group, *length)?;
+                let only: HashSet<usize> = group.iter().copied().collect();
+                let mut live = Live::new(index, Some(&only), events, embedder, deadline);
+                summaries.push(writer.summary(
+                    index,
+                    &group,
+                    extractive,
+                    *length,
+                    options,
+                    &mut embed,
+                    &mut |piece| live.piece(piece),
+                )?);
+                live.finish();
+            }
+            if *per_document {
+                serde_json::to_value(SummarizeResponse::PerDocument(summaries))
+            } else {
+                let one = summaries
+                    .pop()
+                    .ok_or_else(|| Error::TaskFailed("no summary was made".into()))?;
+                serde_json::to_value(SummarizeResponse::One(one))
+            }
+        }
+    };
+    value.map_err(|e| Error::TaskFailed(format!("serializing the response: {e}")))
+}
+
+/// What happens as the model writes: the deadline is watched and, when streaming, pieces are
+/// sent, and each finished sentence is verified and its verdict sent.
+struct Live<'a> {
+    verifier: Verifier<'a>,
+    events: Option<&'a Events>,
+    embedder: &'a Worker,
+    deadline: Instant,
+    text: String,
+    tracker: SentenceTracker,
+    sent: usize,
+}
+
+impl<'a> Live<'a> {
+    fn new(
+        index: &'a Index,
+        only: Option<&HashSet<usize>>,
+        events: Option<&'a Events>,
+        embedder: &'a Worker,
+        deadline: Instant,
+    ) -> Self {
+        Live {
+            verifier: Verifier::new(index, only),
+            events,
+            embedder,
+            deadline,
+            text: String::new(),
+            tracker: SentenceTracker::default(),
+            sent: 0,
+        }
+    }
+
+    /// Takes a piece; false stops the writing (time spent, or the client gone).
+    fn piece(&mut self, piece: &str) -> bool {
+        if Instant::now() >= self.deadline {
+            return false;
+        }
+        let Some(events) = self.events else {
+            return true;
+        };
+        if piece.is_empty() {
+            return !events.is_closed();
+        }
+        self.text.push_str(piece);
+        let sent = events.send(StreamEvent::Piece {
+            text: piece.to_string(),
+        });
+        let finished = self.tracker.finished(&self.text, false);
+        self.verdicts(finished);
+        sent.is_ok()
+    }
+
+    /// The verdicts of the sentences still open when the writing ended.
+    fn finish(&mut self) {
+        if self.events.is_some() {
+            let rest = self.tracker.finished(&self.text, true);
+            self.verdicts(rest);
+        }
+    }
+
+    fn verdicts(&mut self, claims: Vec<Claim>) {
+        let Some(events) = self.events else { return };
+        for claim in claims {
+            let vector = match self
+                .embedder
+                .embed_blocking(vec![claim.text.clone()], Priority::Interactive)
+            {
+                Ok(mut v) => v.pop().unwrap_or_default(),
+                // The final event still judges it; a verdict event is only a preview.
+                Err(e) => {
+                    tracing::warn!("no verdict event for a written sentence: {e}");
+                    continue;
+                }
+            };
+            let report = self.verifier.verify_claim(claim, &vector);
+            let _ = events.send(StreamEvent::Verdict {
+                index: self.sent,
+                verified: report.verdict == Verdict::Supported,
+                text: report.text,
+                citations: report.citations,
+                verdict: report.verdict,
+                reasons: report.reasons,
+            });
+            self.sent += 1;
+        }
+    }
+}
