@@ -15,13 +15,18 @@
 //!   back per document), [`index`] (dense and BM25 retrieval fused by rank).
 //! - Tasks: [`answer`] (cited answers, or abstention), [`summarize`] (extractive summaries with
 //!   corroborating citations), [`verify`] (whether a text's cited paragraphs support each of its
-//!   sentences). The tasks are given vectors; the engine or the worker runs the model.
+//!   sentences), [`written`] (how a result was made: copied, written and checked, or abstained),
+//!   [`compose`] (answers and summaries written by the local model, kept only where the verifier
+//!   accepts them). The tasks are given vectors and texts; the engine or the workers run the
+//!   models.
 //! - The model: [`model`] (finding or fetching its files), [`device`] (cpu or cuda),
 //!   [`encoder`] (the forward passes: footnote's own AVX-512 pass, or candle's), [`embed`]
 //!   (sentence embeddings as sentence-transformers makes them), [`cache`] (the command line's
-//!   embedding cache).
+//!   embedding cache), [`llm`] (the writing model: GGUF through candle's quantized models, chat
+//!   template, greedy generation).
 //! - Running it: [`engine`] (the model and cache behind the command line), [`worker`] (the
-//!   model on its own thread, batching queued requests), [`store`] (documents and embeddings in
+//!   model on its own thread, batching queued requests), [`writer`] and [`write_worker`] (the
+//!   writing model with its prompts, and on its own thread in the service), [`store`] (documents and embeddings in
 //!   SQLite), [`server`] (the HTTP API), [`batch`] (batch jobs of summaries: JSONL records of a
 //!   document or a cluster, embedded in shared passes), [`eval`] (quality on public sets),
 //!   [`bench`] (speed of the embedding hot path).

@@ -383,6 +383,118 @@ fn chat_markers(prompt: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::quantized::GgmlDType;
+    use random::{Behaviour, Family, Shape};
+
+    fn tiny(family: Family, dir: &std::path::Path) -> Generator {
+        let files = random::write_model(
+            dir,
+            "tiny",
+            &Shape::tiny(family),
+            GgmlDType::Q8_0,
+            &Behaviour::Random,
+        )
+        .unwrap();
+        Generator::load(&files, &Device::Cpu).unwrap()
+    }
+
+    /// Decoding one token at a time on the cache must give what a fresh pass over the whole
+    /// sequence gives, in every family: the cache is what makes decoding cheap, and a wrong
+    /// offset or a stale cache would silently change what the model writes.
+    #[test]
+    fn the_kv_cache_carries_prefill_into_decode() {
+        for family in [Family::Qwen3, Family::Llama] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut g = tiny(family, dir.path());
+            let prompt = g
+                .encode(&g.chat_prompt("How long was the call?").unwrap())
+                .unwrap();
+            let next = [40u32, 41, 42];
+            g.weights.clear();
+            let mut stepped = g.weights.forward(&prompt, 0, &Device::Cpu).unwrap();
+            for (i, &t) in next.iter().enumerate() {
+                stepped = g
+                    .weights
+                    .forward(&[t], prompt.len() + i, &Device::Cpu)
+                    .unwrap();
+            }
+            let whole: Vec<u32> = prompt.iter().chain(&next).copied().collect();
+            g.weights.clear();
+            let fresh = g.weights.forward(&whole, 0, &Device::Cpu).unwrap();
+            let a = stepped.to_vec1::<f32>().unwrap();
+            let b = fresh.to_vec1::<f32>().unwrap();
+            let scale = b.iter().fold(0f32, |m, x| m.max(x.abs()));
+            let diff = a
+                .iter()
+                .zip(&b)
+                .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+            assert!(
+                diff <= 1e-2 * scale.max(1e-6),
+                "{family:?}: {diff} of {scale}"
+            );
+        }
+    }
+
+    #[test]
+    fn generation_stops_at_the_end_of_turn_and_at_the_token_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let shape = Shape::tiny(Family::Qwen3);
+        let ends = random::write_model(
+            dir.path(),
+            "ends",
+            &shape,
+            GgmlDType::F32,
+            &Behaviour::Always("<|im_end|>".into()),
+        )
+        .unwrap();
+        let mut g = Generator::load(&ends, &Device::Cpu).unwrap();
+        let prompt = g.encode(&g.chat_prompt("hi").unwrap()).unwrap();
+        let out = g.generate(&prompt, 50, false, &mut |_| true).unwrap();
+        assert_eq!(
+            (out.stop, out.tokens, out.text.as_str()),
+            (StopReason::End, 0, "")
+        );
+        // Benchmarks time a fixed count: stop tokens are then ignored.
+        let out = g.generate(&prompt, 5, true, &mut |_| true).unwrap();
+        assert_eq!((out.stop, out.tokens), (StopReason::MaxTokens, 5));
+
+        let dir = tempfile::tempdir().unwrap();
+        let letters = random::write_model(
+            dir.path(),
+            "letters",
+            &shape,
+            GgmlDType::F32,
+            &Behaviour::Always("a".into()),
+        )
+        .unwrap();
+        let mut g = Generator::load(&letters, &Device::Cpu).unwrap();
+        let mut pieces = Vec::new();
+        let out = g
+            .generate(&prompt, 7, false, &mut |p| {
+                pieces.push(p.to_string());
+                true
+            })
+            .unwrap();
+        assert_eq!((out.stop, out.tokens), (StopReason::MaxTokens, 7));
+        assert_eq!(out.text, "aaaaaaa");
+        assert_eq!(pieces, vec!["a"; 7], "one piece per token, in order");
+        // The caller stops it (a client gone): no token is written after that.
+        let mut seen = 0;
+        let out = g
+            .generate(&prompt, 100, false, &mut |_| {
+                seen += 1;
+                seen < 3
+            })
+            .unwrap();
+        assert_eq!(
+            (out.stop, out.tokens, out.text.as_str()),
+            (StopReason::Cancelled, 3, "aaa")
+        );
+        // A prompt that leaves no room in the context is refused, not truncated silently.
+        let long = vec![40u32; shape.context];
+        let err = g.generate(&long, 1, false, &mut |_| true).unwrap_err();
+        assert!(err.to_string().contains("context"), "{err}");
+    }
 
     #[test]
     fn a_thinking_block_is_never_shown() {
