@@ -135,6 +135,7 @@ impl Writer {
     /// Writes the summary of the documents at `documents` (all when empty) from the extractive
     /// summary's paragraphs: an article's own prompt for one document, the cross-document one
     /// for several.
+    #[allow(clippy::too_many_arguments)]
     pub fn summary(
         &mut self,
         index: &Index,

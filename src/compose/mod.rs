@@ -310,11 +310,7 @@ pub fn written_answer(
             score,
         });
     }
-    extractive.answer = kept
-        .iter()
-        .map(|k| labelled(k))
-        .collect::<Vec<_>>()
-        .join(" ");
+    extractive.answer = kept.iter().map(labelled).collect::<Vec<_>>().join(" ");
     extractive.sentences = kept
         .into_iter()
         .map(|k| AnswerSentence {

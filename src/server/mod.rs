@@ -111,9 +111,9 @@ impl AppState {
         self.0.ready.get().ok_or(ApiError::NotReady)
     }
 
-    /// Makes the API serve `ready`; fails if it was set before.
-    fn set_ready(&self, ready: Ready) -> Result<(), Ready> {
-        self.0.ready.set(ready)
+    /// Makes the API serve `ready`; false if it was set before.
+    fn set_ready(&self, ready: Ready) -> bool {
+        self.0.ready.set(ready).is_ok()
     }
 
     fn request_timeout(&self) -> Duration {

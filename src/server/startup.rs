@@ -103,7 +103,7 @@ pub(super) async fn start(
         }
     }
     let documents = ready.corpus.snapshot().index.documents.len();
-    if state.set_ready(ready).is_err() {
+    if !state.set_ready(ready) {
         anyhow::bail!("start-up ran twice");
     }
     tracing::info!(documents, "ready");
