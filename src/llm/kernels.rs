@@ -1,6 +1,7 @@
 //! AVX-512 kernels for the native writing model ([`super::native`]): Q8_0 weight matrices times
 //! activations quantized to Q8_0 blocks on the fly, with int8 dot products (AVX-512 VNNI's
-//! `vpdpbusd`), as llama.cpp does; RMS norm, SwiGLU and causal attention over a KV cache in f32.
+//! `vpdpbusd`), as llama.cpp does; RMS norm and SwiGLU in f32; causal attention over a bfloat16
+//! KV cache with AVX-512 BF16's `vdpbf16ps` products and f32 sums and softmax.
 //!
 //! Why hand-written: candle's quantized Qwen3 on this 2-core CPU spent a fifth of its time in
 //! its thread pool's spinning barriers and ran prefill at 37 tokens/s. Here a weight matrix is
@@ -41,7 +42,7 @@ const MR: usize = 6;
 /// Queries handled together in attention (eight independent FMA chains).
 const QUERIES: usize = 8;
 
-/// Proof that this CPU has AVX-512F, BW and VNNI; the safe wrappers below require one.
+/// Proof that this CPU has AVX-512 F, BW, VNNI and BF16; the safe wrappers below require one.
 #[derive(Debug, Clone, Copy)]
 pub struct Vnni {
     _checked: (),
@@ -51,7 +52,8 @@ impl Vnni {
     pub fn detect() -> Option<Self> {
         (is_x86_feature_detected!("avx512f")
             && is_x86_feature_detected!("avx512bw")
-            && is_x86_feature_detected!("avx512vnni"))
+            && is_x86_feature_detected!("avx512vnni")
+            && is_x86_feature_detected!("avx512bf16"))
         .then_some(Vnni { _checked: () })
     }
 }
@@ -447,16 +449,18 @@ unsafe fn swiglu_row(gate_up: &[f32], out: &mut [f32]) {
     }
 }
 
-/// The keys and values of the positions seen so far, for one layer. Keys are kept transposed
-/// per KV head (`head_dim` rows of `capacity` positions) so that sixteen positions' scores come
-/// from one vector per dimension; values per head as rows of `head_dim`.
+/// The keys and values of the positions seen so far, for one layer, in bfloat16 laid out for
+/// `vdpbf16ps`, which multiplies pairs: keys per KV head as `head_dim / 2` rows of `capacity`
+/// pairs (dimensions `2i, 2i + 1` of one position), so that one vector holds sixteen positions;
+/// values per KV head as `capacity / 2` rows of `head_dim` pairs (one dimension of positions
+/// `2j, 2j + 1`), so that one vector holds sixteen dimensions.
 pub struct KvCache {
     kv_heads: usize,
     head_dim: usize,
     capacity: usize,
     len: usize,
-    keys_t: Vec<f32>,
-    values: Vec<f32>,
+    keys: Vec<u16>,
+    values: Vec<u16>,
 }
 
 impl KvCache {
@@ -466,7 +470,7 @@ impl KvCache {
             head_dim,
             capacity: 0,
             len: 0,
-            keys_t: Vec::new(),
+            keys: Vec::new(),
             values: Vec::new(),
         }
     }
@@ -479,10 +483,31 @@ impl KvCache {
         self.len = 0;
     }
 
+    /// The first key pair (in pairs) of a KV head.
+    fn kv_head_keys(&self, head: usize) -> usize {
+        head * self.head_dim / 2 * self.capacity
+    }
+
+    /// The first value pair (in pairs) of a KV head.
+    fn kv_head_values(&self, head: usize) -> usize {
+        head * self.capacity / 2 * self.head_dim
+    }
+
+    /// Where dimension `dim` of the key of `position` of `head` is, for a capacity.
+    fn key_at(&self, capacity: usize, head: usize, position: usize, dim: usize) -> usize {
+        ((head * self.head_dim / 2 + dim / 2) * capacity + position) * 2 + dim % 2
+    }
+
+    /// Where dimension `dim` of the value of `position` of `head` is, for a capacity.
+    fn value_at(&self, capacity: usize, head: usize, position: usize, dim: usize) -> usize {
+        ((head * capacity / 2 + position / 2) * self.head_dim + dim) * 2 + position % 2
+    }
+
     /// Appends `count` positions: row `i` of `keys` and `values` holds every KV head's vector
     /// of position `len + i`, side by side, each with `stride` between rows.
     pub fn append(&mut self, keys: &[f32], values: &[f32], stride: usize, count: usize) {
-        let width = self.kv_heads * self.head_dim;
+        let (h, d) = (self.kv_heads, self.head_dim);
+        let width = h * d;
         assert!(
             stride >= width
                 && (count == 0
@@ -492,42 +517,64 @@ impl KvCache {
         );
         let needed = self.len + count;
         if needed > self.capacity {
+            // A power of two, at least 256: a multiple of 32, so that sixteen positions (and
+            // sixteen pairs of them) past any in-range start stay inside.
             let capacity = needed.next_power_of_two().max(256);
-            let (d, h) = (self.head_dim, self.kv_heads);
-            let mut keys_t = vec![0.0; h * d * capacity];
-            for row in 0..h * d {
-                keys_t[row * capacity..][..self.len]
-                    .copy_from_slice(&self.keys_t[row * self.capacity..][..self.len]);
-            }
-            let mut new_values = vec![0.0; h * capacity * d];
+            let mut new_keys = vec![0u16; h * d * capacity];
+            let mut new_values = vec![0u16; h * d * capacity];
             for head in 0..h {
-                new_values[head * capacity * d..][..self.len * d]
-                    .copy_from_slice(&self.values[head * self.capacity * d..][..self.len * d]);
+                for position in 0..self.len {
+                    for dim in 0..d {
+                        new_keys[self.key_at(capacity, head, position, dim)] =
+                            self.keys[self.key_at(self.capacity, head, position, dim)];
+                        new_values[self.value_at(capacity, head, position, dim)] =
+                            self.values[self.value_at(self.capacity, head, position, dim)];
+                    }
+                }
             }
-            self.keys_t = keys_t;
+            self.keys = new_keys;
             self.values = new_values;
             self.capacity = capacity;
         }
-        let (d, cap) = (self.head_dim, self.capacity);
+        let cap = self.capacity;
         for i in 0..count {
             let position = self.len + i;
-            for head in 0..self.kv_heads {
-                let key = &keys[i * stride + head * d..][..d];
-                for (j, &k) in key.iter().enumerate() {
-                    self.keys_t[(head * d + j) * cap + position] = k;
+            for head in 0..h {
+                for dim in 0..d {
+                    let at = i * stride + head * d + dim;
+                    let k = self.key_at(cap, head, position, dim);
+                    self.keys[k] = to_bf16(keys[at]);
+                    let v = self.value_at(cap, head, position, dim);
+                    self.values[v] = to_bf16(values[at]);
                 }
-                self.values[(head * cap + position) * d..][..d]
-                    .copy_from_slice(&values[i * stride + head * d..][..d]);
             }
         }
         self.len = needed;
     }
 }
 
+/// f32 to bfloat16, rounding to nearest even (values here are finite).
+fn to_bf16(x: f32) -> u16 {
+    let bits = x.to_bits();
+    ((bits + 0x7fff + ((bits >> 16) & 1)) >> 16) as u16
+}
+
+/// Scratch memory of one attention job.
+#[derive(Default)]
+struct AttentionScratch {
+    /// [`QUERIES`] rows of scores (f32), padded to 32 positions.
+    scores: Vec<f32>,
+    /// The same rows as bfloat16 probabilities, zero past each query's own position.
+    probs: Vec<u16>,
+    /// [`QUERIES`] query rows in bfloat16, scaled by `1/sqrt(head_dim)`.
+    queries: Vec<u16>,
+}
+
 /// Causal grouped-query attention of `rows` queries, the last `rows` positions of `cache`
 /// (already appended): row `i` of `queries` (stride `stride`) holds every head's query, and
 /// row `i` of `context` (`heads x head_dim` wide) gets every head's output. Query head `h`
-/// reads KV head `h / (heads / kv_heads)`.
+/// reads KV head `h / (heads / kv_heads)`. Products in bfloat16 with f32 sums (as the model
+/// runs in bfloat16 on GPUs), softmax in f32.
 pub fn attention(
     _cpu: Vnni,
     queries: &[f32],
@@ -554,100 +601,151 @@ pub fn attention(
     context
         .par_chunks_mut(QUERIES * width)
         .enumerate()
-        .for_each_init(Vec::new, |scores, (tile, context)| {
+        .for_each_init(AttentionScratch::default, |scratch, (tile, context)| {
             let first = tile * QUERIES;
             let count = context.len() / width;
-            let keys = offset + first + count;
-            scores.resize(QUERIES * keys.next_multiple_of(LANES), 0.0);
+            let padded = (offset + first + count).next_multiple_of(2 * LANES);
+            scratch.scores.resize(QUERIES * padded, 0.0);
+            scratch.probs.resize(QUERIES * padded, 0);
+            scratch.queries.resize(QUERIES * d, 0);
             for head in 0..heads {
-                // SAFETY: AVX-512F proven by the token; queries `first..first + count` are
-                // inside `queries` and attend over positions `< keys <= cache.len`, inside the
-                // cache; `scores` was sized for them; `context` is this job's own rows.
+                let job = AttendJob {
+                    queries: &queries[first * stride + head * d..],
+                    stride,
+                    count,
+                    position: offset + first,
+                    cache,
+                    kv_head: head / (heads / cache.kv_heads),
+                };
+                let out = context[head * d..].as_mut_ptr();
+                // SAFETY: AVX-512F and BF16 proven by the token; queries `first..first +
+                // count` are inside `queries` and attend over positions below `offset + first
+                // + count <= cache.len`; the scratch was sized for them; `out` is inside this
+                // job's own rows of `context` (`count` rows of `width`, this head's columns).
                 unsafe {
-                    attend(
-                        queries.as_ptr().add(first * stride + head * d),
-                        stride,
-                        count,
-                        offset + first,
-                        cache,
-                        head / (heads / cache.kv_heads),
-                        scores,
-                        context.as_mut_ptr().add(head * d),
-                        width,
-                    )
+                    if count == 1 {
+                        attend::<1>(&job, scratch, out, width)
+                    } else {
+                        attend::<QUERIES>(&job, scratch, out, width)
+                    }
                 }
             }
         });
 }
 
-/// Attention of `count` (at most [`QUERIES`]) consecutive queries of one head, the first at
-/// position `position`, over the cache's positions up to each one's own.
+/// What one head's attention over one tile of queries reads.
+struct AttendJob<'a> {
+    /// The first query's row (stride `stride`), this head's `head_dim` values first.
+    queries: &'a [f32],
+    stride: usize,
+    /// Queries in the tile (up to [`QUERIES`]); missing ones repeat the last.
+    count: usize,
+    /// The first query's position.
+    position: usize,
+    cache: &'a KvCache,
+    kv_head: usize,
+}
+
+/// Attention of up to `Q` consecutive queries of one head over the cache's positions up to
+/// each one's own.
 ///
 /// # Safety
 ///
-/// The CPU supports AVX-512F; `queries` points at `count` rows of `head_dim` floats (stride
-/// `stride`); `position + count <= cache.len`; `scores` holds `QUERIES` rows of
-/// `(position + count)` rounded up to 16; `out` points at `count` writable rows of `head_dim`
-/// (stride `ldo`) no other thread touches meanwhile.
-#[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn attend(
-    queries: *const f32,
-    stride: usize,
-    count: usize,
-    position: usize,
-    cache: &KvCache,
-    kv_head: usize,
-    scores: &mut [f32],
+/// The CPU supports AVX-512F and BF16; `job.count <= Q`, `job.queries` holds `count` rows of
+/// `head_dim` (stride `job.stride`); `job.position + count <= cache.len`; the scratch holds
+/// [`QUERIES`] rows of `job.position + count` rounded up to 32, and [`QUERIES`] query rows;
+/// `out` points at `count` writable rows of `head_dim` (stride `ldo`) no other thread touches
+/// meanwhile.
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn attend<const Q: usize>(
+    job: &AttendJob,
+    scratch: &mut AttentionScratch,
     out: *mut f32,
     ldo: usize,
 ) {
     unsafe {
+        let cache = job.cache;
         let (d, cap) = (cache.head_dim, cache.capacity);
-        let keys = position + count;
-        let padded = keys.next_multiple_of(LANES);
-        let keys_t = cache.keys_t.as_ptr().add(kv_head * d * cap);
-        let values = cache.values.as_ptr().add(kv_head * cap * d);
-        let scale = 1.0 / (d as f32).sqrt();
-        let s = scores.as_mut_ptr();
-        // scores[q][j] = q . k_j, sixteen keys at a time (lanes past `keys` masked off).
-        for j in (0..padded).step_by(LANES) {
-            let mask = lane_mask(keys - j);
-            let mut acc = [_mm512_setzero_ps(); QUERIES];
-            for dim in 0..d {
-                let k = _mm512_maskz_loadu_ps(mask, keys_t.add(dim * cap + j));
-                for (q, acc) in acc.iter_mut().enumerate().take(count) {
-                    let x = _mm512_set1_ps(*queries.add(q * stride + dim));
-                    *acc = _mm512_fmadd_ps(x, k, *acc);
-                }
-            }
-            for (q, acc) in acc.iter().enumerate().take(count) {
-                _mm512_storeu_ps(
-                    s.add(q * padded + j),
-                    _mm512_mul_ps(*acc, _mm512_set1_ps(scale)),
+        let keys = job.position + job.count;
+        let padded = keys.next_multiple_of(2 * LANES);
+        let scale = _mm512_set1_ps(1.0 / (d as f32).sqrt());
+        // Queries in bf16, scaled; missing rows repeat the last query.
+        for q in 0..Q {
+            let row = job.queries.as_ptr().add(q.min(job.count - 1) * job.stride);
+            for i in (0..d).step_by(LANES) {
+                let v = _mm512_mul_ps(_mm512_loadu_ps(row.add(i)), scale);
+                let h: __m256i = std::mem::transmute(_mm512_cvtneps_pbh(v));
+                _mm256_storeu_si256(
+                    scratch.queries.as_mut_ptr().add(q * d + i) as *mut __m256i,
+                    h,
                 );
             }
         }
-        for q in 0..count {
-            let row = std::slice::from_raw_parts_mut(s.add(q * padded), padded);
-            let own = position + q + 1;
-            softmax(&mut row[..own]);
-            row[own..].fill(0.0);
-        }
-        // out[q] = sum_j p[q][j] v_j, sixteen dimensions at a time.
-        for dim in (0..d).step_by(LANES) {
-            let mut acc = [_mm512_setzero_ps(); QUERIES];
-            for j in 0..keys {
-                let v = _mm512_loadu_ps(values.add(j * d + dim));
-                for (q, acc) in acc.iter_mut().enumerate().take(count) {
-                    let p = _mm512_set1_ps(*s.add(q * padded + j));
-                    *acc = _mm512_fmadd_ps(p, v, *acc);
+        let query_pairs = scratch.queries.as_ptr() as *const i32;
+        let key_pairs = (cache.keys.as_ptr() as *const u32).add(cache.kv_head_keys(job.kv_head));
+        let s = scratch.scores.as_mut_ptr();
+        // scores[q][j] = q . k_j, sixteen positions at a time, two dimensions per step.
+        for j in (0..keys).step_by(LANES) {
+            let mut acc = [_mm512_setzero_ps(); Q];
+            for pair in 0..d / 2 {
+                let k: __m512bh = std::mem::transmute(_mm512_loadu_si512(
+                    key_pairs.add(pair * cap + j) as *const __m512i,
+                ));
+                for (q, acc) in acc.iter_mut().enumerate() {
+                    let x: __m512bh =
+                        std::mem::transmute(_mm512_set1_epi32(*query_pairs.add(q * d / 2 + pair)));
+                    *acc = _mm512_dpbf16_ps(*acc, x, k);
                 }
             }
-            for (q, acc) in acc.iter().enumerate().take(count) {
+            for (q, acc) in acc.iter().enumerate() {
+                _mm512_storeu_ps(s.add(q * padded + j), *acc);
+            }
+        }
+        for q in 0..Q.min(job.count) {
+            let own = job.position + q + 1;
+            let row = std::slice::from_raw_parts_mut(s.add(q * padded), own);
+            let probs =
+                std::slice::from_raw_parts_mut(scratch.probs.as_mut_ptr().add(q * padded), padded);
+            softmax_bf16(row, probs);
+        }
+        let prob_pairs = scratch.probs.as_ptr() as *const i32;
+        let value_pairs =
+            (cache.values.as_ptr() as *const u32).add(cache.kv_head_values(job.kv_head));
+        // out[q] = sum_j p[q][j] v_j, sixteen dimensions at a time, two positions per step.
+        for dim in (0..d).step_by(LANES) {
+            let mut acc = [_mm512_setzero_ps(); Q];
+            for pair in 0..keys.div_ceil(2) {
+                let v: __m512bh = std::mem::transmute(_mm512_loadu_si512(
+                    value_pairs.add(pair * d + dim) as *const __m512i,
+                ));
+                for (q, acc) in acc.iter_mut().enumerate() {
+                    let p: __m512bh = std::mem::transmute(_mm512_set1_epi32(
+                        *prob_pairs.add(q * padded / 2 + pair),
+                    ));
+                    *acc = _mm512_dpbf16_ps(*acc, p, v);
+                }
+            }
+            for (q, acc) in acc.iter().enumerate().take(job.count) {
                 _mm512_storeu_ps(out.add(q * ldo + dim), *acc);
             }
         }
+    }
+}
+
+/// Softmax of `scores` into bfloat16 `probs`, zero from `scores.len()` to the end of `probs`.
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn softmax_bf16(scores: &mut [f32], probs: &mut [u16]) {
+    unsafe {
+        softmax(scores);
+        let n = scores.len();
+        let (p, o) = (scores.as_ptr(), probs.as_mut_ptr());
+        for i in (0..n).step_by(LANES) {
+            let m = lane_mask(n - i);
+            let h: __m256i =
+                std::mem::transmute(_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, p.add(i))));
+            _mm256_mask_storeu_epi16(o.add(i) as *mut i16, m, h);
+        }
+        probs[n..].fill(0);
     }
 }
 
@@ -721,7 +819,7 @@ pub(super) fn vnni_in_test() -> Option<Vnni> {
             .to_string();
         let _ = writeln!(
             std::io::stderr(),
-            "skipped: {test} needs AVX-512 F, BW and VNNI, which this CPU lacks"
+            "skipped: {test} needs AVX-512 F, BW, VNNI and BF16, which this CPU lacks"
         );
     }
     cpu

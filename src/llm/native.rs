@@ -426,10 +426,12 @@ mod tests {
         Weights::load(content, &mut file, &Device::Cpu, "tiny", backend).expect("loads")
     }
 
-    /// The native pass against candle's quantized Qwen3 on a tiny random model: the prompt,
-    /// then decode steps through the KV cache. They differ only in rounding (activation block
-    /// scales in f32 here, f16 in candle; rotary angles in f64 here, f16 in candle), so the
-    /// logits must agree to 1% of their largest magnitude (they do to about 0.4%), and the native top token must be
+    /// The native pass against candle's quantized Qwen3 on a tiny random model: a 37-token
+    /// prompt (full and partial query tiles), then decode steps through the KV cache. They
+    /// differ only in rounding (activation block scales in f32 here, f16 in candle; rotary
+    /// angles in f64 here, f16 in candle; attention products in bfloat16 here, f32 in candle),
+    /// so the logits must agree to 2% of their largest magnitude (over repeated runs, with new
+    /// random weights each time, they did to 0.4-0.7%), and the native top token must be
     /// candle's or tie with it within that tolerance.
     #[test]
     fn native_logits_match_candles_through_prefill_and_decode() {
@@ -466,7 +468,7 @@ mod tests {
                 .zip(&got)
                 .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
             eprintln!("step {step}: max |logit| {scale:.4}, max diff {diff:.5}");
-            assert!(diff <= 0.01 * scale, "step {step}: {diff} vs scale {scale}");
+            assert!(diff <= 0.02 * scale, "step {step}: {diff} vs scale {scale}");
             let argmax = |v: &[f32]| {
                 v.iter()
                     .enumerate()
@@ -475,7 +477,7 @@ mod tests {
             };
             let (top, native_top) = (argmax(&want), argmax(&got));
             assert!(
-                top == native_top || want[top] - want[native_top] <= 0.01 * scale,
+                top == native_top || want[top] - want[native_top] <= 0.02 * scale,
                 "step {step}: top token {native_top}, candle's {top}"
             );
             offset += tokens.len();
