@@ -598,39 +598,84 @@ pub fn attention(
         "attention shape"
     );
     let offset = cache.len - rows;
+    let group = heads / cache.kv_heads;
+    if rows == 1 && group <= QUERIES {
+        // Decode: one job per KV head, its query heads together, so that each KV head's keys
+        // and values are read once, and by both cores between them.
+        let padded = cache.len.next_multiple_of(2 * LANES);
+        context.par_chunks_mut(group * d).enumerate().for_each_init(
+            AttentionScratch::default,
+            |scratch, (kv_head, out)| {
+                scratch.fit(padded, d);
+                let job = AttendJob {
+                    queries: &queries[kv_head * group * d..],
+                    stride: d,
+                    count: group,
+                    position: offset,
+                    step: 0,
+                    cache,
+                    kv_head,
+                };
+                // SAFETY: AVX-512F and BF16 proven by the token; the group's queries are
+                // inside the query row (`heads x head_dim` wide); all are at position
+                // `offset < cache.len`; the scratch was fitted; `out` is this job's own
+                // `group x head_dim` span of `context`.
+                unsafe { attend_any(&job, scratch, out.as_mut_ptr(), d) }
+            },
+        );
+        return;
+    }
     context
         .par_chunks_mut(QUERIES * width)
         .enumerate()
         .for_each_init(AttentionScratch::default, |scratch, (tile, context)| {
             let first = tile * QUERIES;
             let count = context.len() / width;
-            let padded = (offset + first + count).next_multiple_of(2 * LANES);
-            scratch.scores.resize(QUERIES * padded, 0.0);
-            scratch.probs.resize(QUERIES * padded, 0);
-            scratch.queries.resize(QUERIES * d, 0);
+            scratch.fit((offset + first + count).next_multiple_of(2 * LANES), d);
             for head in 0..heads {
                 let job = AttendJob {
                     queries: &queries[first * stride + head * d..],
                     stride,
                     count,
                     position: offset + first,
+                    step: 1,
                     cache,
-                    kv_head: head / (heads / cache.kv_heads),
+                    kv_head: head / group,
                 };
                 let out = context[head * d..].as_mut_ptr();
                 // SAFETY: AVX-512F and BF16 proven by the token; queries `first..first +
                 // count` are inside `queries` and attend over positions below `offset + first
-                // + count <= cache.len`; the scratch was sized for them; `out` is inside this
+                // + count <= cache.len`; the scratch was fitted for them; `out` is inside this
                 // job's own rows of `context` (`count` rows of `width`, this head's columns).
-                unsafe {
-                    if count == 1 {
-                        attend::<1>(&job, scratch, out, width)
-                    } else {
-                        attend::<QUERIES>(&job, scratch, out, width)
-                    }
-                }
+                unsafe { attend_any(&job, scratch, out, width) }
             }
         });
+}
+
+impl AttentionScratch {
+    /// Sizes the buffers for [`QUERIES`] queries over `padded` positions.
+    fn fit(&mut self, padded: usize, head_dim: usize) {
+        self.scores.resize(QUERIES * padded, 0.0);
+        self.probs.resize(QUERIES * padded, 0);
+        self.queries.resize(QUERIES * head_dim, 0);
+    }
+}
+
+/// [`attend`] with the fewest query slots that hold `job.count`.
+///
+/// # Safety
+///
+/// As [`attend`], with `job.count <= QUERIES`.
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn attend_any(job: &AttendJob, scratch: &mut AttentionScratch, out: *mut f32, ldo: usize) {
+    unsafe {
+        match job.count {
+            1 => attend::<1>(job, scratch, out, ldo),
+            2 => attend::<2>(job, scratch, out, ldo),
+            3 | 4 => attend::<4>(job, scratch, out, ldo),
+            _ => attend::<QUERIES>(job, scratch, out, ldo),
+        }
+    }
 }
 
 /// What one head's attention over one tile of queries reads.
@@ -642,6 +687,9 @@ struct AttendJob<'a> {
     count: usize,
     /// The first query's position.
     position: usize,
+    /// Positions between consecutive queries: 1 for a run of tokens, 0 for the heads of one
+    /// token.
+    step: usize,
     cache: &'a KvCache,
     kv_head: usize,
 }
@@ -651,9 +699,9 @@ struct AttendJob<'a> {
 ///
 /// # Safety
 ///
-/// The CPU supports AVX-512F and BF16; `job.count <= Q`, `job.queries` holds `count` rows of
-/// `head_dim` (stride `job.stride`); `job.position + count <= cache.len`; the scratch holds
-/// [`QUERIES`] rows of `job.position + count` rounded up to 32, and [`QUERIES`] query rows;
+/// The CPU supports AVX-512F and BF16; `1 <= job.count <= Q <= QUERIES`, `job.queries` holds
+/// `count` rows of `head_dim` (stride `job.stride`); the last query's position is below
+/// `cache.len`; the scratch was fitted to that position plus one, rounded up to 32;
 /// `out` points at `count` writable rows of `head_dim` (stride `ldo`) no other thread touches
 /// meanwhile.
 #[target_feature(enable = "avx512f,avx512bf16")]
@@ -666,7 +714,7 @@ unsafe fn attend<const Q: usize>(
     unsafe {
         let cache = job.cache;
         let (d, cap) = (cache.head_dim, cache.capacity);
-        let keys = job.position + job.count;
+        let keys = job.position + (job.count - 1) * job.step + 1;
         let padded = keys.next_multiple_of(2 * LANES);
         let scale = _mm512_set1_ps(1.0 / (d as f32).sqrt());
         // Queries in bf16, scaled; missing rows repeat the last query.
@@ -702,7 +750,7 @@ unsafe fn attend<const Q: usize>(
             }
         }
         for q in 0..Q.min(job.count) {
-            let own = job.position + q + 1;
+            let own = job.position + q * job.step + 1;
             let row = std::slice::from_raw_parts_mut(s.add(q * padded), own);
             let probs =
                 std::slice::from_raw_parts_mut(scratch.probs.as_mut_ptr().add(q * padded), padded);

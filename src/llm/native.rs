@@ -316,7 +316,9 @@ impl NativeQwen3 {
         for (row, &token) in s.x.chunks_exact_mut(h).zip(tokens) {
             self.embedding.row(token as usize, row);
         }
-        for layer in &mut self.layers {
+        let layers = self.layers.len();
+        let mut skip = 0;
+        for (index, layer) in self.layers.iter_mut().enumerate() {
             // Attention.
             s.normed.clear();
             s.normed.extend_from_slice(&s.x);
@@ -340,29 +342,36 @@ impl NativeQwen3 {
                 qkv_width,
                 rows,
             );
-            s.context.resize(rows * q_width, 0.0);
+            // After the last layer's keys and values are cached, only the last position's
+            // output is needed: its attention, output projection and MLP run on one row.
+            if index + 1 == layers {
+                skip = rows - 1;
+            }
+            let kept = rows - skip;
+            let x = &mut s.x[skip * h..];
+            s.context.resize(kept * q_width, 0.0);
             kernels::attention(
                 cpu,
-                &s.qkv,
+                &s.qkv[skip * qkv_width..],
                 qkv_width,
-                rows,
+                kept,
                 c.heads,
                 &layer.cache,
                 &mut s.context,
             );
-            s.quant.quantize(cpu, &s.context, rows, q_width);
-            kernels::matmul(cpu, &layer.output, &s.quant, &mut s.x, true);
+            s.quant.quantize(cpu, &s.context, kept, q_width);
+            kernels::matmul(cpu, &layer.output, &s.quant, x, true);
             // MLP.
             s.normed.clear();
-            s.normed.extend_from_slice(&s.x);
+            s.normed.extend_from_slice(x);
             kernels::rms_norm(cpu, &mut s.normed, &layer.ffn_norm, c.eps);
-            s.quant.quantize(cpu, &s.normed, rows, h);
-            s.gate_up.resize(rows * 2 * c.feed_forward, 0.0);
+            s.quant.quantize(cpu, &s.normed, kept, h);
+            s.gate_up.resize(kept * 2 * c.feed_forward, 0.0);
             kernels::matmul(cpu, &layer.gate_up, &s.quant, &mut s.gate_up, false);
-            s.act.resize(rows * c.feed_forward, 0.0);
+            s.act.resize(kept * c.feed_forward, 0.0);
             kernels::swiglu(cpu, &s.gate_up, c.feed_forward, &mut s.act);
-            s.quant.quantize(cpu, &s.act, rows, c.feed_forward);
-            kernels::matmul(cpu, &layer.down, &s.quant, &mut s.x, true);
+            s.quant.quantize(cpu, &s.act, kept, c.feed_forward);
+            kernels::matmul(cpu, &layer.down, &s.quant, x, true);
         }
         let last = &mut s.x[(rows - 1) * h..];
         kernels::rms_norm(cpu, last, &self.output_norm, c.eps);
