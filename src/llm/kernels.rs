@@ -42,7 +42,7 @@ const MR: usize = 6;
 /// Queries handled together in attention (eight independent FMA chains).
 const QUERIES: usize = 8;
 
-/// Proof that this CPU has AVX-512 F, BW, VNNI and BF16; the safe wrappers below require one.
+/// Proof that this CPU has AVX-512 F, BW, VL, VNNI and BF16; the safe wrappers below require one.
 #[derive(Debug, Clone, Copy)]
 pub struct Vnni {
     _checked: (),
@@ -52,6 +52,7 @@ impl Vnni {
     pub fn detect() -> Option<Self> {
         (is_x86_feature_detected!("avx512f")
             && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512vl")
             && is_x86_feature_detected!("avx512vnni")
             && is_x86_feature_detected!("avx512bf16"))
         .then_some(Vnni { _checked: () })
@@ -781,7 +782,7 @@ unsafe fn attend<const Q: usize>(
 }
 
 /// Softmax of `scores` into bfloat16 `probs`, zero from `scores.len()` to the end of `probs`.
-#[target_feature(enable = "avx512f,avx512bf16")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
 unsafe fn softmax_bf16(scores: &mut [f32], probs: &mut [u16]) {
     unsafe {
         softmax(scores);
@@ -867,7 +868,7 @@ pub(super) fn vnni_in_test() -> Option<Vnni> {
             .to_string();
         let _ = writeln!(
             std::io::stderr(),
-            "skipped: {test} needs AVX-512 F, BW, VNNI and BF16, which this CPU lacks"
+            "skipped: {test} needs AVX-512 F, BW, VL, VNNI and BF16, which this CPU lacks"
         );
     }
     cpu

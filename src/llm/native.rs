@@ -1,15 +1,16 @@
 //! footnote's own forward pass for Qwen3 with Q8_0 weights (the default writing model), on CPUs
-//! with AVX-512 VNNI: token embedding, RMS norms, per-head q and k norms, rotary positions
-//! (Qwen3's layout: each head's two halves rotate together), grouped-query causal attention over
-//! a KV cache, a SwiGLU MLP, and the output head (tied to the embedding when the file has no
-//! `output.weight`).
+//! with AVX-512 VNNI and BF16 (Zen 4, Sapphire Rapids and later): token embedding, RMS norms,
+//! per-head q and k norms, rotary positions (Qwen3's layout: each head's two halves rotate
+//! together), grouped-query causal attention over a KV cache, a SwiGLU MLP, and the output head
+//! (tied to the embedding when the file has no `output.weight`).
 //!
 //! Why: candle's quantized Qwen3 took 40 s to the first token of a 1,500-token prompt on the
 //! 2-core machine this runs on, and wrote 2.8 tokens/s. The matrix products, nearly all the
 //! work, run on [`super::kernels`]: weights repacked once at load, activations quantized to Q8_0
 //! blocks, int8 dot products; q, k and v are one stacked matrix, and so are gate and up, so
-//! each layer makes four passes over its weights. Everything else (norms, rotary positions,
-//! attention, SwiGLU) works in f32 on buffers kept from call to call.
+//! each layer makes four passes over its weights. Attention multiplies in bfloat16 (as the
+//! model runs on GPUs) with f32 sums and softmax; norms, rotary positions and SwiGLU work in
+//! f32 on buffers kept from call to call.
 //!
 //! Weights are read through candle's GGUF reader (`gguf_file::Content`), so no parser of our
 //! own. [`supports`] says, before any tensor is read, whether a file can run here; the caller
@@ -89,7 +90,7 @@ pub struct NativeQwen3 {
 /// Whether this file can run on the native pass on this CPU: `Ok` with the CPU's token, or
 /// why not (for the log, or for the error when the native pass was asked for).
 pub fn supports(content: &gguf_file::Content) -> std::result::Result<Vnni, String> {
-    let cpu = Vnni::detect().ok_or("this CPU lacks AVX-512 F, BW or VNNI")?;
+    let cpu = Vnni::detect().ok_or("this CPU lacks one of AVX-512 F, BW, VL, VNNI and BF16")?;
     let architecture = content
         .metadata
         .get("general.architecture")
