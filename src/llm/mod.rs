@@ -236,7 +236,13 @@ impl Generator {
 
         let weights = Weights::load(content, &mut file, device, &name, backend)?;
         let backend = weights.backend();
-        tracing::info!(model = %name, %architecture, backend, context_length, "writing model loaded");
+        tracing::info!(
+            model = %name,
+            %architecture,
+            backend,
+            context_length,
+            "writing model loaded"
+        );
         Ok(Generator {
             name,
             architecture,
