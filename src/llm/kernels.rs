@@ -451,10 +451,11 @@ unsafe fn swiglu_row(gate_up: &[f32], out: &mut [f32]) {
 }
 
 /// The keys and values of the positions seen so far, for one layer, in bfloat16 laid out for
-/// `vdpbf16ps`, which multiplies pairs: keys per KV head as `head_dim / 2` rows of `capacity`
-/// pairs (dimensions `2i, 2i + 1` of one position), so that one vector holds sixteen positions;
-/// values per KV head as `capacity / 2` rows of `head_dim` pairs (one dimension of positions
-/// `2j, 2j + 1`), so that one vector holds sixteen dimensions.
+/// `vdpbf16ps`, which multiplies pairs, and for reading in order. Keys, per KV head, per run of
+/// sixteen positions: `head_dim / 2` vectors of sixteen pairs (dimensions `2i, 2i + 1` of each
+/// position), so one query's scores for the run come from 4 KB read front to back. Values, per
+/// KV head, per sixteen dimensions: `capacity / 2` vectors of sixteen pairs (one dimension of
+/// positions `2j, 2j + 1`), read front to back for those sixteen outputs.
 pub struct KvCache {
     kv_heads: usize,
     head_dim: usize,
@@ -486,22 +487,24 @@ impl KvCache {
 
     /// The first key pair (in pairs) of a KV head.
     fn kv_head_keys(&self, head: usize) -> usize {
-        head * self.head_dim / 2 * self.capacity
+        head * self.capacity * self.head_dim / 2
     }
 
     /// The first value pair (in pairs) of a KV head.
     fn kv_head_values(&self, head: usize) -> usize {
-        head * self.capacity / 2 * self.head_dim
+        head * self.head_dim * self.capacity / 2
     }
 
     /// Where dimension `dim` of the key of `position` of `head` is, for a capacity.
     fn key_at(&self, capacity: usize, head: usize, position: usize, dim: usize) -> usize {
-        ((head * self.head_dim / 2 + dim / 2) * capacity + position) * 2 + dim % 2
+        let run = head * capacity / LANES + position / LANES;
+        ((run * (self.head_dim / 2) + dim / 2) * LANES + position % LANES) * 2 + dim % 2
     }
 
     /// Where dimension `dim` of the value of `position` of `head` is, for a capacity.
     fn value_at(&self, capacity: usize, head: usize, position: usize, dim: usize) -> usize {
-        ((head * capacity / 2 + position / 2) * self.head_dim + dim) * 2 + position % 2
+        let run = head * self.head_dim / LANES + dim / LANES;
+        ((run * (capacity / 2) + position / 2) * LANES + dim % LANES) * 2 + position % 2
     }
 
     /// Appends `count` positions: row `i` of `keys` and `values` holds every KV head's vector
@@ -738,7 +741,7 @@ unsafe fn attend<const Q: usize>(
             let mut acc = [_mm512_setzero_ps(); Q];
             for pair in 0..d / 2 {
                 let k: __m512bh = std::mem::transmute(_mm512_loadu_si512(
-                    key_pairs.add(pair * cap + j) as *const __m512i,
+                    key_pairs.add((j / LANES * (d / 2) + pair) * LANES) as *const __m512i,
                 ));
                 for (q, acc) in acc.iter_mut().enumerate() {
                     let x: __m512bh =
@@ -765,7 +768,7 @@ unsafe fn attend<const Q: usize>(
             let mut acc = [_mm512_setzero_ps(); Q];
             for pair in 0..keys.div_ceil(2) {
                 let v: __m512bh = std::mem::transmute(_mm512_loadu_si512(
-                    value_pairs.add(pair * d + dim) as *const __m512i,
+                    value_pairs.add((dim / LANES * (cap / 2) + pair) * LANES) as *const __m512i,
                 ));
                 for (q, acc) in acc.iter_mut().enumerate() {
                     let p: __m512bh = std::mem::transmute(_mm512_set1_epi32(
