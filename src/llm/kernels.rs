@@ -736,21 +736,30 @@ unsafe fn attend<const Q: usize>(
         let query_pairs = scratch.queries.as_ptr() as *const i32;
         let key_pairs = (cache.keys.as_ptr() as *const u32).add(cache.kv_head_keys(job.kv_head));
         let s = scratch.scores.as_mut_ptr();
-        // scores[q][j] = q . k_j, sixteen positions at a time, two dimensions per step.
-        for j in (0..keys).step_by(LANES) {
-            let mut acc = [_mm512_setzero_ps(); Q];
-            for pair in 0..d / 2 {
-                let k: __m512bh = std::mem::transmute(_mm512_loadu_si512(
-                    key_pairs.add((j / LANES * (d / 2) + pair) * LANES) as *const __m512i,
+        // scores[q][j] = q . k_j, two runs of sixteen positions at a time (sixteen
+        // accumulators hide the products' latency), two dimensions per step. A second run past
+        // `keys` reads inside the capacity (a multiple of 32) and its scores are not used.
+        let half = d / 2;
+        for j in (0..keys).step_by(2 * LANES) {
+            let mut acc = [[_mm512_setzero_ps(); 2]; Q];
+            let run = key_pairs.add(j / LANES * half * LANES);
+            for pair in 0..half {
+                let k0: __m512bh = std::mem::transmute(_mm512_loadu_si512(
+                    run.add(pair * LANES) as *const __m512i
+                ));
+                let k1: __m512bh = std::mem::transmute(_mm512_loadu_si512(
+                    run.add((half + pair) * LANES) as *const __m512i,
                 ));
                 for (q, acc) in acc.iter_mut().enumerate() {
                     let x: __m512bh =
-                        std::mem::transmute(_mm512_set1_epi32(*query_pairs.add(q * d / 2 + pair)));
-                    *acc = _mm512_dpbf16_ps(*acc, x, k);
+                        std::mem::transmute(_mm512_set1_epi32(*query_pairs.add(q * half + pair)));
+                    acc[0] = _mm512_dpbf16_ps(acc[0], x, k0);
+                    acc[1] = _mm512_dpbf16_ps(acc[1], x, k1);
                 }
             }
             for (q, acc) in acc.iter().enumerate() {
-                _mm512_storeu_ps(s.add(q * padded + j), *acc);
+                _mm512_storeu_ps(s.add(q * padded + j), acc[0]);
+                _mm512_storeu_ps(s.add(q * padded + j + LANES), acc[1]);
             }
         }
         for q in 0..Q.min(job.count) {
@@ -760,25 +769,76 @@ unsafe fn attend<const Q: usize>(
                 std::slice::from_raw_parts_mut(scratch.probs.as_mut_ptr().add(q * padded), padded);
             softmax_bf16(row, probs);
         }
-        let prob_pairs = scratch.probs.as_ptr() as *const i32;
-        let value_pairs =
-            (cache.values.as_ptr() as *const u32).add(cache.kv_head_values(job.kv_head));
-        // out[q] = sum_j p[q][j] v_j, sixteen dimensions at a time, two positions per step.
-        for dim in (0..d).step_by(LANES) {
-            let mut acc = [_mm512_setzero_ps(); Q];
-            for pair in 0..keys.div_ceil(2) {
-                let v: __m512bh = std::mem::transmute(_mm512_loadu_si512(
-                    value_pairs.add((dim / LANES * (cap / 2) + pair) * LANES) as *const __m512i,
-                ));
-                for (q, acc) in acc.iter_mut().enumerate() {
-                    let p: __m512bh = std::mem::transmute(_mm512_set1_epi32(
-                        *prob_pairs.add(q * padded / 2 + pair),
+        let values = PairedValues {
+            probs: scratch.probs.as_ptr() as *const i32,
+            padded,
+            values: (cache.values.as_ptr() as *const u32).add(cache.kv_head_values(job.kv_head)),
+            capacity: cap,
+            pairs: keys.div_ceil(2),
+            count: job.count,
+        };
+        if d.is_multiple_of(2 * LANES) {
+            weigh_values::<Q, 2>(&values, d, out, ldo);
+        } else {
+            weigh_values::<Q, 1>(&values, d, out, ldo);
+        }
+    }
+}
+
+/// What [`weigh_values`] reads: bf16 probabilities (pairs, rows of `padded` positions) and one
+/// KV head's values as the cache lays them out.
+struct PairedValues {
+    probs: *const i32,
+    padded: usize,
+    values: *const u32,
+    capacity: usize,
+    /// Position pairs to sum over.
+    pairs: usize,
+    /// Query rows to write.
+    count: usize,
+}
+
+/// `out[q] = sum_j p[q][j] v_j`, `C` runs of sixteen dimensions at a time (`Q x C`
+/// accumulators), two positions per step.
+///
+/// # Safety
+///
+/// The CPU supports AVX-512F and BF16; `p.probs` holds `Q` rows of `p.padded` bf16 values with
+/// `2 x p.pairs <= p.padded`; `p.values` is a KV head's values in a cache of `p.capacity`
+/// positions, `2 x p.pairs <= p.capacity`; `head_dim` is a multiple of `16 x C`; `out` points at
+/// `p.count <= Q` writable rows of `head_dim` (stride `ldo`) no other thread touches meanwhile.
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn weigh_values<const Q: usize, const C: usize>(
+    p: &PairedValues,
+    head_dim: usize,
+    out: *mut f32,
+    ldo: usize,
+) {
+    unsafe {
+        let run_len = p.capacity / 2 * LANES;
+        for dim in (0..head_dim).step_by(C * LANES) {
+            let mut acc = [[_mm512_setzero_ps(); C]; Q];
+            let run = p.values.add(dim / LANES * run_len);
+            for pair in 0..p.pairs {
+                let mut v = [std::mem::transmute::<__m512i, __m512bh>(_mm512_setzero_si512()); C];
+                for (c, v) in v.iter_mut().enumerate() {
+                    *v = std::mem::transmute(_mm512_loadu_si512(
+                        run.add(c * run_len + pair * LANES) as *const __m512i,
                     ));
-                    *acc = _mm512_dpbf16_ps(*acc, p, v);
+                }
+                for (q, acc) in acc.iter_mut().enumerate() {
+                    let w: __m512bh = std::mem::transmute(_mm512_set1_epi32(
+                        *p.probs.add(q * p.padded / 2 + pair),
+                    ));
+                    for (acc, &v) in acc.iter_mut().zip(&v) {
+                        *acc = _mm512_dpbf16_ps(*acc, w, v);
+                    }
                 }
             }
-            for (q, acc) in acc.iter().enumerate().take(job.count) {
-                _mm512_storeu_ps(out.add(q * ldo + dim), *acc);
+            for (q, acc) in acc.iter().enumerate().take(p.count) {
+                for (c, acc) in acc.iter().enumerate() {
+                    _mm512_storeu_ps(out.add(q * ldo + dim + c * LANES), *acc);
+                }
             }
         }
     }
