@@ -822,7 +822,7 @@ unsafe fn weigh_values<const Q: usize, const C: usize>(
             for pair in 0..p.pairs {
                 let mut v = [std::mem::transmute::<__m512i, __m512bh>(_mm512_setzero_si512()); C];
                 for (c, v) in v.iter_mut().enumerate() {
-                    *v = std::mem::transmute(_mm512_loadu_si512(
+                    *v = std::mem::transmute::<__m512i, __m512bh>(_mm512_loadu_si512(
                         run.add(c * run_len + pair * LANES) as *const __m512i,
                     ));
                 }
