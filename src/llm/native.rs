@@ -494,4 +494,38 @@ mod tests {
             tokens = vec![top as u32];
         }
     }
+
+    /// The whole generator on the native pass: a model that always writes one token writes
+    /// it to the token limit, and one that always ends its turn stops at once.
+    #[test]
+    fn a_generator_on_the_native_pass_writes_what_the_model_always_writes() {
+        use super::super::{Generator, StopReason};
+        if vnni_in_test().is_none() {
+            return;
+        }
+        for (token, text, stop) in [
+            ("x", "xxxxx", StopReason::MaxTokens),
+            ("<|im_end|>", "", StopReason::End),
+        ] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let files = write_model(
+                dir.path(),
+                "always",
+                &Shape::tiny(Family::Qwen3),
+                GgmlDType::Q8_0,
+                &Behaviour::Always(token.into()),
+            )
+            .expect("model written");
+            let mut generator =
+                Generator::load_with(&files, &Device::Cpu, Backend::Native).expect("loads");
+            assert_eq!(generator.backend(), "native-avx512-vnni");
+            let prompt = generator
+                .encode(&generator.chat_prompt("Who called?").expect("prompt"))
+                .expect("tokens");
+            let g = generator
+                .generate(&prompt, 5, false, &mut |_| true)
+                .expect("generates");
+            assert_eq!((g.text.as_str(), g.stop), (text, stop), "always {token}");
+        }
+    }
 }
