@@ -100,6 +100,8 @@ pub struct GenerationBench {
     pub device: String,
     pub model: String,
     pub architecture: String,
+    /// The forward pass that ran: `native-avx512-vnni` or `candle` (see `FOOTNOTE_LLM_BACKEND`).
+    pub backend: String,
     pub threads: usize,
     pub prompt_tokens: usize,
     pub decode_tokens: usize,
@@ -149,6 +151,7 @@ pub fn generation(
         device: device_name.to_string(),
         model: generator.name().to_string(),
         architecture: generator.architecture().to_string(),
+        backend: generator.backend().to_string(),
         threads: candle_core::utils::get_num_threads(),
         prompt_tokens,
         decode_tokens,

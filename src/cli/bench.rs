@@ -153,9 +153,10 @@ pub fn run_generation(
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<8} {:<8} {:>8} {:>8} {:>10} {:>12} {:>12} {:>8} {:>9}",
+        "{:<8} {:<8} {:<19} {:>8} {:>8} {:>10} {:>12} {:>12} {:>8} {:>9}",
         "device",
         "arch",
+        "backend",
         "threads",
         "prompt",
         "ttft s",
@@ -166,9 +167,10 @@ pub fn run_generation(
     );
     for r in &all {
         println!(
-            "{:<8} {:<8} {:>8} {:>8} {:>10.2} {:>12.1} {:>12.1} {:>8.1} {:>9.0}",
+            "{:<8} {:<8} {:<19} {:>8} {:>8} {:>10.2} {:>12.1} {:>12.1} {:>8.1} {:>9.0}",
             r.device,
             r.architecture,
+            r.backend,
             r.threads,
             r.prompt_tokens,
             r.ttft_s,

@@ -10,11 +10,15 @@
 //! streaming), which can stop the generation (a client that went away).
 //!
 //! - `files.rs`: finding or fetching the GGUF file and the tokenizer;
-//! - `weights.rs`: the families read (Qwen3, Qwen2, Llama);
+//! - `weights.rs`: the families read (Qwen3, Qwen2, Llama), and which forward pass runs them
+//!   (`FOOTNOTE_LLM_BACKEND`: auto, native or candle);
+//! - `native.rs`, `kernels.rs`: footnote's own forward pass for Qwen3 Q8_0 on AVX-512 VNNI CPUs;
 //! - `random.rs`: a model of any shape with random weights, for tests and speed benchmarks
 //!   (speed does not depend on the weights' values; no real weights can be fetched in CI).
 
 mod files;
+mod kernels;
+mod native;
 pub mod random;
 mod template;
 mod weights;
@@ -31,7 +35,7 @@ use crate::error::{Error, Result};
 pub use files::{resolve, LlmFiles, DEFAULT_LLM};
 pub use template::ChatTemplate;
 use weights::Weights;
-pub use weights::ARCHITECTURES;
+pub use weights::{Backend, ARCHITECTURES, BACKEND_VAR};
 
 /// End-of-turn tokens of the chat formats footnote knows; any of them present in the vocabulary
 /// stops generation, besides the model's own end-of-sequence token.
@@ -135,6 +139,12 @@ impl Generator {
     /// Loads the model on `device`: reads the GGUF, the tokenizer and the chat template, and
     /// checks that the tokenizer has the template's chat tokens and a token that ends a turn.
     pub fn load(files: &LlmFiles, device: &Device) -> Result<Self> {
+        Self::load_with(files, device, Backend::from_env()?)
+    }
+
+    /// [`Generator::load`] with the forward pass chosen by the caller rather than by
+    /// `FOOTNOTE_LLM_BACKEND`.
+    pub fn load_with(files: &LlmFiles, device: &Device, backend: Backend) -> Result<Self> {
         let name = files.name.clone();
         let model_error = |message: String| Error::Model {
             model: name.clone(),
@@ -224,8 +234,15 @@ impl Generator {
             )));
         }
 
-        let weights = Weights::load(content, &mut file, device, &name)?;
-        tracing::info!(model = %name, %architecture, context_length, "writing model loaded");
+        let weights = Weights::load(content, &mut file, device, &name, backend)?;
+        let backend = weights.backend();
+        tracing::info!(
+            model = %name,
+            %architecture,
+            backend,
+            context_length,
+            "writing model loaded"
+        );
         Ok(Generator {
             name,
             architecture,
@@ -244,6 +261,11 @@ impl Generator {
 
     pub fn architecture(&self) -> &str {
         &self.architecture
+    }
+
+    /// The forward pass that runs the model: `native-avx512-vnni` or `candle`.
+    pub fn backend(&self) -> &'static str {
+        self.weights.backend()
     }
 
     /// The most tokens, prompt and answer together, the model was trained to attend over.

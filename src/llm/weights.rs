@@ -1,5 +1,11 @@
 //! The model families footnote can run from a GGUF file, by the file's `general.architecture`:
-//! each is one of candle-transformers' quantized models, which keep their KV cache inside.
+//! each is one of candle-transformers' quantized models, which keep their KV cache inside, or,
+//! for Qwen3 with Q8_0 weights on a CPU with AVX-512 VNNI, footnote's own forward pass
+//! ([`super::native`]), several times faster there.
+//!
+//! Which runs is chosen by the `FOOTNOTE_LLM_BACKEND` environment variable: `auto` (the
+//! default: native where it can run, candle otherwise), `native` (an error where it cannot) or
+//! `candle`.
 
 use std::io::{Read, Seek};
 
@@ -7,7 +13,34 @@ use candle_core::quantized::gguf_file;
 use candle_core::{DType, Device, Tensor};
 use candle_transformers::models::{quantized_llama, quantized_qwen2, quantized_qwen3};
 
+use super::native::{self, NativeQwen3};
 use crate::error::{Error, Result};
+
+/// The environment variable that picks the forward pass (see the module's documentation).
+pub const BACKEND_VAR: &str = "FOOTNOTE_LLM_BACKEND";
+
+/// Which forward pass runs the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Native where it can run, candle otherwise.
+    Auto,
+    Native,
+    Candle,
+}
+
+impl Backend {
+    /// From [`BACKEND_VAR`]; unset or empty is `auto`.
+    pub fn from_env() -> Result<Self> {
+        match std::env::var(BACKEND_VAR).unwrap_or_default().as_str() {
+            "" | "auto" => Ok(Backend::Auto),
+            "native" => Ok(Backend::Native),
+            "candle" => Ok(Backend::Candle),
+            other => Err(Error::InvalidInput(format!(
+                "{BACKEND_VAR}={other}: expected auto, native or candle"
+            ))),
+        }
+    }
+}
 
 /// Architectures read (the GGUF's `general.architecture`).
 pub const ARCHITECTURES: [&str; 3] = ["qwen3", "qwen2", "llama"];
@@ -17,6 +50,8 @@ pub enum Weights {
     Qwen3(quantized_qwen3::ModelWeights),
     Qwen2(quantized_qwen2::ModelWeights),
     Llama(quantized_llama::ModelWeights),
+    /// footnote's own Qwen3 Q8_0 forward pass (boxed: it is large and there is one).
+    Native(Box<NativeQwen3>),
 }
 
 impl Weights {
@@ -26,7 +61,33 @@ impl Weights {
         reader: &mut R,
         device: &Device,
         name: &str,
+        backend: Backend,
     ) -> Result<Self> {
+        if backend != Backend::Candle {
+            let native = if device.is_cpu() {
+                native::supports(&content)
+            } else {
+                Err("the native pass runs on the CPU only".to_string())
+            };
+            match (native, backend) {
+                (Ok(cpu), _) => {
+                    let model =
+                        NativeQwen3::load(cpu, &content, reader).map_err(|e| Error::Model {
+                            model: name.to_string(),
+                            message: format!("cannot load the native pass: {e}"),
+                        })?;
+                    return Ok(Weights::Native(Box::new(model)));
+                }
+                (Err(why), Backend::Native) => {
+                    return Err(Error::Unsupported(format!(
+                        "model {name}: {BACKEND_VAR}=native, but {why}"
+                    )))
+                }
+                (Err(why), _) => {
+                    tracing::info!(model = %name, reason = %why, "the writing model runs on candle")
+                }
+            }
+        }
         let architecture = content
             .metadata
             .get("general.architecture")
@@ -62,6 +123,15 @@ impl Weights {
             Weights::Qwen3(m) => m.clear_kv_cache(),
             Weights::Qwen2(m) => m.clear_kv_cache(),
             Weights::Llama(m) => m.clear_kv_cache(),
+            Weights::Native(m) => m.clear(),
+        }
+    }
+
+    /// Which forward pass this is, for logs and benchmarks: `native-avx512-vnni` or `candle`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Weights::Native(_) => "native-avx512-vnni",
+            _ => "candle",
         }
     }
 
@@ -71,11 +141,16 @@ impl Weights {
         if tokens.is_empty() {
             return Err(Error::InvalidInput("no tokens to run the model on".into()));
         }
-        let input = Tensor::new(tokens, device)?.unsqueeze(0)?;
+        let input = || Tensor::new(tokens, device)?.unsqueeze(0);
         let logits = match self {
-            Weights::Qwen3(m) => m.forward(&input, offset)?,
-            Weights::Qwen2(m) => m.forward(&input, offset)?,
-            Weights::Llama(m) => m.forward(&input, offset)?,
+            Weights::Native(m) => {
+                let logits = m.forward(tokens, offset)?;
+                let len = logits.len();
+                return Ok(Tensor::from_vec(logits, len, &Device::Cpu)?);
+            }
+            Weights::Qwen3(m) => m.forward(&input()?, offset)?,
+            Weights::Qwen2(m) => m.forward(&input()?, offset)?,
+            Weights::Llama(m) => m.forward(&input()?, offset)?,
         };
         // (1, vocab) in every family; a (1, seq, vocab) output would give its last position.
         let logits = match logits.rank() {
