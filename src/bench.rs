@@ -100,7 +100,7 @@ pub struct GenerationBench {
     pub device: String,
     pub model: String,
     pub architecture: String,
-    /// The forward pass that ran: `native-avx512-vnni` or `candle` (see `FOOTNOTE_LLM_BACKEND`).
+    /// The forward pass that ran: `native-avx512-vnni` or `candle` (see `--llm-backend`).
     pub backend: String,
     pub threads: usize,
     pub prompt_tokens: usize,

@@ -15,7 +15,7 @@ use crate::compose::{self, Prompt, Prompts, Source, Task};
 use crate::device;
 use crate::error::Result;
 use crate::index::Index;
-use crate::llm::{self, Generation, Generator, StopReason};
+use crate::llm::{self, Backend, Generation, Generator, StopReason};
 use crate::summarize::{Length, Summary};
 use crate::written::{GenerationInfo, Mode};
 
@@ -30,6 +30,8 @@ pub struct WriterSettings {
     pub device: String,
     /// A folder of prompt templates overriding the compiled-in ones.
     pub prompts: Option<PathBuf>,
+    /// Which forward pass runs the model.
+    pub backend: Backend,
 }
 
 /// How much the model may read and write for one request.
@@ -72,7 +74,7 @@ impl Writer {
         let device = device::parse(&settings.device)?;
         let files = llm::resolve(&settings.llm, &settings.models_dir)?;
         Ok(Writer {
-            generator: Generator::load(&files, &device)?,
+            generator: Generator::load_with(&files, &device, settings.backend)?,
             prompts,
         })
     }

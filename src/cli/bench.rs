@@ -136,7 +136,8 @@ pub fn run_generation(
     let mut all = Vec::new();
     for device in devices {
         let started = std::time::Instant::now();
-        let mut generator = Generator::load(&files, &footnote::device::parse(device)?)?;
+        let device_handle = footnote::device::parse(device)?;
+        let mut generator = Generator::load_with(&files, &device_handle, settings.backend)?;
         all.push(footnote::bench::generation(
             &mut generator,
             device,

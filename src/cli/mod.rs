@@ -70,6 +70,16 @@ struct EngineArgs {
     /// `serve` loads it, and accepts "generate": true, only when this is set.
     #[arg(long, env = "FOOTNOTE_LLM", global = true)]
     llm: Option<String>,
+    /// Writing model's forward pass: native (footnote's own, Qwen3 Q8_0 on x86-64 CPUs with
+    /// AVX-512 VNNI and BF16), candle (any model candle reads, CPU or CUDA), or auto (native
+    /// where it can run, candle otherwise).
+    #[arg(
+        long,
+        env = "FOOTNOTE_LLM_BACKEND",
+        default_value = "auto",
+        global = true
+    )]
+    llm_backend: footnote::llm::Backend,
     /// A folder of prompt templates (answer.jinja, summary.jinja, article-summary.jinja) used
     /// instead of the compiled-in ones from prompts/.
     #[arg(long, env = "FOOTNOTE_PROMPTS", global = true)]
@@ -132,6 +142,7 @@ impl EngineArgs {
             models_dir: self.models_dir.clone(),
             device: self.device.clone(),
             prompts: self.prompts.clone(),
+            backend: self.llm_backend,
         }
     }
 }

@@ -11,7 +11,7 @@
 //!
 //! - `files.rs`: finding or fetching the GGUF file and the tokenizer;
 //! - `weights.rs`: the families read (Qwen3, Qwen2, Llama), and which forward pass runs them
-//!   (`FOOTNOTE_LLM_BACKEND`: auto, native or candle);
+//!   (`--llm-backend`: auto, native or candle);
 //! - `native.rs`, `kernels.rs`: footnote's own forward pass for Qwen3 Q8_0 on AVX-512 VNNI CPUs;
 //! - `random.rs`: a model of any shape with random weights, for tests and speed benchmarks
 //!   (speed does not depend on the weights' values; no real weights can be fetched in CI).
@@ -35,7 +35,7 @@ use crate::error::{Error, Result};
 pub use files::{resolve, LlmFiles, DEFAULT_LLM};
 pub use template::ChatTemplate;
 use weights::Weights;
-pub use weights::{Backend, ARCHITECTURES, BACKEND_VAR};
+pub use weights::{Backend, ARCHITECTURES};
 
 /// End-of-turn tokens of the chat formats footnote knows; any of them present in the vocabulary
 /// stops generation, besides the model's own end-of-sequence token.
@@ -138,12 +138,12 @@ impl TokenField {
 impl Generator {
     /// Loads the model on `device`: reads the GGUF, the tokenizer and the chat template, and
     /// checks that the tokenizer has the template's chat tokens and a token that ends a turn.
+    /// The forward pass is footnote's own where it can run, candle's otherwise.
     pub fn load(files: &LlmFiles, device: &Device) -> Result<Self> {
-        Self::load_with(files, device, Backend::from_env()?)
+        Self::load_with(files, device, Backend::Auto)
     }
 
-    /// [`Generator::load`] with the forward pass chosen by the caller rather than by
-    /// `FOOTNOTE_LLM_BACKEND`.
+    /// [`Generator::load`] with the forward pass chosen by the caller (`--llm-backend`).
     pub fn load_with(files: &LlmFiles, device: &Device, backend: Backend) -> Result<Self> {
         let name = files.name.clone();
         let model_error = |message: String| Error::Model {

@@ -3,7 +3,7 @@
 //! for Qwen3 with Q8_0 weights on a CPU with AVX-512 VNNI, footnote's own forward pass
 //! ([`super::native`]), several times faster there.
 //!
-//! Which runs is chosen by the `FOOTNOTE_LLM_BACKEND` environment variable: `auto` (the
+//! Which runs is chosen by `--llm-backend` (env `FOOTNOTE_LLM_BACKEND`): `auto` (the
 //! default: native where it can run, candle otherwise), `native` (an error where it cannot) or
 //! `candle`.
 
@@ -17,26 +17,27 @@ use super::native::{self, NativeQwen3};
 use crate::error::{Error, Result};
 
 /// The environment variable that picks the forward pass (see the module's documentation).
-pub const BACKEND_VAR: &str = "FOOTNOTE_LLM_BACKEND";
 
-/// Which forward pass runs the model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which forward pass runs the writing model (`--llm-backend`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Backend {
     /// Native where it can run, candle otherwise.
+    #[default]
     Auto,
     Native,
     Candle,
 }
 
-impl Backend {
-    /// From [`BACKEND_VAR`]; unset or empty is `auto`.
-    pub fn from_env() -> Result<Self> {
-        match std::env::var(BACKEND_VAR).unwrap_or_default().as_str() {
-            "" | "auto" => Ok(Backend::Auto),
+impl std::str::FromStr for Backend {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Backend::Auto),
             "native" => Ok(Backend::Native),
             "candle" => Ok(Backend::Candle),
             other => Err(Error::InvalidInput(format!(
-                "{BACKEND_VAR}={other}: expected auto, native or candle"
+                "unknown writing-model backend `{other}`: use auto, native or candle"
             ))),
         }
     }
@@ -80,7 +81,7 @@ impl Weights {
                 }
                 (Err(why), Backend::Native) => {
                     return Err(Error::Unsupported(format!(
-                        "model {name}: {BACKEND_VAR}=native, but {why}"
+                        "model {name}: the native backend was asked for, but {why}"
                     )))
                 }
                 (Err(why), _) => {
