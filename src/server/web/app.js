@@ -248,6 +248,7 @@ function setUpTabs() {
 // ---------- citations and the reader ----------
 
 const label = (c) => "[" + c.doc + " ¶" + c.paragraph + "]";
+const paragraphs = (n) => (n === 1 ? "1 paragraph" : n + " paragraphs");
 
 /** A button that opens the cited paragraph beside the text. */
 function chip(citation, small) {
@@ -263,9 +264,12 @@ function chip(citation, small) {
 }
 
 const documentCache = new Map();
+/** The control that opened the reader, where focus returns when it is closed. */
+let opener = null;
 
 async function openDocument(id, paragraph) {
   const reader = $("reader");
+  if (!reader.contains(document.activeElement)) opener = document.activeElement;
   reader.hidden = false;
   showError("reader-error", null);
   $("reader-title").textContent = "Loading " + id + "…";
@@ -284,7 +288,7 @@ async function openDocument(id, paragraph) {
   }
   $("reader-title").textContent = doc.title || doc.id;
   $("reader-id").textContent =
-    doc.id + " · " + doc.paragraphs.length + " paragraphs, numbered as citations count them";
+    doc.id + " · " + paragraphs(doc.paragraphs.length) + ", numbered as citations count them";
   let target = null;
   for (const p of doc.paragraphs) {
     const cited = p.number === paragraph;
@@ -697,7 +701,7 @@ async function loadDocuments() {
         el(
           "li",
           { dataset: { id: d.id } },
-          el("span", { class: "doc-title" }, el("span", { text: d.title || d.id }), el("br"), el("span", { class: "doc-id", text: d.id + " · " + d.paragraphs + " paragraphs" })),
+          el("span", { class: "doc-title" }, el("span", { text: d.title || d.id }), el("br"), el("span", { class: "doc-id", text: d.id + " · " + paragraphs(d.paragraphs) })),
           el("button", { type: "button", text: "Open", "aria-label": "Open " + d.id, onclick: () => openDocument(d.id, null) }),
           del,
         ),
@@ -800,7 +804,7 @@ function setUpDocuments() {
       const stored = await api.post("/v1/documents", body, { write: true });
       const all = Array.isArray(stored) ? stored : [stored];
       result.textContent = all
-        .map((s) => (s.created ? "Added " : "Already stored as ") + s.id + " (" + s.paragraphs + " paragraphs).")
+        .map((s) => (s.created ? "Added " : "Already stored as ") + s.id + " (" + paragraphs(s.paragraphs) + ").")
         .join(" ");
       result.hidden = false;
       for (const s of all) documentCache.delete(s.id);
@@ -830,6 +834,13 @@ function start() {
   $("key-cancel").addEventListener("click", () => answerKey(null));
   $("reader-close").addEventListener("click", () => {
     $("reader").hidden = true;
+    if (opener && document.contains(opener)) opener.focus();
+    else $("main").focus();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    if (!$("key-form").hidden) answerKey(null);
+    else if (!$("reader").hidden && $("reader").contains(document.activeElement)) $("reader-close").click();
   });
   // Nothing fails silently: a promise no handler caught is shown where the reader is looking.
   window.addEventListener("unhandledrejection", (event) => {
