@@ -87,7 +87,7 @@ function askForKey() {
   const form = $("key-form");
   let resolve;
   const promise = new Promise((r) => (resolve = r));
-  pendingKey = { promise, resolve };
+  pendingKey = { promise, resolve, returnTo: document.activeElement };
   form.hidden = false;
   $("key-input").value = "";
   $("key-input").focus();
@@ -104,8 +104,9 @@ function answerKey(key) {
     }
   }
   if (pendingKey) {
-    const { resolve } = pendingKey;
+    const { resolve, returnTo } = pendingKey;
     pendingKey = null;
+    if (returnTo && document.contains(returnTo)) returnTo.focus();
     resolve(key || null);
   }
 }
