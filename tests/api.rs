@@ -60,6 +60,25 @@ async fn health_readiness_description_metrics_and_logs_serve_operators() {
     let (status, ready) = server.get("/readyz").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(ready["documents"], 5, "seeded from seeds/ on first start");
+    assert_eq!(
+        ready["writer"],
+        Value::Null,
+        "no writing model without --llm"
+    );
+    // The web page and its files (tests/browser.rs drives it in a browser).
+    for (path, content_type) in [
+        ("/", "text/html; charset=utf-8"),
+        ("/app.js", "text/javascript; charset=utf-8"),
+        ("/app.css", "text/css; charset=utf-8"),
+    ] {
+        let r = server.client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(r.headers()["content-type"], content_type, "{path}");
+        let policy = r.headers()["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("script-src 'self'"), "{policy}");
+        assert!(!policy.contains("unsafe"), "{policy}");
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    }
     let (status, openapi) = server.get("/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
     for path in [
@@ -123,6 +142,19 @@ async fn documents_are_listed_in_pages_and_read_with_numbered_paragraphs() {
         .map(|d| d["id"].as_str().unwrap())
         .collect();
     assert_eq!(listed, seed_ids());
+    // Search: ids or titles containing the text, ignoring case; `total` counts the matches.
+    let wanted = &seed_ids()[2];
+    let (status, found) = server
+        .get(&format!("/v1/documents?q={}", wanted.to_uppercase()))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["documents"][0]["id"], json!(wanted));
+    let (_, none) = server.get("/v1/documents?q=no-such-thing").await;
+    assert_eq!(
+        (&none["total"], &none["documents"]),
+        (&json!(0), &json!([]))
+    );
 
     // A document with numbered paragraphs, as the library segments it.
     let (status, doc) = server.get(&format!("/v1/documents/{SEED}")).await;

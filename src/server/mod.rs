@@ -1,6 +1,6 @@
 //! `footnote serve`: the engine behind an HTTP API (axum on tokio).
 //!
-//! This module holds the command's options, the router with its middleware (request log and
+//! This module holds the command's options, the router (the API, and the web page at `/`) with its middleware (request log and
 //! metrics, timeout, panic guard, body limit) and graceful shutdown. The service binds
 //! its address first and answers `/healthz` at once; `/readyz` and the API answer 503 until the
 //! model is loaded and the store is open (and, on first start, seeded), which can take a while
@@ -208,6 +208,9 @@ async fn run(
 fn router(state: AppState, args: &ServeArgs) -> Router {
     let timeout = Duration::from_secs(args.request_timeout);
     Router::new()
+        .route("/", get(routes::web::index))
+        .route("/app.js", get(routes::web::script))
+        .route("/app.css", get(routes::web::style))
         .route("/v1/ask", post(routes::answers::ask))
         .route("/v1/summarize", post(routes::answers::summarize))
         .route("/v1/verify", post(routes::verify::verify))

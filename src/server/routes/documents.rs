@@ -154,13 +154,16 @@ pub struct ListQuery {
     pub offset: Option<usize>,
     /// Page size, 1 to 1000 (default 50).
     pub limit: Option<usize>,
+    /// Only documents whose id or title contains this text, ignoring case; `total` then counts
+    /// the matches.
+    pub q: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DocumentListing {
     /// The page, in the order the documents were stored.
     pub documents: Vec<DocumentEntry>,
-    /// Documents stored in all.
+    /// Documents stored in all (matching `q`, when given).
     pub total: usize,
     pub offset: usize,
     pub limit: usize,
@@ -176,7 +179,7 @@ pub struct DocumentEntry {
     pub paragraphs: usize,
 }
 
-/// List stored documents, a page at a time.
+/// List stored documents, a page at a time, optionally those whose id or title contains `q`.
 #[utoipa::path(
     get,
     path = "/v1/documents",
@@ -201,7 +204,28 @@ pub async fn list_documents(
         )));
     }
     let snapshot = ready.corpus.snapshot();
-    let all = &snapshot.index.documents;
+    let needle = query
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(str::to_lowercase);
+    let matches = |d: &Document| match &needle {
+        None => true,
+        Some(needle) => {
+            d.id.to_lowercase().contains(needle)
+                || d.title
+                    .as_deref()
+                    .is_some_and(|t| t.to_lowercase().contains(needle))
+        }
+    };
+    let all: Vec<&Document> = snapshot
+        .index
+        .documents
+        .iter()
+        .map(|d| &**d)
+        .filter(|d| matches(d))
+        .collect();
     let documents: Vec<DocumentEntry> = all
         .iter()
         .skip(offset)

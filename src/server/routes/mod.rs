@@ -1,5 +1,6 @@
 //! The HTTP API: request and response types, handlers and the OpenAPI description of both, one
-//! module per concern ([`answers`], [`verify`], [`documents`], [`model`], [`operations`]); this
+//! module per concern ([`answers`], [`verify`], [`documents`], [`model`], [`operations`], and
+//! [`web`], the page at `/`); this
 //! module holds what they share (extractors whose rejections are [`ApiError`]s, write access, the
 //! OpenAPI document).
 //!
@@ -23,6 +24,7 @@ pub mod documents;
 pub mod model;
 pub mod operations;
 pub mod verify;
+pub mod web;
 pub mod written;
 
 #[derive(OpenApi)]

@@ -23,6 +23,8 @@ pub struct Readiness {
     pub status: &'static str,
     pub model: String,
     pub documents: usize,
+    /// The writing model (`--llm`), when `"generate": true` is accepted; null otherwise.
+    pub writer: Option<String>,
 }
 
 /// The process is up (it may still be loading).
@@ -47,6 +49,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, Ap
         status: "ready",
         model: ready.worker.model().name.clone(),
         documents: ready.corpus.snapshot().index.documents.len(),
+        writer: ready.writer.as_ref().map(|w| w.model().to_string()),
     }))
 }
 
