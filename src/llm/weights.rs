@@ -16,8 +16,6 @@ use candle_transformers::models::{quantized_llama, quantized_qwen2, quantized_qw
 use super::native::{self, NativeQwen3};
 use crate::error::{Error, Result};
 
-/// The environment variable that picks the forward pass (see the module's documentation).
-
 /// Which forward pass runs the writing model (`--llm-backend`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Backend {
