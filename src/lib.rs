@@ -31,8 +31,8 @@
 //!   document or a cluster, embedded in shared passes), [`eval`] (quality on public sets),
 //!   [`bench`] (speed of the embedding hot path).
 
-// `unsafe` is allowed only where it lives, each place saying why: the encoder's AVX-512 kernels
-// and its memory-mapped weights.
+// `unsafe` is allowed only where it lives, each place saying why: the AVX-512 kernels of the
+// encoder and of the writing model (`llm/kernels.rs`), and the encoder's memory-mapped weights.
 #![deny(unsafe_code)]
 
 pub mod answer;
