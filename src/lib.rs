@@ -22,14 +22,14 @@
 //! - The model: [`model`] (finding or fetching its files), [`device`] (cpu or cuda),
 //!   [`encoder`] (the forward passes: footnote's own AVX-512 pass, or candle's), [`embed`]
 //!   (sentence embeddings as sentence-transformers makes them), [`cache`] (the command line's
-//!   embedding cache), [`llm`] (the writing model: GGUF through candle's quantized models, chat
-//!   template, greedy generation).
+//!   embedding cache), [`llm`] (the writing model: GGUF files, footnote's own AVX-512 Qwen3
+//!   forward pass or candle's quantized models, chat template, greedy generation).
 //! - Running it: [`engine`] (the model and cache behind the command line), [`worker`] (the
 //!   model on its own thread, batching queued requests), [`writer`] and [`write_worker`] (the
 //!   writing model with its prompts, and on its own thread in the service), [`store`] (documents and embeddings in
 //!   SQLite), [`server`] (the HTTP API), [`batch`] (batch jobs of summaries: JSONL records of a
 //!   document or a cluster, embedded in shared passes), [`eval`] (quality on public sets),
-//!   [`bench`] (speed of the embedding hot path).
+//!   [`bench`] (speed of the embedding hot path and of the writing model).
 
 // `unsafe` is allowed only where it lives, each place saying why: the AVX-512 kernels of the
 // encoder and of the writing model (`llm/kernels.rs`), and the encoder's memory-mapped weights.

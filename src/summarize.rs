@@ -108,6 +108,7 @@ pub struct SummarySentence {
     /// True for every sentence shown as checked: copies (extractive) are verbatim, written
     /// sentences passed the verifier. False only for written sentences shown on request
     /// (`--show-unverified`).
+    #[serde(default = "crate::written::verified_by_default")]
     pub verified: bool,
 }
 
@@ -119,8 +120,10 @@ pub struct Summary {
     /// Where the documents give different values for a figure a summary sentence states.
     pub disagreements: Vec<Disagreement>,
     /// `extractive` (copied sentences) or `generated` (written by the local model, checked).
+    #[serde(default)]
     pub mode: Mode,
     /// Written sentences the verifier did not accept (empty unless the model wrote).
+    #[serde(default)]
     pub dropped: Vec<Dropped>,
     /// The writing model's figures, when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]

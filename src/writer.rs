@@ -197,10 +197,21 @@ impl Writer {
             .saturating_sub(options.max_tokens)
             .min(options.max_prompt_tokens);
         let generator = &self.generator;
+        // Article text and the question are data: chat markers in them are removed, so that an
+        // article cannot end the user's turn. Citations and verification use the real text.
+        let question = question.map(|q| generator.defang(q));
+        let sources = sources
+            .into_iter()
+            .map(|s| Source {
+                text: generator.defang(&s.text),
+                title: s.title.map(|t| generator.defang(&t)),
+                ..s
+            })
+            .collect();
         let prompt = compose::build_prompt(
             &self.prompts,
             task,
-            question,
+            question.as_deref(),
             max_sentences,
             sources,
             &mut |message| Ok(generator.encode(&generator.chat_prompt(message)?)?.len() <= room),

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::citation::Citation;
 
-/// Which way the sentences of an answer or summary were made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// Which way the sentences of an answer or summary were made. JSON written before this field
+/// existed reads as `extractive`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Written by the local model; every sentence shown as verified passed the verifier against
@@ -19,9 +20,15 @@ pub enum Mode {
     Generated,
     /// Copied verbatim from the cited paragraphs (the default, and the fallback when nothing
     /// the model wrote was supported).
+    #[default]
     Extractive,
     /// No answer: the articles do not support one.
     Abstained,
+}
+
+/// `verified` of JSON written before the field existed: every sentence was a copy then.
+pub fn verified_by_default() -> bool {
+    true
 }
 
 /// A sentence the model wrote that the verifier did not accept.

@@ -72,6 +72,7 @@ pub struct AnswerSentence {
     pub corroborated_by: Vec<Citation>,
     /// True for every sentence shown as checked: copies are verbatim, written sentences passed
     /// the verifier. False only for written sentences shown on request (`--show-unverified`).
+    #[serde(default = "crate::written::verified_by_default")]
     pub verified: bool,
 }
 
@@ -102,8 +103,10 @@ pub struct Answer {
     pub related: Vec<CitedParagraph>,
     /// `extractive` (copied sentences), `generated` (written by the local model, checked) or
     /// `abstained`.
+    #[serde(default)]
     pub mode: Mode,
     /// Written sentences the verifier did not accept (empty unless the model wrote).
+    #[serde(default)]
     pub dropped: Vec<Dropped>,
     /// The writing model's figures, when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]

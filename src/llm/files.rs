@@ -23,7 +23,7 @@ const PREFERRED_QUANTIZATIONS: [&str; 3] = ["Q8_0", "Q4_K_M", "Q4_0"];
 /// The files of one writing model, all present.
 #[derive(Debug, Clone)]
 pub struct LlmFiles {
-    /// What the user asked for (hub id or path), used in messages and responses.
+    /// The hub id asked for, or a local model's file name: used in messages and responses.
     pub name: String,
     pub gguf: PathBuf,
     pub tokenizer: PathBuf,
@@ -36,7 +36,13 @@ pub struct LlmFiles {
 pub fn resolve(spec: &str, models_dir: &Path) -> Result<LlmFiles> {
     let as_path = Path::new(spec);
     if as_path.is_dir() {
-        return files_in(spec, as_path);
+        // Named by its file, not its path: the name is shown to clients (`/readyz`, responses),
+        // and a path says more about the server than they need.
+        let mut files = files_in(spec, as_path)?;
+        if let Some(file) = files.gguf.file_name().and_then(|n| n.to_str()) {
+            files.name = file.to_string();
+        }
+        return Ok(files);
     }
     let (repo, file) = match spec.split_once(':') {
         Some((repo, file)) => (repo, Some(file)),
@@ -50,7 +56,19 @@ pub fn resolve(spec: &str, models_dir: &Path) -> Result<LlmFiles> {
     }
     let dir = models_dir.join(local_name(repo));
     if let Ok(files) = files_in(spec, &dir) {
-        return Ok(files);
+        let named = files.gguf.file_name().and_then(|n| n.to_str());
+        return match file {
+            Some(wanted) if named != Some(wanted) => Err(llm_error(
+                spec,
+                format!(
+                    "{} holds {}, not {wanted}: remove that folder to fetch {wanted}, or pass \
+                     --llm <directory>",
+                    dir.display(),
+                    named.unwrap_or("another file")
+                ),
+            )),
+            _ => Ok(files),
+        };
     }
     fetch(spec, repo, file, &dir)?;
     files_in(spec, &dir)
@@ -217,25 +235,6 @@ mod tests {
         assert_eq!(choose_gguf(&other).as_deref(), Some("m-F16.gguf"));
         let two = vec!["a-F16.gguf".to_string(), "a-BF16.gguf".to_string()];
         assert_eq!(choose_gguf(&two), None);
-    }
-
-    #[test]
-    fn offline_the_hub_route_says_what_to_download_and_where() {
-        std::env::set_var("HF_HUB_OFFLINE", "1");
-        let models = tempfile::tempdir().unwrap();
-        let err = resolve("Qwen/Qwen3-0.6B-GGUF", models.path())
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("https://huggingface.co/Qwen/Qwen3-0.6B-GGUF"),
-            "{err}"
-        );
-        assert!(
-            err.contains("https://huggingface.co/Qwen/Qwen3-0.6B,"),
-            "{err}"
-        );
-        assert!(err.contains("Qwen--Qwen3-0.6B-GGUF"), "{err}");
-        assert!(err.contains("tokenizer.json"), "{err}");
     }
 
     #[test]

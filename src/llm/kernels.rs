@@ -3,8 +3,9 @@
 //! `vpdpbusd`), as llama.cpp does; RMS norm and SwiGLU in f32; causal attention over a bfloat16
 //! KV cache with AVX-512 BF16's `vdpbf16ps` products and f32 sums and softmax.
 //!
-//! Why hand-written: candle's quantized Qwen3 on this 2-core CPU spent a fifth of its time in
-//! its thread pool's spinning barriers and ran prefill at 37 tokens/s. Here a weight matrix is
+//! Why hand-written: candle's quantized Qwen3 on this 2-core CPU spends much of its time in its
+//! thread pool's spinning barriers and runs prefill several times slower (BENCHMARKS.md, "The
+//! writing model", has the measured figures). Here a weight matrix is
 //! repacked once at load into panels of 32 output columns: for each 32-wide block of the input,
 //! eight groups of 4 bytes per column, one 512-bit load holding 16 columns' groups, then the
 //! 32 columns' f16 scales, as many bytes as the GGUF's Q8_0 blocks. The microkernel reuses each

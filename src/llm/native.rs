@@ -4,8 +4,9 @@
 //! together), grouped-query causal attention over a KV cache, a SwiGLU MLP, and the output head
 //! (tied to the embedding when the file has no `output.weight`).
 //!
-//! Why: candle's quantized Qwen3 took 40 s to the first token of a 1,500-token prompt on the
-//! 2-core machine this runs on, and wrote 2.8 tokens/s. The matrix products, nearly all the
+//! Why: candle's quantized Qwen3 takes about 7 times as long to the first token of a 1,500-token
+//! prompt on the 2-core machine this runs on, and writes more slowly (BENCHMARKS.md, "The writing
+//! model", has the measured figures). The matrix products, nearly all the
 //! work, run on [`super::kernels`]: weights repacked once at load, activations quantized to Q8_0
 //! blocks, int8 dot products; q, k and v are one stacked matrix, and so are gate and up, so
 //! each layer makes four passes over its weights. Attention multiplies in bfloat16 (as the

@@ -69,14 +69,21 @@ impl Weights {
                 Err("the native pass runs on the CPU only".to_string())
             };
             match (native, backend) {
-                (Ok(cpu), _) => {
-                    let model =
-                        NativeQwen3::load(cpu, &content, reader).map_err(|e| Error::Model {
+                (Ok(cpu), _) => match NativeQwen3::load(cpu, &content, reader) {
+                    Ok(model) => return Ok(Weights::Native(Box::new(model))),
+                    // `auto` promises a model that runs: candle reads what the native pass
+                    // could not.
+                    Err(e) if backend == Backend::Auto => tracing::warn!(
+                        model = %name,
+                        "the native pass cannot load this model ({e}); it runs on candle"
+                    ),
+                    Err(e) => {
+                        return Err(Error::Model {
                             model: name.to_string(),
                             message: format!("cannot load the native pass: {e}"),
-                        })?;
-                    return Ok(Weights::Native(Box::new(model)));
-                }
+                        })
+                    }
+                },
                 (Err(why), Backend::Native) => {
                     return Err(Error::Unsupported(format!(
                         "model {name}: the native backend was asked for, but {why}"

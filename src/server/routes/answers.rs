@@ -79,6 +79,9 @@ pub async fn ask(
         request.show_unverified,
         request.max_tokens,
     )?;
+    if write.is_some() {
+        written::writer_of(ready)?;
+    }
     let options = AskOptions {
         max_sentences: request.max_sentences.unwrap_or(MAX_ANSWER_SENTENCES),
         documents: request.documents,
@@ -174,6 +177,9 @@ pub async fn summarize(
         request.show_unverified,
         request.max_tokens,
     )?;
+    if write.is_some() {
+        written::writer_of(ready)?;
+    }
     non_empty(request.documents.as_deref(), "documents")?;
     non_empty(request.articles.as_deref(), "articles")?;
     let per_document = request.per_document;

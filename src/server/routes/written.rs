@@ -4,8 +4,8 @@
 //!
 //! The work runs on the writing model's thread ([`crate::write_worker`]), behind its own bounded
 //! queue; it embeds written sentences through the embedding worker like any question. It stops
-//! when the request's time (`--request-timeout`) is spent or, when streamed, when the client
-//! disconnects. The stream's events, each `data:` a JSON object:
+//! when the request's time (`--request-timeout`, counted from the request's arrival, so the wait
+//! in the queue counts) is spent, or when the client disconnects. The stream's events, each `data:` a JSON object:
 //!
 //! - `event: piece`: `{"text"}`, text as it is written (the draft, not yet checked);
 //! - `event: verdict`: `{"index", "text", "citations", "verdict", "verified", "reasons"}`, one per
@@ -17,6 +17,7 @@
 
 use std::collections::HashSet;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -151,6 +152,17 @@ impl StreamEvent {
 
 type Events = mpsc::UnboundedSender<StreamEvent>;
 
+/// The service's writing model, or the 422 that says how to start it with one: checked before
+/// any work is spent on a request that asks to write.
+pub fn writer_of(ready: &Ready) -> Result<&crate::write_worker::WriteWorker, ApiError> {
+    ready.writer.as_ref().ok_or_else(|| {
+        ApiError::Unprocessable(
+            "this service has no writing model: start it with --llm to use \"generate\": true"
+                .into(),
+        )
+    })
+}
+
 /// Writes the answer or summary: the JSON response, or the event stream.
 pub async fn respond(
     ready: &Ready,
@@ -158,12 +170,7 @@ pub async fn respond(
     work: Work,
     request: WriteRequest,
 ) -> Result<Response, ApiError> {
-    let writer = ready.writer.as_ref().ok_or_else(|| {
-        ApiError::Unprocessable(
-            "this service has no writing model: start it with --llm to use \"generate\": true"
-                .into(),
-        )
-    })?;
+    let writer = writer_of(ready)?;
     if request.stream
         && matches!(
             work,
@@ -181,17 +188,41 @@ pub async fn respond(
     let deadline = Instant::now() + timeout;
     let options = request.options;
     if !request.stream {
-        let reply = writer.submit(move |w| write(w, &work, &options, &embedder, deadline, None))?;
+        // Dropped with this handler's future when the client leaves or the time runs out: the
+        // writing then stops at its next token.
+        let waiting = Waiting::default();
+        let gone = waiting.gone.clone();
+        let reply = writer.submit(move |w| {
+            let until = Until { deadline, gone };
+            write(w, &work, &options, &embedder, &until, None)
+        })?;
         let value = reply
             .await
             .map_err(|_| Error::TaskFailed("the writing model failed on this request".into()))??;
+        drop(waiting);
         return Ok(Json(value).into_response());
     }
     let (events, receiver) = mpsc::unbounded_channel();
     let reply = writer.submit(move |w| {
-        let last = match write(w, &work, &options, &embedder, deadline, Some(&events)) {
-            Ok(value) => StreamEvent::Final(value),
-            Err(e) => StreamEvent::Error(ApiError::from(e).body()),
+        let until = Until {
+            deadline,
+            gone: Arc::default(),
+        };
+        // A panic must still end the stream with an `error` event, never with [DONE] alone.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            write(w, &work, &options, &embedder, &until, Some(&events))
+        }));
+        let last = match outcome {
+            Ok(Ok(value)) => StreamEvent::Final(value),
+            Ok(Err(e)) => {
+                tracing::warn!("a streamed answer failed: {e}");
+                StreamEvent::Error(ApiError::from(e).body())
+            }
+            Err(_) => {
+                tracing::error!("the writing model panicked on a streamed request");
+                let e = Error::TaskFailed("the writing model failed on this request".into());
+                StreamEvent::Error(ApiError::from(e).body())
+            }
         };
         let _ = events.send(last);
     })?;
@@ -209,15 +240,45 @@ pub async fn respond(
         .into_response())
 }
 
+/// Sets `gone` when dropped: the handler of a request not streamed holds it while it waits.
+#[derive(Default)]
+struct Waiting {
+    gone: Arc<AtomicBool>,
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.gone.store(true, Ordering::SeqCst);
+    }
+}
+
+/// When the writing must stop: the request's time, or its client gone.
+struct Until {
+    deadline: Instant,
+    gone: Arc<AtomicBool>,
+}
+
+impl Until {
+    fn reached(&self) -> bool {
+        Instant::now() >= self.deadline || self.gone.load(Ordering::SeqCst)
+    }
+}
+
 /// Runs on the writing model's thread: the extractive result, then the written one.
 fn write(
     writer: &mut Writer,
     work: &Work,
     options: &WriteOptions,
     embedder: &Worker,
-    deadline: Instant,
+    until: &Until,
     events: Option<&Events>,
 ) -> Result<serde_json::Value, Error> {
+    // The request's time ran out while it waited its turn: no prefill is spent on it.
+    if until.reached() {
+        return Err(Error::TaskFailed(
+            "the request's time ran out while it waited for the writing model".into(),
+        ));
+    }
     let mut embed = |texts: &[&str]| {
         embedder.embed_blocking(
             texts.iter().map(|t| t.to_string()).collect(),
@@ -241,7 +302,7 @@ fn write(
                 compose::ANSWER_SOURCES,
             )?;
             let only = answer::resolve_documents(index, ask.documents.as_deref())?;
-            let mut live = Live::new(index, only.as_ref(), events, embedder, deadline);
+            let mut live = Live::new(index, only.as_ref(), events, embedder, until);
             let answer = writer.answer(
                 index,
                 question,
@@ -270,9 +331,14 @@ fn write(
             };
             let mut summaries = Vec::new();
             for group in groups {
+                if until.reached() {
+                    return Err(Error::TaskFailed(
+                        "the request's time ran out before every summary was written".into(),
+                    ));
+                }
                 let extractive = summarize::summarize(index, &group, *length)?;
                 let only: HashSet<usize> = group.iter().copied().collect();
-                let mut live = Live::new(index, Some(&only), events, embedder, deadline);
+                let mut live = Live::new(index, Some(&only), events, embedder, until);
                 summaries.push(writer.summary(
                     index,
                     &group,
@@ -297,13 +363,13 @@ fn write(
     value.map_err(|e| Error::TaskFailed(format!("serializing the response: {e}")))
 }
 
-/// What happens as the model writes: the deadline is watched and, when streaming, pieces are
+/// What happens as the model writes: the deadline and the client are watched and, when streaming, pieces are
 /// sent, and each finished sentence is verified and its verdict sent.
 struct Live<'a> {
     verifier: Verifier<'a>,
     events: Option<&'a Events>,
     embedder: &'a Worker,
-    deadline: Instant,
+    until: &'a Until,
     text: String,
     tracker: SentenceTracker,
     sent: usize,
@@ -315,13 +381,13 @@ impl<'a> Live<'a> {
         only: Option<&HashSet<usize>>,
         events: Option<&'a Events>,
         embedder: &'a Worker,
-        deadline: Instant,
+        until: &'a Until,
     ) -> Self {
         Live {
             verifier: Verifier::new(index, only),
             events,
             embedder,
-            deadline,
+            until,
             text: String::new(),
             tracker: SentenceTracker::default(),
             sent: 0,
@@ -330,7 +396,7 @@ impl<'a> Live<'a> {
 
     /// Takes a piece; false stops the writing (time spent, or the client gone).
     fn piece(&mut self, piece: &str) -> bool {
-        if Instant::now() >= self.deadline {
+        if self.until.reached() {
             return false;
         }
         let Some(events) = self.events else {
@@ -364,9 +430,11 @@ impl<'a> Live<'a> {
                 .embed_blocking(vec![claim.text.clone()], Priority::Interactive)
             {
                 Ok(mut v) => v.pop().unwrap_or_default(),
-                // The final event still judges it; a verdict event is only a preview.
+                // The final event still judges it; a verdict event is only a preview. The
+                // index still counts it, so that later verdicts name the right sentence.
                 Err(e) => {
                     tracing::warn!("no verdict event for a written sentence: {e}");
+                    self.sent += 1;
                     continue;
                 }
             };
