@@ -234,6 +234,10 @@ fn router(state: AppState, args: &ServeArgs) -> Router {
         .fallback(routes::operations::not_found)
         .method_not_allowed_fallback(routes::operations::method_not_allowed)
         .layer(DefaultBodyLimit::max(args.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            args.max_body_bytes,
+            refuse_announced_oversize,
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(timeout, time_limit))
         .layer(middleware::from_fn(observe))
@@ -261,6 +265,37 @@ async fn observe(request: Request, next: Next) -> Response {
         elapsed.as_secs_f64() * 1000.0
     );
     response
+}
+
+/// Refuses at once, and closes the connection, a request whose `Content-Length` announces more
+/// than `--max-body-bytes`: without this, the limit is only found while reading the body, and a
+/// client that announces 64 MiB and sends less waits for an answer that never comes (as
+/// text-embeddings-inference does, the header decides).
+async fn refuse_announced_oversize(
+    State(limit): State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let announced = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match announced {
+        Some(bytes) if bytes > limit as u64 => {
+            let mut response = ApiError::PayloadTooLarge(format!(
+                "the request announces {bytes} bytes; the service accepts at most {limit} \
+                 (--max-body-bytes)"
+            ))
+            .into_response();
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            response
+        }
+        _ => next.run(request).await,
+    }
 }
 
 /// Abandons a request that takes longer than the limit (its model work is dropped too).
