@@ -12,12 +12,12 @@ use std::path::PathBuf;
 
 use crate::answer::{Answer, CitedParagraph};
 use crate::compose::{self, Prompt, Prompts, Source, Task};
-use crate::device;
 use crate::error::Result;
 use crate::index::Index;
 use crate::llm::{self, Backend, Generation, Generator, StopReason};
 use crate::summarize::{Length, Summary};
 use crate::written::{GenerationInfo, Mode};
+use crate::{device, verify};
 
 /// Where the writing model and the prompts come from.
 #[derive(Debug, Clone)]
@@ -122,7 +122,7 @@ impl Writer {
             extractive.generation = Some(compose::not_run(self.generator.name(), total));
             return Ok(extractive);
         };
-        let report = compose::check(index, only, &generation.text, |t| embed(t))?;
+        let report = verify::verify_in(index, only, &generation.text, |t| embed(t))?;
         Ok(compose::written_answer(
             index,
             extractive,
@@ -170,7 +170,7 @@ impl Writer {
         } else {
             documents.iter().copied().collect()
         };
-        let report = compose::check(index, Some(&only), &generation.text, |t| embed(t))?;
+        let report = verify::verify_in(index, Some(&only), &generation.text, |t| embed(t))?;
         Ok(compose::written_summary(
             extractive,
             &report,
@@ -197,6 +197,7 @@ impl Writer {
             .saturating_sub(options.max_tokens)
             .min(options.max_prompt_tokens);
         let generator = &self.generator;
+        let mut ids = Vec::new();
         // Article text and the question are data: chat markers in them are removed, so that an
         // article cannot end the user's turn. Citations and verification use the real text.
         let question = question.map(|q| generator.defang(q));
@@ -214,14 +215,19 @@ impl Writer {
             question.as_deref(),
             max_sentences,
             sources,
-            &mut |message| Ok(generator.encode(&generator.chat_prompt(message)?)?.len() <= room),
+            &mut |message| {
+                let encoded = generator.encode(&generator.chat_prompt(message)?)?;
+                let fits = encoded.len() <= room;
+                // The prompt that fits is the one written from: keep its tokens.
+                if fits {
+                    ids = encoded;
+                }
+                Ok(fits)
+            },
         )?;
         let Some(prompt) = prompt else {
             return Ok(None);
         };
-        let ids = self
-            .generator
-            .encode(&self.generator.chat_prompt(&prompt.message)?)?;
         let generation = self
             .generator
             .generate(&ids, options.max_tokens, false, on_piece)?;

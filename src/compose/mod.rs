@@ -12,19 +12,18 @@
 //! The steps, for callers that run the models their own way (the command line through
 //! [`crate::Engine`], the service through its workers): [`answer_sources`] or
 //! [`summary_sources`], [`build_prompt`] (sources cut from the end until the prompt fits), the
-//! generation, [`check`] (or [`SentenceTracker`] while streaming), then [`written_answer`] or
+//! generation, [`verify::verify_in`] (or [`SentenceTracker`] while streaming), then
+//! [`written_answer`] or
 //! [`written_summary`].
 
 pub mod prompts;
-
-use std::collections::HashSet;
 
 use crate::answer::{Answer, AnswerSentence, CitedParagraph};
 use crate::citation::Citation;
 use crate::error::Result;
 use crate::index::Index;
 use crate::summarize::{Length, Summary, SummarySentence};
-use crate::verify::{self, Claim, ClaimVectors, Report, SentenceReport, Verdict};
+use crate::verify::{self, Claim, Report, SentenceReport, Verdict};
 use crate::written::{Dropped, GenerationInfo, Mode};
 pub use prompts::{Prompts, SourceView, Task};
 
@@ -169,26 +168,6 @@ pub fn build_prompt(
         sources.pop();
     }
     Ok(None)
-}
-
-/// Verifies what the model wrote against the index (or only the documents at `only`); `embed`
-/// returns one vector per text it is given (the claims that are not copies of the index).
-pub fn check(
-    index: &Index,
-    only: Option<&HashSet<usize>>,
-    text: &str,
-    embed: impl FnOnce(&[&str]) -> Result<Vec<Vec<f32>>>,
-) -> Result<Report> {
-    let parsed = verify::parse(text);
-    let known = ClaimVectors::new(index, &parsed);
-    let texts = known.missing(&parsed);
-    let embedded = if texts.is_empty() {
-        Vec::new()
-    } else {
-        embed(&texts)?
-    };
-    let vectors = known.complete(embedded)?;
-    verify::report(index, only, parsed, vectors)
 }
 
 /// While a text is being written: which of its sentences are finished (every claim but the last

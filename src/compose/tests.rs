@@ -1,31 +1,12 @@
-//! Written answers over a tiny index with made-up vectors (paragraph k points along axis k; each
-//! written claim is given the vector of paragraph 2, the one about the talks' length).
+//! Written answers over the verifier's tiny test index with made-up vectors (paragraph k points
+//! along axis k; each written claim is given the vector of paragraph 2, the one about the talks'
+//! length).
 
 use super::*;
-use crate::doc_vectors::DocumentVectors;
-use crate::document::Document;
-
-const ARTICLE: &str = "Leaders met in Geneva on Monday for new talks.\n\n\
-                       The talks lasted 50 minutes and ended without a deal.\n\n\
-                       Oil prices increased sharply after the meeting in Geneva.";
-
-fn axis(k: usize) -> Vec<f32> {
-    let mut v = vec![0.0; 3];
-    v[k] = 1.0;
-    v
-}
-
-fn index() -> Index {
-    let doc = Document::new("talks", Some("Geneva talks".into()), ARTICLE).unwrap();
-    let vectors = DocumentVectors {
-        sentences: (0..3).map(axis).collect(),
-        passages: (0..3).map(axis).collect(),
-    };
-    Index::from_vectors(vec![doc], vec![vectors], 3)
-}
+use crate::verify::tests::{axis, index};
 
 fn report(index: &Index, text: &str) -> Report {
-    check(index, None, text, |claims| {
+    verify::verify_in(index, None, text, |claims| {
         Ok(claims.iter().map(|_| axis(1)).collect())
     })
     .unwrap()

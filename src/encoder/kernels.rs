@@ -560,8 +560,8 @@ fn column_masks(columns: usize) -> [__mmask16; 2] {
     [mask(columns), mask(columns.saturating_sub(LANES))]
 }
 
-/// Mask for the first `n` (at most 16) lanes.
-fn lane_mask(n: usize) -> __mmask16 {
+/// Mask for the first `n` lanes (all sixteen from 16 up); also the writing model's kernels'.
+pub(crate) fn lane_mask(n: usize) -> __mmask16 {
     column_masks(n)[0]
 }
 
@@ -796,7 +796,7 @@ unsafe fn attend(
 
 /// Softmax of a row in place.
 #[target_feature(enable = "avx512f")]
-unsafe fn softmax(x: &mut [f32]) {
+pub(crate) unsafe fn softmax(x: &mut [f32]) {
     unsafe {
         let n = x.len();
         let p = x.as_mut_ptr();
@@ -825,7 +825,7 @@ unsafe fn softmax(x: &mut [f32]) {
 /// `e^x` per lane: `2^n * e^r` with `n = round(x / ln 2)`, `|r| <= ln2 / 2`, and `e^r` from its
 /// degree-6 Taylor polynomial (relative error about 1e-7, below f32's own rounding).
 #[target_feature(enable = "avx512f")]
-fn exp(x: __m512) -> __m512 {
+pub(crate) fn exp(x: __m512) -> __m512 {
     let x = _mm512_max_ps(
         _mm512_min_ps(x, _mm512_set1_ps(88.0)),
         _mm512_set1_ps(-88.0),

@@ -13,7 +13,7 @@
 #[cfg(target_arch = "x86_64")]
 mod bert_cpu;
 #[cfg(target_arch = "x86_64")]
-mod kernels;
+pub(crate) mod kernels;
 
 #[cfg(target_arch = "x86_64")]
 use bert_cpu::Precision;

@@ -26,6 +26,9 @@ use std::arch::x86_64::*;
 
 use rayon::prelude::*;
 
+// Shared with the encoder: one softmax, one `e^x`, one lane mask for both models.
+use crate::encoder::kernels::{exp, lane_mask, softmax};
+
 /// Values per Q8_0 block (one f16 scale, 32 signed bytes).
 pub const BLOCK: usize = 32;
 /// Bytes of one Q8_0 block in a GGUF file.
@@ -860,63 +863,6 @@ unsafe fn softmax_bf16(scores: &mut [f32], probs: &mut [u16]) {
         }
         probs[n..].fill(0);
     }
-}
-
-/// Softmax of a row in place.
-#[target_feature(enable = "avx512f")]
-unsafe fn softmax(x: &mut [f32]) {
-    unsafe {
-        let n = x.len();
-        let p = x.as_mut_ptr();
-        let mut max = _mm512_set1_ps(f32::NEG_INFINITY);
-        for i in (0..n).step_by(LANES) {
-            let m = lane_mask(n - i);
-            max = _mm512_mask_max_ps(max, m, max, _mm512_maskz_loadu_ps(m, p.add(i)));
-        }
-        let max = _mm512_set1_ps(_mm512_reduce_max_ps(max));
-        let mut sum = _mm512_setzero_ps();
-        for i in (0..n).step_by(LANES) {
-            let m = lane_mask(n - i);
-            let e = exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, p.add(i)), max));
-            sum = _mm512_mask_add_ps(sum, m, sum, e);
-            _mm512_mask_storeu_ps(p.add(i), m, e);
-        }
-        let inv = _mm512_set1_ps(1.0 / _mm512_reduce_add_ps(sum));
-        for i in (0..n).step_by(LANES) {
-            let m = lane_mask(n - i);
-            let y = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, p.add(i)), inv);
-            _mm512_mask_storeu_ps(p.add(i), m, y);
-        }
-    }
-}
-
-/// Mask of the first `n` lanes (all sixteen from 16 up).
-fn lane_mask(n: usize) -> __mmask16 {
-    if n >= LANES {
-        0xffff
-    } else {
-        ((1u32 << n) - 1) as __mmask16
-    }
-}
-
-/// `e^x` per lane: `2^n * e^r` with `n = round(x / ln 2)` and `e^r` from its degree-6 Taylor
-/// polynomial (relative error about 1e-7), as in the encoder's kernels.
-#[target_feature(enable = "avx512f")]
-fn exp(x: __m512) -> __m512 {
-    let x = _mm512_max_ps(
-        _mm512_min_ps(x, _mm512_set1_ps(88.0)),
-        _mm512_set1_ps(-88.0),
-    );
-    let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
-        _mm512_mul_ps(x, _mm512_set1_ps(std::f32::consts::LOG2_E)),
-    );
-    let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693_145_75), x);
-    let r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428_606_8e-6), r);
-    let mut p = _mm512_set1_ps(1.0 / 720.0);
-    for c in [1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
-    }
-    _mm512_scalef_ps(p, n)
 }
 
 /// [`Vnni::detect`] for a test: `None`, with a "skipped" line the harness does not swallow,

@@ -9,13 +9,14 @@ const ARTICLE: &str = "Leaders met in Geneva on Monday for new talks.\n\n\
                        The talks lasted 50 minutes and ended without a deal.\n\n\
                        Oil prices increased sharply after the meeting in Geneva.";
 
-fn axis(k: usize) -> Vec<f32> {
+pub(crate) fn axis(k: usize) -> Vec<f32> {
     let mut v = vec![0.0; 3];
     v[k] = 1.0;
     v
 }
 
-fn index() -> Index {
+/// Also the written answers' tests' index (`compose`).
+pub(crate) fn index() -> Index {
     let doc = Document::new("talks", Some("Geneva talks".into()), ARTICLE).unwrap();
     let vectors = DocumentVectors {
         sentences: (0..3).map(axis).collect(),
