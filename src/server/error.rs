@@ -40,6 +40,10 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("the request took longer than {0:?} and was abandoned")]
     Timeout(Duration),
+    #[error("the request body did not arrive within {0:?} (--body-timeout)")]
+    BodyTimeout(Duration),
+    #[error("the service has {0} connections open, its limit (--max-connections); retry shortly")]
+    TooManyConnections(usize),
     #[error("the service is starting (loading the model and the document store); retry shortly")]
     NotReady,
     #[error("internal error: {0}")]
@@ -56,7 +60,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable, machine-readable: `bad_request`, `invalid_input`, `unauthorized`, `not_found`,
     /// `unknown_document`, `id_conflict`, `payload_too_large`, `unsupported_media_type`,
-    /// `method_not_allowed`, `overloaded`, `timeout`, `not_ready`, `shutting_down`, `internal`.
+    /// `method_not_allowed`, `request_timeout`, `overloaded`, `timeout`, `not_ready`,
+    /// `shutting_down`, `internal`.
     pub code: &'static str,
     /// What went wrong and how to fix it.
     pub message: String,
@@ -105,6 +110,8 @@ impl ApiError {
             }
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+            ApiError::BodyTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+            ApiError::TooManyConnections(_) => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             ApiError::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -122,6 +129,14 @@ impl IntoResponse for ApiError {
         let headers = response.headers_mut();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        }
+        // After these the rest of the body may still be on its way: the connection cannot carry
+        // another request.
+        if matches!(
+            status,
+            StatusCode::REQUEST_TIMEOUT | StatusCode::PAYLOAD_TOO_LARGE
+        ) {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -1,7 +1,8 @@
 //! `footnote serve`: the engine behind an HTTP API (axum on tokio).
 //!
-//! This module holds the command's options, the router (the API, and the web page at `/`) with its middleware (request log and
-//! metrics, timeout, panic guard, body limit) and graceful shutdown. The service binds
+//! This module holds the command's options, the router (the API, and the web page at `/`) with
+//! its middleware (request log and metrics, timeout, panic guard, the body read under its size and
+//! time limits, the API key for reads, CORS) and graceful shutdown. The service binds
 //! its address first and answers `/healthz` at once; `/readyz` and the API answer 503 until the
 //! model is loaded and the store is open (and, on first start, seeded), which can take a while
 //! when a changed model makes it re-embed the store.
@@ -9,11 +10,13 @@
 //! - [`routes`]: handlers, request and response types, the OpenAPI description;
 //! - [`error`]: the one mapping of errors to statuses and JSON bodies;
 //! - [`corpus`]: the stored documents and the index over them, kept in step;
+//! - [`listen`]: accepting connections under a cap and a header read timeout;
 //! - `startup`: loading the model, refreshing stale vectors and seeding the store, after which
 //!   the service is ready.
 
 pub mod corpus;
 pub mod error;
+pub mod listen;
 pub mod routes;
 mod startup;
 
@@ -23,15 +26,19 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::store::Store;
 use crate::worker::{self, Worker};
@@ -62,9 +69,31 @@ pub struct ServeArgs {
     /// When set, POST and DELETE on /v1/documents need `Authorization: Bearer <key>`.
     #[arg(long, env = "FOOTNOTE_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
-    /// Largest request body, in bytes (413 beyond).
+    /// With --api-key: every /v1 route and /metrics need the key too, not only writes
+    /// (/healthz, /readyz, /openapi.json and the web page's files stay open).
+    #[arg(long, env = "FOOTNOTE_PROTECT_READS")]
+    pub protect_reads: bool,
+    /// Origins whose web pages may call the API from a browser (CORS), comma-separated, or `*`
+    /// for any. None by default: only the service's own web page, which is same-origin.
+    #[arg(long, env = "FOOTNOTE_ALLOW_ORIGIN", value_delimiter = ',')]
+    pub allow_origin: Vec<String>,
+    /// Largest request body, in bytes (413 beyond; refused from `Content-Length` before the body
+    /// is read).
     #[arg(long, env = "FOOTNOTE_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Seconds a client has to send a request's headers; the connection is closed after that.
+    /// Also how long an idle keep-alive connection is kept.
+    #[arg(long, env = "FOOTNOTE_HEADER_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: u64,
+    /// Seconds a client has to send a request's whole body (408 after that).
+    #[arg(long, env = "FOOTNOTE_BODY_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout: u64,
+    /// Connections open at once; one more is answered 503 and closed.
+    #[arg(long, env = "FOOTNOTE_MAX_CONNECTIONS", default_value_t = 512,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_connections: usize,
     /// Seconds a request may take before it is abandoned with a 503.
     #[arg(long, env = "FOOTNOTE_REQUEST_TIMEOUT", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -92,6 +121,8 @@ pub struct AppState(Arc<Shared>);
 struct Shared {
     ready: OnceLock<Ready>,
     api_key: Option<String>,
+    /// `--protect-reads`: reads need the API key too.
+    protect_reads: bool,
     metrics: PrometheusHandle,
     /// `--request-timeout`: also how long a model may write for one request.
     request_timeout: Duration,
@@ -124,6 +155,11 @@ impl AppState {
         self.0.api_key.as_deref()
     }
 
+    /// The API key reads need: `--api-key` when `--protect-reads` is set.
+    fn read_key(&self) -> Option<&str> {
+        self.api_key().filter(|_| self.0.protect_reads)
+    }
+
     fn render_metrics(&self) -> String {
         self.0.metrics.render()
     }
@@ -148,6 +184,11 @@ async fn run(
     writer: Option<WriterSettings>,
     args: ServeArgs,
 ) -> anyhow::Result<()> {
+    let api_key = args.api_key.clone().filter(|k| !k.is_empty());
+    if args.protect_reads && api_key.is_none() {
+        anyhow::bail!("--protect-reads needs --api-key (the key that reads will need)");
+    }
+    let cors = cors(&args.allow_origin)?;
     let metrics = install_metrics()?;
     let store = Store::open(&args.data)
         .with_context(|| format!("opening the document store in {}", args.data.display()))?;
@@ -157,11 +198,16 @@ async fn run(
         .with_context(|| format!("listening on {}", args.addr))?;
     let state = AppState(Arc::new(Shared {
         ready: OnceLock::new(),
-        api_key: args.api_key.clone().filter(|k| !k.is_empty()),
+        api_key,
+        protect_reads: args.protect_reads,
         metrics: metrics.clone(),
         request_timeout: Duration::from_secs(args.request_timeout),
     }));
-    let app = router(state.clone(), &args);
+    let app = router(state.clone(), &args, cors);
+    let limits = listen::Limits {
+        max_connections: args.max_connections,
+        header_timeout: Duration::from_secs(args.header_timeout),
+    };
     tracing::info!("listening on http://{}", listener.local_addr()?);
 
     let upkeep = tokio::spawn(async move {
@@ -191,10 +237,7 @@ async fn run(
             }
         }
     };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving")?;
+    listen::serve(listener, app, limits, shutdown).await;
     upkeep.abort();
     match failed_rx.await {
         Ok(error) => Err(error.context("start-up failed")),
@@ -205,12 +248,69 @@ async fn run(
     }
 }
 
-fn router(state: AppState, args: &ServeArgs) -> Router {
+/// The CORS layer for `--allow-origin`; none (cross-origin reads closed) when it is empty.
+fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        let parsed = origins
+            .iter()
+            .map(|origin| {
+                let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
+                    && !origin.ends_with('/');
+                anyhow::ensure!(
+                    valid,
+                    "--allow-origin {origin:?}: an origin is scheme://host[:port] (no path), or *"
+                );
+                HeaderValue::from_str(origin)
+                    .with_context(|| format!("--allow-origin {origin:?} is not a header value"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        AllowOrigin::list(parsed)
+    };
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+            .max_age(Duration::from_secs(600)),
+    ))
+}
+
+fn router(state: AppState, args: &ServeArgs, cors: Option<CorsLayer>) -> Router {
     let timeout = Duration::from_secs(args.request_timeout);
-    Router::new()
+    let body = BodyLimits {
+        max_bytes: args.max_body_bytes,
+        timeout: Duration::from_secs(args.body_timeout),
+    };
+    let app = Router::new()
         .route("/", get(routes::web::index))
         .route("/app.js", get(routes::web::script))
         .route("/app.css", get(routes::web::style))
+        .route("/healthz", get(routes::operations::healthz))
+        .route("/readyz", get(routes::operations::readyz))
+        .route("/openapi.json", get(routes::operations::openapi))
+        .merge(api_router(state.clone()))
+        .fallback(routes::operations::not_found)
+        .method_not_allowed_fallback(routes::operations::method_not_allowed)
+        .layer(DefaultBodyLimit::max(args.max_body_bytes))
+        .layer(middleware::from_fn_with_state(body, read_body))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(timeout, time_limit));
+    let app = match cors {
+        Some(cors) => app.layer(cors),
+        None => app,
+    };
+    app.layer(middleware::from_fn(observe)).with_state(state)
+}
+
+/// The routes that read or write the store or use the model: with `--protect-reads` they all
+/// need the API key (writes need it whenever one is set, see `routes::WriteAccess`).
+fn api_router(state: AppState) -> Router<AppState> {
+    Router::new()
         .route("/v1/ask", post(routes::answers::ask))
         .route("/v1/summarize", post(routes::answers::summarize))
         .route("/v1/verify", post(routes::verify::verify))
@@ -227,21 +327,8 @@ fn router(state: AppState, args: &ServeArgs) -> Router {
             get(routes::documents::get_paragraph),
         )
         .route("/v1/embed", post(routes::model::embed))
-        .route("/healthz", get(routes::operations::healthz))
-        .route("/readyz", get(routes::operations::readyz))
         .route("/metrics", get(routes::operations::metrics))
-        .route("/openapi.json", get(routes::operations::openapi))
-        .fallback(routes::operations::not_found)
-        .method_not_allowed_fallback(routes::operations::method_not_allowed)
-        .layer(DefaultBodyLimit::max(args.max_body_bytes))
-        .layer(middleware::from_fn_with_state(
-            args.max_body_bytes,
-            refuse_announced_oversize,
-        ))
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::from_fn_with_state(timeout, time_limit))
-        .layer(middleware::from_fn(observe))
-        .with_state(state)
+        .route_layer(middleware::from_fn_with_state(state, routes::read_access))
 }
 
 /// One log line and the request metrics per request.
@@ -267,35 +354,52 @@ async fn observe(request: Request, next: Next) -> Response {
     response
 }
 
-/// Refuses at once, and closes the connection, a request whose `Content-Length` announces more
-/// than `--max-body-bytes`: without this, the limit is only found while reading the body, and a
-/// client that announces 64 MiB and sends less waits for an answer that never comes (as
-/// text-embeddings-inference does, the header decides).
-async fn refuse_announced_oversize(
-    State(limit): State<usize>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// `--max-body-bytes` and `--body-timeout`.
+#[derive(Debug, Clone, Copy)]
+struct BodyLimits {
+    max_bytes: usize,
+    timeout: Duration,
+}
+
+/// Reads the whole request body before the handler runs, within its limits: a `Content-Length`
+/// over `--max-body-bytes` is refused from the header, at once (without this, a client that
+/// announces 64 MiB and sends less waits for an answer that never comes; text-embeddings-inference
+/// refuses from the header too); a body larger than that as it arrives is refused as soon as it
+/// passes the limit; one that has not arrived within `--body-timeout` gets a 408. Every route
+/// takes JSON of bounded size, so holding it whole costs nothing a handler would not spend.
+async fn read_body(State(limits): State<BodyLimits>, request: Request, next: Next) -> Response {
     let announced = request
         .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
+        .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    match announced {
-        Some(bytes) if bytes > limit as u64 => {
-            let mut response = ApiError::PayloadTooLarge(format!(
-                "the request announces {bytes} bytes; the service accepts at most {limit} \
-                 (--max-body-bytes)"
-            ))
-            .into_response();
-            response.headers_mut().insert(
-                axum::http::header::CONNECTION,
-                axum::http::HeaderValue::from_static("close"),
-            );
-            response
-        }
-        _ => next.run(request).await,
+    let max = limits.max_bytes;
+    if let Some(bytes) = announced.filter(|&bytes| bytes > max as u64) {
+        return ApiError::PayloadTooLarge(format!(
+            "the request announces {bytes} bytes; the service accepts at most {max} \
+             (--max-body-bytes)"
+        ))
+        .into_response();
     }
+    let (parts, body) = request.into_parts();
+    let read = tokio::time::timeout(limits.timeout, Limited::new(body, max).collect()).await;
+    let bytes = match read {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => {
+            return ApiError::PayloadTooLarge(format!(
+                "the request body is larger than the service accepts ({max} bytes, \
+                 --max-body-bytes)"
+            ))
+            .into_response()
+        }
+        Ok(Err(e)) => {
+            return ApiError::BadRequest(format!("the request body could not be read: {e}"))
+                .into_response()
+        }
+        Err(_) => return ApiError::BodyTimeout(limits.timeout).into_response(),
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// Abandons a request that takes longer than the limit (its model work is dropped too).
@@ -384,6 +488,11 @@ fn install_metrics() -> anyhow::Result<PrometheusHandle> {
         "Requests to write refused with 503: the writing model's queue full"
     );
     metrics::describe_gauge!(corpus::DOCUMENTS, "Documents in the store");
+    metrics::describe_gauge!(listen::CONNECTIONS_OPEN, "Client connections open");
+    metrics::describe_counter!(
+        listen::CONNECTIONS_REFUSED,
+        "Connections answered 503: --max-connections were open"
+    );
     metrics::describe_counter!(
         routes::verify::VERIFIED_SENTENCES,
         "Sentences checked by /v1/verify, by verdict"

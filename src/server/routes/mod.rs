@@ -1,8 +1,8 @@
 //! The HTTP API: request and response types, handlers and the OpenAPI description of both, one
 //! module per concern ([`answers`], [`verify`], [`documents`], [`model`], [`operations`], and
 //! [`web`], the page at `/`); this
-//! module holds what they share (extractors whose rejections are [`ApiError`]s, write access, the
-//! OpenAPI document).
+//! module holds what they share (extractors whose rejections are [`ApiError`]s, the API key for
+//! writes and, with `--protect-reads`, reads; the OpenAPI document).
 //!
 //! Handlers only translate HTTP: they validate, then hand model work to the worker and CPU work
 //! (segmenting, ranking, summarizing) to blocking threads, so the async runtime only moves bytes.
@@ -10,9 +10,13 @@
 //! library's own types, serialized exactly as `footnote ask --json` and `footnote summarize
 //! --json` print them.
 
-use axum::extract::{FromRequest, FromRequestParts};
-use axum::http::header;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use utoipa::OpenApi;
 
 use super::error::ApiError;
@@ -98,26 +102,34 @@ impl FromRequestParts<AppState> for WriteAccess {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(key) = state.api_key() else {
-            return Ok(WriteAccess);
-        };
-        let given = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        match given {
-            Some(given) if constant_time_eq(given.trim().as_bytes(), key.as_bytes()) => {
-                Ok(WriteAccess)
-            }
-            _ => Err(ApiError::Unauthorized),
+        match state.api_key() {
+            Some(key) if !carries_key(&parts.headers, key) => Err(ApiError::Unauthorized),
+            _ => Ok(WriteAccess),
         }
     }
 }
 
-/// Compares secrets in time that does not depend on where they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Middleware on the API's routes: with `--protect-reads`, a request without the API key is
+/// refused before its handler runs.
+pub async fn read_access(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match state.read_key() {
+        Some(key) if !carries_key(request.headers(), key) => ApiError::Unauthorized.into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+/// Whether the headers carry `Authorization: Bearer <key>`. The two are compared as SHA-256
+/// digests in constant time, so neither where they differ nor the key's length shows in the time
+/// taken.
+fn carries_key(headers: &HeaderMap, key: &str) -> bool {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    given.is_some_and(|given| {
+        let given = Sha256::digest(given.trim().as_bytes());
+        bool::from(given.ct_eq(&Sha256::digest(key.as_bytes())))
+    })
 }
 
 /// Runs CPU-bound work on a blocking thread.
@@ -145,9 +157,18 @@ mod tests {
 
     #[test]
     fn api_keys_compare_whole() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secret2"));
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, value.parse().unwrap());
+            headers
+        };
+        assert!(carries_key(&with("Bearer secret"), "secret"));
+        assert!(carries_key(&with("Bearer  secret "), "secret"));
+        assert!(!carries_key(&with("Bearer secreT"), "secret"));
+        assert!(!carries_key(&with("Bearer secret2"), "secret"));
+        assert!(!carries_key(&with("Bearer secre"), "secret"));
+        assert!(!carries_key(&with("secret"), "secret"));
+        assert!(!carries_key(&HeaderMap::new(), "secret"));
     }
 
     #[test]

@@ -113,11 +113,14 @@ function answerKey(key) {
 
 // ---------- requests ----------
 
-/** Sends a request; `write` marks requests that need the API key when the service has one. */
-async function request(method, path, body, { write = false, raw = false, key = apiKey() } = {}) {
+/**
+ * Sends a request, with the API key when one was given. Writes need it whenever the service has
+ * one, reads too when it runs with --protect-reads: a 401 asks for it and tries again.
+ */
+async function request(method, path, body, { raw = false, key = apiKey() } = {}) {
   const headers = {};
   if (body !== undefined) headers["content-type"] = "application/json";
-  if (write && key) headers["authorization"] = "Bearer " + key;
+  if (key) headers["authorization"] = "Bearer " + key;
   let response;
   try {
     response = await fetch(path, {
@@ -128,10 +131,10 @@ async function request(method, path, body, { write = false, raw = false, key = a
   } catch (e) {
     throw new ApiError(0, "network", "the service did not answer (" + e.message + ")");
   }
-  if (response.status === 401 && write) {
+  if (response.status === 401) {
     const typed = await askForKey();
     if (!typed) throw await errorOf(response);
-    return request(method, path, body, { write, raw, key: typed });
+    return request(method, path, body, { raw, key: typed });
   }
   if (!response.ok) throw await errorOf(response);
   if (raw) return response;
@@ -142,7 +145,7 @@ async function request(method, path, body, { write = false, raw = false, key = a
 const api = {
   get: (path) => request("GET", path),
   post: (path, body, options) => request("POST", path, body, options),
-  del: (path) => request("DELETE", path, undefined, { write: true }),
+  del: (path) => request("DELETE", path),
 };
 
 /** Runs `work` with its button disabled and its errors shown in `box`; never rejects. */
@@ -802,7 +805,7 @@ function setUpDocuments() {
     guarded($("add-submit"), "add-error", async () => {
       const docs = await documentsToAdd();
       const body = docs.length === 1 ? docs[0] : docs;
-      const stored = await api.post("/v1/documents", body, { write: true });
+      const stored = await api.post("/v1/documents", body);
       const all = Array.isArray(stored) ? stored : [stored];
       result.textContent = all
         .map((s) => (s.created ? "Added " : "Already stored as ") + s.id + " (" + paragraphs(s.paragraphs) + ").")
