@@ -45,10 +45,28 @@ pub enum Error {
     Inference(#[from] candle_core::Error),
     #[error("tokenizer: {0}")]
     Tokenizer(String),
+    /// SQLite's message only, not a `source`, for the same reason as `Io`.
     #[error("document store: {0}")]
-    Store(#[from] rusqlite::Error),
+    Store(String),
+    /// The file is not (or no longer) a footnote store it can read: damaged, another program's
+    /// database, or a newer schema. Nothing is written to it.
     #[error("document store: {0}")]
     StoreFormat(String),
+    /// The disk under the store is full: the write was rolled back whole.
+    #[error(
+        "document store: the disk is full, so nothing was written (free space where the store \
+         is, then retry)"
+    )]
+    StoreFull,
+    /// The data directory or the store file cannot be written.
+    #[error(
+        "{path}: the document store cannot be written here ({reason}); footnote needs to write \
+         its store (check the permissions, or that the disk is mounted read-write)"
+    )]
+    StoreNotWritable {
+        path: PathBuf,
+        reason: std::io::Error,
+    },
     #[error("the model is busy ({capacity} requests are already queued); retry shortly")]
     Overloaded { capacity: usize },
     #[error("the model worker has stopped")]
@@ -63,6 +81,21 @@ impl Error {
         Error::Io {
             path: path.into(),
             reason,
+        }
+    }
+}
+
+/// SQLite's errors by what the person running footnote can do about them.
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode::{DatabaseCorrupt, DiskFull, NotADatabase};
+        match error.sqlite_error_code() {
+            Some(DiskFull) => Error::StoreFull,
+            Some(NotADatabase | DatabaseCorrupt) => Error::StoreFormat(format!(
+                "the file is damaged or not an SQLite database ({error}); footnote has left it \
+                 as it is: restore it from a backup, or point --data at another directory"
+            )),
+            _ => Error::Store(error.to_string()),
         }
     }
 }

@@ -19,6 +19,8 @@ use crate::error::{Error, Result};
 pub const SCHEMA_VERSION: i64 = 1;
 /// The database file inside the data directory.
 pub const FILE_NAME: &str = "footnote.sqlite3";
+/// SQLite's `application_id` of a footnote store ("fnot"), which tells it from other databases.
+const APPLICATION_ID: i32 = 0x666e_6f74;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -88,17 +90,27 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in directory `dir`.
+    /// Opens (creating if needed) the store in directory `dir`. A file that is not footnote's
+    /// store (damaged, another program's database, a newer schema) and a directory that cannot
+    /// be written are refused with an error saying so, before anything is written to the file.
     pub fn open(dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let path = dir.join(FILE_NAME);
+        check_writable(dir, &path)?;
         let mut conn = Connection::open(&path)?;
+        check_is_ours(&conn, &path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA)?;
+        // Only when it is not set yet: a store that writes nothing at start can start, and serve
+        // reads, on a full disk.
+        let id: i32 = tx.pragma_query_value(None, "application_id", |r| r.get(0))?;
+        if id != APPLICATION_ID {
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        }
         let version: Option<String> = get_meta(&tx, "schema_version")?;
         match version {
             None => set_meta(&tx, "schema_version", &SCHEMA_VERSION.to_string())?,
@@ -328,6 +340,52 @@ impl Store {
     }
 }
 
+/// Fails, saying why, when the store could not be written: SQLite would open a read-only file
+/// read-only and only fail at the first write, with a message that names neither file nor cause.
+fn check_writable(dir: &Path, path: &Path) -> Result<()> {
+    let not_writable = |path: &Path, reason| Error::StoreNotWritable {
+        path: path.to_path_buf(),
+        reason,
+    };
+    tempfile::Builder::new()
+        .prefix(".footnote-write-check")
+        .tempfile_in(dir)
+        .map_err(|e| not_writable(dir, e))?;
+    if path.exists() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| not_writable(path, e))?;
+    }
+    Ok(())
+}
+
+/// Refuses a database that holds tables but is not footnote's store: another program's file in
+/// the data directory is left exactly as it was. Stores made before footnote set its
+/// `application_id` are recognised by their `meta` table's schema version.
+fn check_is_ours(conn: &Connection, path: &Path) -> Result<()> {
+    let id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+    if id == APPLICATION_ID {
+        return Ok(());
+    }
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let older_store = id == 0
+        && tables.iter().any(|t| t == "meta")
+        && get_meta(conn, "schema_version")?.is_some();
+    if tables.is_empty() || older_store {
+        return Ok(());
+    }
+    Err(Error::StoreFormat(format!(
+        "{} is an SQLite database but not footnote's store (its tables: {}); footnote has left \
+         it as it is: point --data at another directory",
+        path.display(),
+        tables.join(", ")
+    )))
+}
+
 fn write_model(tx: &Transaction, model: &ModelId) -> Result<()> {
     set_meta(tx, "model_name", &model.name)?;
     set_meta(tx, "model_fingerprint", &model.fingerprint)?;
@@ -444,5 +502,65 @@ mod tests {
         drop(store);
         let err = Store::open(dir.path()).err().unwrap();
         assert!(err.to_string().contains("schema version"), "{err}");
+    }
+
+    /// What a refused file holds afterwards: its bytes, and that of no journal beside it.
+    fn contents(dir: &Path) -> Vec<u8> {
+        std::fs::read(dir.join(FILE_NAME)).unwrap()
+    }
+
+    #[test]
+    fn another_programs_database_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        conn.execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('ann');")
+            .unwrap();
+        drop(conn);
+        let before = contents(dir.path());
+        let err = Store::open(dir.path()).err().unwrap();
+        assert!(matches!(err, Error::StoreFormat(_)), "{err}");
+        assert!(
+            err.to_string()
+                .contains("not footnote's store (its tables: users)"),
+            "{err}"
+        );
+        assert_eq!(contents(dir.path()), before);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let garbage: Vec<u8> = (0..20_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        std::fs::write(dir.path().join(FILE_NAME), &garbage).unwrap();
+        let err = Store::open(dir.path()).err().unwrap();
+        assert!(
+            err.to_string()
+                .contains("damaged or not an SQLite database"),
+            "{err}"
+        );
+        assert_eq!(contents(dir.path()), garbage);
+    }
+
+    #[test]
+    fn a_store_made_before_the_application_id_still_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let doc = Document::new("a", None, "One paragraph here. It has two sentences.").unwrap();
+        let vectors = vectors_for(&doc, 3);
+        store
+            .insert(
+                &[NewDocument {
+                    document: &doc,
+                    vectors: &vectors,
+                }],
+                &model(3),
+            )
+            .unwrap();
+        store.conn.pragma_update(None, "application_id", 0).unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.load(3).unwrap().len(), 1);
     }
 }

@@ -61,7 +61,7 @@ pub struct ErrorDetail {
     /// Stable, machine-readable: `bad_request`, `invalid_input`, `unauthorized`, `not_found`,
     /// `unknown_document`, `id_conflict`, `payload_too_large`, `unsupported_media_type`,
     /// `method_not_allowed`, `request_timeout`, `overloaded`, `timeout`, `not_ready`,
-    /// `shutting_down`, `internal`.
+    /// `shutting_down`, `storage_full`, `internal`.
     pub code: &'static str,
     /// What went wrong and how to fix it.
     pub message: String,
@@ -88,6 +88,7 @@ impl ApiError {
                 Error::IdTaken(_) => (StatusCode::CONFLICT, "id_conflict"),
                 Error::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
                 Error::WorkerStopped => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
+                Error::StoreFull => (StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
                 Error::Io { .. }
                 | Error::NotUtf8 { .. }
                 | Error::EmptyFile { .. }
@@ -98,6 +99,7 @@ impl ApiError {
                 | Error::Tokenizer(_)
                 | Error::Store(_)
                 | Error::StoreFormat(_)
+                | Error::StoreNotWritable { .. }
                 | Error::TaskFailed(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
