@@ -105,8 +105,7 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA)?;
-        // Only when it is not set yet: a store that writes nothing at start can start, and serve
-        // reads, on a full disk.
+        // Only when it is not set yet, so that opening a store writes nothing to it.
         let id: i32 = tx.pragma_query_value(None, "application_id", |r| r.get(0))?;
         if id != APPLICATION_ID {
             tx.pragma_update(None, "application_id", APPLICATION_ID)?;
