@@ -4,6 +4,9 @@
 //! what the real model would cost; see BENCHMARKS.md.
 //!
 //! cargo run --release --example random_llm -- --shape qwen3-0.6b --out models/random-qwen3-0.6b
+//!
+//! With `--always TOKEN` the model writes that token every time instead (`footnote::llm::random`'s
+//! `Behaviour::Always`), so that what it streams is known.
 
 use std::path::PathBuf;
 
@@ -40,6 +43,10 @@ struct Args {
     /// The folder to write (created if missing).
     #[arg(long)]
     out: PathBuf,
+    /// Write a model that writes this token (its text in the vocabulary, such as `a`) every
+    /// time, instead of random weights: what it streams is known (scripts/schemathesis.sh).
+    #[arg(long)]
+    always: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -60,7 +67,7 @@ fn main() -> anyhow::Result<()> {
         &args.out.display().to_string(),
         &shape,
         dtype,
-        &Behaviour::Random,
+        &args.always.map_or(Behaviour::Random, Behaviour::Always),
     )?;
     println!("{}", files.gguf.display());
     Ok(())

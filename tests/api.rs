@@ -95,6 +95,8 @@ async fn health_readiness_description_metrics_and_logs_serve_operators() {
     ] {
         assert!(openapi["paths"][path].is_object(), "{path} not described");
     }
+    // Without --api-key, writing needs no key, and the document says so.
+    assert!(openapi["paths"]["/v1/documents"]["post"]["security"].is_null());
 
     // Metrics, once a question has gone through the model.
     let (status, _) = server
@@ -134,6 +136,16 @@ async fn documents_are_listed_in_pages_and_read_with_numbered_paragraphs() {
     assert_eq!(page["next_offset"], 2);
     let (_, rest) = server.get("/v1/documents?offset=2&limit=50").await;
     assert!(rest.get("next_offset").is_none());
+    let (status, none) = server.get("/v1/documents?offset=2&limit=0").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (&none["total"], &none["documents"]),
+        (&json!(5), &json!([]))
+    );
+    assert!(
+        none.get("next_offset").is_none(),
+        "limit 0 has no next page"
+    );
     let listed: Vec<&str> = page["documents"]
         .as_array()
         .unwrap()
@@ -451,6 +463,14 @@ async fn with_an_api_key_writes_need_it_and_reads_do_not() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
+    // The document says which routes need the key.
+    let (_, openapi) = server.get("/openapi.json").await;
+    let paths = &openapi["paths"];
+    assert_eq!(
+        paths["/v1/documents"]["post"]["security"],
+        json!([{"api_key": []}])
+    );
+    assert!(paths["/v1/documents"]["get"]["security"].is_null());
     // Reads, questions and summaries included, need no key.
     assert_eq!(
         server.get(&format!("/v1/documents/{id}")).await.0,

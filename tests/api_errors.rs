@@ -114,6 +114,22 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
         ),
         bad(post.clone(), "/v1/ask", "{}", 422, "invalid_input"),
         bad(post.clone(), "/v1/ask", "[1, 2]", 422, "invalid_input"),
+        // An array of the fields in order is not the object the document describes.
+        bad(post.clone(), "/v1/ask", "[\"Who?\"]", 422, "invalid_input"),
+        bad(
+            post.clone(),
+            "/v1/ask",
+            "{\"question\": \"Who?\", \"max_sentences\": 2.5}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
+            "/v1/ask",
+            "{\"question\": \"Who?\", \"stream\": true}",
+            422,
+            "invalid_input",
+        ),
         bad(
             post.clone(),
             "/v1/ask",
@@ -183,10 +199,24 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
         bad(get.clone(), &paragraph("-1"), "", 400, "bad_request"),
         bad(
             get.clone(),
-            "/v1/documents?limit=0",
+            &paragraph("18446744073709551616"),
+            "",
+            400,
+            "bad_request",
+        ),
+        bad(
+            get.clone(),
+            "/v1/documents?limit=1001",
             "",
             422,
             "invalid_input",
+        ),
+        bad(
+            get.clone(),
+            "/v1/documents?offset=18446744073709551616",
+            "",
+            400,
+            "bad_request",
         ),
         bad(
             get.clone(),
@@ -217,6 +247,13 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
             "invalid_input",
         ),
         bad(post.clone(), "/v1/documents", "[]", 422, "invalid_input"),
+        bad(
+            post.clone(),
+            "/v1/documents",
+            "[[null, null, \"Text as an array.\"]]",
+            422,
+            "invalid_input",
+        ),
         bad(
             post.clone(),
             "/v1/documents",
@@ -282,6 +319,21 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
         ),
         bad(
             post.clone(),
+            "/v1/summarize",
+            "{\"articles\": [{\"id\": \"a\", \"text\": \"One.\"}, {\"id\": \"a\", \"text\": \"Two.\"}]}",
+            409,
+            "id_conflict",
+        ),
+        bad(post.clone(), "/v1/summarize", "[null, null]", 422, "invalid_input"),
+        bad(
+            post.clone(),
+            "/v1/summarize",
+            "{\"per_document\": true, \"stream\": true}",
+            422,
+            "invalid_input",
+        ),
+        bad(
+            post.clone(),
             "/v1/embed",
             "{\"inputs\": []}",
             422,
@@ -298,18 +350,20 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
         bad(get.clone(), "/v1/nothing-here", "", 404, "not_found"),
         bad(put.clone(), "/v1/ask", "{}", 405, "method_not_allowed"),
     ];
-    // Wrong or missing content type.
+    // Wrong or missing content type, on every route that takes JSON.
     for content_type in [Some("text/plain"), None] {
-        cases.push(Bad {
-            content_type,
-            ..bad(
-                post.clone(),
-                "/v1/ask",
-                "{\"question\": \"Who?\"}",
-                415,
-                "unsupported_media_type",
-            )
-        });
+        for path in [
+            "/v1/ask",
+            "/v1/summarize",
+            "/v1/verify",
+            "/v1/embed",
+            "/v1/documents",
+        ] {
+            cases.push(Bad {
+                content_type,
+                ..bad(post.clone(), path, "{}", 415, "unsupported_media_type")
+            });
+        }
     }
     // Write endpoints without the key, or with a wrong one.
     for key in [None, Some("wrong")] {
@@ -396,6 +450,29 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
     let (status, page) = server.get("/v1/documents").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["total"], 1);
+    // What the document allows at its edges is served: a page of none (to count), a count
+    // written as a float (JSON Schema's integers include 1.0), an empty text to embed.
+    let (status, count) = server.get("/v1/documents?limit=0").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (&count["total"], &count["documents"]),
+        (&json!(1), &json!([]))
+    );
+    assert!(count.get("next_offset").is_none(), "{count}");
+    for (path, body) in [
+        (
+            "/v1/ask",
+            json!({"question": WHERE_QUESTION, "max_sentences": 1.0}),
+        ),
+        (
+            "/v1/summarize",
+            json!({"words": 2e1, "articles": [{"text": "One sentence, sent to be summarized."}]}),
+        ),
+        ("/v1/embed", json!({"inputs": [""]})),
+    ] {
+        let (status, answer) = server.post(path, &body).await;
+        assert_eq!(status, StatusCode::OK, "{path} {body}: {answer}");
+    }
     let response = server
         .client
         .post(server.url("/v1/documents"))

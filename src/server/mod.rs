@@ -155,6 +155,15 @@ impl AppState {
         self.0.api_key.as_deref()
     }
 
+    /// Which requests need the API key.
+    fn key_needed(&self) -> routes::KeyNeeded {
+        match (self.api_key(), self.0.protect_reads) {
+            (None, _) => routes::KeyNeeded::Never,
+            (Some(_), false) => routes::KeyNeeded::ForWrites,
+            (Some(_), true) => routes::KeyNeeded::ForAll,
+        }
+    }
+
     /// The API key reads need: `--api-key` when `--protect-reads` is set.
     fn read_key(&self) -> Option<&str> {
         self.api_key().filter(|_| self.0.protect_reads)

@@ -33,8 +33,8 @@ use judge::{judge, Closeness, Evidence, Judgement};
 pub use parse::{parse, Claim, Parsed};
 pub use vectors::ClaimVectors;
 
-/// The longest text verified at once, in bytes: a larger one is refused, not truncated.
-pub const MAX_TEXT_BYTES: usize = 1_000_000;
+/// The longest text verified at once, in characters: a longer one is refused, not truncated.
+pub const MAX_TEXT_CHARS: usize = 1_000_000;
 
 /// Paragraphs proposed per claim.
 const SUGGESTIONS: usize = 3;
@@ -109,16 +109,21 @@ impl Report {
     }
 }
 
-/// Refuses a text that cannot be verified: empty, or over [`MAX_TEXT_BYTES`]. Cheap, so callers
+/// Refuses a text that cannot be verified: empty, or over [`MAX_TEXT_CHARS`]. Cheap, so callers
 /// can check before loading the model.
 pub fn check_text(text: &str) -> Result<()> {
     if text.trim().is_empty() {
         return Err(Error::InvalidInput("the text is empty".into()));
     }
-    if text.len() > MAX_TEXT_BYTES {
+    // Characters are counted only when the bytes could be too many.
+    let chars = if text.len() > MAX_TEXT_CHARS {
+        text.chars().count()
+    } else {
+        text.len()
+    };
+    if chars > MAX_TEXT_CHARS {
         return Err(Error::InvalidInput(format!(
-            "the text is {} bytes; the most verified at once is {MAX_TEXT_BYTES}",
-            text.len()
+            "the text is {chars} characters; the most verified at once is {MAX_TEXT_CHARS}"
         )));
     }
     Ok(())

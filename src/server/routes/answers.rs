@@ -10,11 +10,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::documents::{segment, DocumentInput};
-use super::written::{self, Documents, Work, WriteRequest};
-use super::{blocking, non_empty, ApiJson};
+use super::written::{self, AnswerEvents, Documents, SummaryEvents, Work, WriteRequest};
+use super::{at_most_one, blocking, non_empty, whole_number, ApiJson};
 use crate::answer::{self, Answer, AskOptions, MAX_ANSWER_SENTENCES};
 use crate::document::Document;
 use crate::error::Error;
@@ -26,14 +27,21 @@ use crate::summarize::{self, Length, Summary};
 use crate::worker::Priority;
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct AskRequest {
-    /// The question.
-    #[schema(example = "How long did the call between Biden and Putin last?")]
+    /// The question: not blank (at least one character that is not whitespace).
+    #[schema(
+        example = "How long did the call between Biden and Putin last?",
+        pattern = r"[^\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028-\u2029\u202F\u205F\u3000]"
+    )]
     pub question: String,
-    /// Answer only from these stored documents (ids); all documents when left out.
+    /// Answer only from these stored documents (ids); all documents when left out. An unknown id
+    /// is answered 404.
+    #[schema(min_items = 1)]
     pub documents: Option<Vec<String>>,
     /// Most sentences in the answer, 1 to 3 (default 3).
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 1, maximum = 3)]
     pub max_sentences: Option<usize>,
     /// Let the local model write the answer (the service must run with `--llm`). Every written
     /// sentence is checked by the verifier against the paragraphs it cites; the copied answer
@@ -49,7 +57,16 @@ pub struct AskRequest {
     #[serde(default)]
     pub show_unverified: bool,
     /// With `generate`: the most tokens written, 1 to 2048 (default 320).
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 1, maximum = 2048)]
     pub max_tokens: Option<usize>,
+}
+
+from_objects_only!(AskRequest);
+
+/// What [`AskRequest`]'s fields cannot say alone (see [`super::FieldRules`]).
+pub(super) fn ask_rules() -> Vec<Value> {
+    vec![written::write_fields_rule()]
 }
 
 /// Answer a question with verbatim, cited sentences, or abstain.
@@ -59,12 +76,14 @@ pub struct AskRequest {
     tag = "answers",
     request_body = AskRequest,
     responses(
-        (status = 200, description = "The answer, as `footnote ask --json` prints it; with `generate` and `stream`, server-sent events (see README, \"Written answers\")", body = Answer),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 404, description = "An unknown document id", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Empty question, wrong types, max_sentences or max_tokens out of range, `generate` without a writing model", body = ErrorBody),
-        (status = 503, description = "Starting, or the model's or the writing model's queue is full (see Retry-After)", body = ErrorBody),
+        (status = 200, description = "The answer, as `footnote ask --json` prints it; with `generate` and `stream`, server-sent events (see README, \"Written answers\")",
+            content((Answer = "application/json"), (AnswerEvents = "text/event-stream"))),
+        (status = 400, description = "Malformed JSON, or a body that is not UTF-8", body = ErrorBody),
+        (status = 404, description = "An unknown document id in `documents`", body = ErrorBody),
+        (status = 413, description = "The body is larger than --max-body-bytes", body = ErrorBody),
+        (status = 415, description = "Not JSON (`Content-Type: application/json`)", body = ErrorBody),
+        (status = 422, description = "A body the schema refuses: a blank question, wrong types, an unknown field, an empty `documents`, `max_sentences` or `max_tokens` out of range, `stream`, `show_unverified` or `max_tokens` without `generate`; or `generate` on a service without a writing model (`--llm`; `writer` is null in /readyz)", body = ErrorBody),
+        (status = 503, description = "Starting (`not_ready`), the model's or the writing model's queue is full (`overloaded`), or shutting down", body = ErrorBody),
     )
 )]
 pub async fn ask(
@@ -113,16 +132,23 @@ pub async fn ask(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct SummarizeRequest {
-    /// Stored documents to summarize (ids). Leave out both this and `articles` to summarize every
-    /// stored document.
+    /// Stored documents to summarize (ids); an unknown id is answered 404. Leave out both this
+    /// and `articles` to summarize every stored document.
+    #[schema(min_items = 1)]
     pub documents: Option<Vec<String>>,
-    /// Articles to summarize without storing them.
+    /// Articles to summarize without storing them. Two with the same id (given, or derived from
+    /// the same text) are answered 409.
+    #[schema(min_items = 1)]
     pub articles: Option<Vec<DocumentInput>>,
     /// Number of sentences (default 5).
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 1, maximum = 18446744073709551615usize)]
     pub sentences: Option<usize>,
     /// A word budget instead of a sentence count.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 1, maximum = 18446744073709551615usize)]
     pub words: Option<usize>,
     /// One summary per document; the response is then an array of summaries.
     #[serde(default)]
@@ -140,7 +166,33 @@ pub struct SummarizeRequest {
     #[serde(default)]
     pub show_unverified: bool,
     /// With `generate`: the most tokens written per summary, 1 to 2048 (default 320).
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 1, maximum = 2048)]
     pub max_tokens: Option<usize>,
+}
+
+from_objects_only!(SummarizeRequest);
+
+/// What [`SummarizeRequest`]'s fields cannot say alone (see [`super::FieldRules`]).
+pub(super) fn summarize_rules() -> Vec<Value> {
+    vec![
+        written::write_fields_rule(),
+        at_most_one(
+            "`documents` (stored) or `articles` (sent), not both",
+            [("documents", Value::Null), ("articles", Value::Null)],
+        ),
+        at_most_one(
+            "`sentences` or `words`, not both",
+            [("sentences", Value::Null), ("words", Value::Null)],
+        ),
+        at_most_one(
+            "a stream carries one summary: `stream` or `per_document`, not both",
+            [
+                ("stream", Value::Bool(false)),
+                ("per_document", Value::Bool(false)),
+            ],
+        ),
+    ]
 }
 
 /// A summary, or one per document when `per_document` is set.
@@ -158,11 +210,15 @@ pub enum SummarizeResponse {
     tag = "answers",
     request_body = SummarizeRequest,
     responses(
-        (status = 200, description = "The summary as `footnote summarize --json` prints it, or an array of them with `per_document`", body = SummarizeResponse),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 404, description = "An unknown document id", body = ErrorBody),
-        (status = 422, description = "Both or neither of `sentences`/`words` misused, empty text, bad ids, `generate` without a writing model", body = ErrorBody),
-        (status = 503, description = "Starting, or the model's or the writing model's queue is full", body = ErrorBody),
+        (status = 200, description = "The summary as `footnote summarize --json` prints it, or an array of them with `per_document`; with `generate` and `stream`, server-sent events (see README, \"Written answers\")",
+            content((SummarizeResponse = "application/json"), (SummaryEvents = "text/event-stream"))),
+        (status = 400, description = "Malformed JSON, or a body that is not UTF-8", body = ErrorBody),
+        (status = 404, description = "An unknown document id in `documents`", body = ErrorBody),
+        (status = 409, description = "Two articles have the same id", body = ErrorBody),
+        (status = 413, description = "The body is larger than --max-body-bytes", body = ErrorBody),
+        (status = 415, description = "Not JSON (`Content-Type: application/json`)", body = ErrorBody),
+        (status = 422, description = "A body the schema refuses: wrong types, an unknown field, an empty array, a length of 0, both `sentences` and `words`, both `documents` and `articles`, a blank text or a bad id in `articles`, `stream`, `show_unverified` or `max_tokens` without `generate`, `stream` with `per_document`; or `generate` on a service without a writing model (`--llm`; `writer` is null in /readyz)", body = ErrorBody),
+        (status = 503, description = "Starting (`not_ready`), the model's or the writing model's queue is full (`overloaded`), or shutting down", body = ErrorBody),
     )
 )]
 pub async fn summarize(
@@ -193,8 +249,9 @@ pub async fn summarize(
             let documents = segment(articles, "articles").await?;
             let mut seen = HashSet::new();
             if let Some(d) = documents.iter().find(|d| !seen.insert(d.id.as_str())) {
-                return Err(ApiError::Unprocessable(format!(
-                    "two articles have the id `{}`; ids must differ",
+                return Err(ApiError::Conflict(format!(
+                    "two articles have the id `{}`; ids must differ (an id left out is derived \
+                     from the text)",
                     d.id
                 )));
             }

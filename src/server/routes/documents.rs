@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use super::{blocking, ApiJson, ApiPath, ApiQuery, WriteAccess};
 use crate::document::{Document, Paragraph};
@@ -17,19 +19,31 @@ use crate::server::AppState;
 
 /// Page size of `GET /v1/documents` when not given, and the most allowed.
 const DEFAULT_PAGE: usize = 50;
-const MAX_PAGE: usize = 1000;
+pub(super) const MAX_PAGE: usize = 1000;
 
 /// A document sent in a request: to store, or to summarize without storing.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct DocumentInput {
-    /// 1-200 characters without spaces, slashes, brackets or ¶; derived from the text when left
-    /// out.
+    /// 1-200 characters without whitespace, control characters, slashes, brackets or ¶; derived
+    /// from the text when left out.
+    // The patterns list the characters Rust's `char::is_control` and `char::is_whitespace` (which
+    // `trim` uses) refuse, as `routes::tests::the_document_states_the_handlers_limits` checks.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u0020\u002F\u005B\u005D\u007F-\u00A0\u00B6\u1680\u2000-\u200A\u2028-\u2029\u202F\u205F\u3000]+$"
+    )]
     pub id: Option<String>,
     pub title: Option<String>,
-    /// The article; blank lines separate paragraphs.
+    /// The article, not blank; blank lines separate paragraphs.
+    #[schema(
+        pattern = r"[^\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028-\u2029\u202F\u205F\u3000]"
+    )]
     pub text: String,
 }
+
+from_objects_only!(DocumentInput);
 
 impl DocumentInput {
     fn into_document(self) -> Result<Document, Error> {
@@ -61,11 +75,28 @@ pub(super) async fn segment(
 }
 
 /// One document, or an array of them.
-#[derive(Debug, ToSchema)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum DocumentsBody {
     One(DocumentInput),
     Many(Vec<DocumentInput>),
+}
+
+impl PartialSchema for DocumentsBody {
+    fn schema() -> RefOr<Schema> {
+        let input = || RefOr::Ref(Ref::from_schema_name(DocumentInput::name()));
+        OneOfBuilder::new()
+            .description(Some("One document, or an array of at least one"))
+            .item(input())
+            .item(ArrayBuilder::new().items(input()).min_items(Some(1)))
+            .into()
+    }
+}
+
+impl ToSchema for DocumentsBody {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((DocumentInput::name().into(), DocumentInput::schema()));
+        DocumentInput::schemas(schemas);
+    }
 }
 
 impl<'de> Deserialize<'de> for DocumentsBody {
@@ -78,12 +109,12 @@ impl<'de> Deserialize<'de> for DocumentsBody {
                 .into_iter()
                 .enumerate()
                 .map(|(i, item)| {
-                    DocumentInput::deserialize(item)
+                    <DocumentInput as Deserialize>::deserialize(item)
                         .map_err(|e| D::Error::custom(format!("[{i}]: {e}")))
                 })
                 .collect::<Result<_, _>>()
                 .map(DocumentsBody::Many),
-            other => DocumentInput::deserialize(other)
+            other => <DocumentInput as Deserialize>::deserialize(other)
                 .map(DocumentsBody::One)
                 .map_err(D::Error::custom),
         }
@@ -105,17 +136,18 @@ pub enum IngestResponse {
     path = "/v1/documents",
     tag = "documents",
     request_body = DocumentsBody,
-    security((), ("api_key" = [])),
+    security(("api_key" = [])),
     responses(
         (status = 201, description = "At least one document was stored", body = IngestResponse),
         (status = 200, description = "Every text was already stored; the existing ids are returned", body = IngestResponse),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "An API key is configured and the request lacks it", body = ErrorBody),
-        (status = 409, description = "An id is taken by a document with different text", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, or a body that is not UTF-8", body = ErrorBody),
+        (status = 401, description = "The service has an API key and the request does not carry it", body = ErrorBody),
+        (status = 409, description = "An id is taken by a document with different text (stored, or earlier in the request)", body = ErrorBody),
         (status = 413, description = "The body is larger than --max-body-bytes", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Missing or empty text, a bad id, wrong types", body = ErrorBody),
-        (status = 503, description = "Starting, or the model queue is full", body = ErrorBody),
+        (status = 415, description = "Not JSON (`Content-Type: application/json`)", body = ErrorBody),
+        (status = 422, description = "A body the schema refuses: a missing or blank text, a bad id, wrong types, an unknown field, an empty array", body = ErrorBody),
+        (status = 503, description = "Starting (`not_ready`), the model's queue is full (`overloaded`), or shutting down", body = ErrorBody),
+        (status = 507, description = "The disk under the store is full (`storage_full`): nothing was stored", body = ErrorBody),
     )
 )]
 pub async fn create_documents(
@@ -151,8 +183,10 @@ pub async fn create_documents(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Documents to skip (default 0).
+    #[param(minimum = 0, maximum = 18446744073709551615usize)]
     pub offset: Option<usize>,
-    /// Page size, 1 to 1000 (default 50).
+    /// Page size, 0 to 1000 (default 50); 0 lists none, to count them (`total`).
+    #[param(minimum = 0, maximum = 1000)]
     pub limit: Option<usize>,
     /// Only documents whose id or title contains this text, ignoring case; `total` then counts
     /// the matches.
@@ -167,7 +201,7 @@ pub struct DocumentListing {
     pub total: usize,
     pub offset: usize,
     pub limit: usize,
-    /// Offset of the next page, absent on the last.
+    /// Offset of the next page, absent on the last (and with `limit` 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_offset: Option<usize>,
 }
@@ -187,8 +221,9 @@ pub struct DocumentEntry {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of documents", body = DocumentListing),
-        (status = 400, description = "offset or limit is not a number", body = ErrorBody),
-        (status = 422, description = "limit out of range", body = ErrorBody),
+        (status = 400, description = "`offset` or `limit` is not a number from 0 to 2^64 - 1, or the query is not UTF-8", body = ErrorBody),
+        (status = 422, description = "`limit` over 1000", body = ErrorBody),
+        (status = 503, description = "Starting (`not_ready`)", body = ErrorBody),
     )
 )]
 pub async fn list_documents(
@@ -198,9 +233,9 @@ pub async fn list_documents(
     let ready = state.ready()?;
     let offset = query.offset.unwrap_or(0);
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
+    if limit > MAX_PAGE {
         return Err(ApiError::Unprocessable(format!(
-            "limit must be between 1 and {MAX_PAGE}"
+            "limit must be between 0 and {MAX_PAGE}"
         )));
     }
     let snapshot = ready.corpus.snapshot();
@@ -236,7 +271,7 @@ pub async fn list_documents(
             paragraphs: d.paragraphs.len(),
         })
         .collect();
-    let next_offset = Some(offset.saturating_add(limit)).filter(|&n| n < all.len());
+    let next_offset = Some(offset.saturating_add(limit)).filter(|&n| limit > 0 && n < all.len());
     Ok(Json(DocumentListing {
         documents,
         total: all.len(),
@@ -286,7 +321,9 @@ impl ParagraphView {
     params(("id" = String, Path, description = "Document id")),
     responses(
         (status = 200, description = "The document", body = DocumentView),
+        (status = 400, description = "The id is not UTF-8 once percent-decoded", body = ErrorBody),
         (status = 404, description = "No such document", body = ErrorBody),
+        (status = 503, description = "Starting (`not_ready`)", body = ErrorBody),
     )
 )]
 pub async fn get_document(
@@ -313,12 +350,14 @@ pub async fn get_document(
     tag = "documents",
     params(
         ("id" = String, Path, description = "Document id"),
-        ("n" = usize, Path, description = "Paragraph number, from 1"),
+        ("n" = usize, Path, description = "Paragraph number, from 1",
+            minimum = 1, maximum = 18446744073709551615usize),
     ),
     responses(
         (status = 200, description = "The paragraph", body = ParagraphView),
-        (status = 400, description = "n is not a number", body = ErrorBody),
-        (status = 404, description = "No such document or paragraph", body = ErrorBody),
+        (status = 400, description = "`n` is not a number from 0 to 2^64 - 1, or the id is not UTF-8", body = ErrorBody),
+        (status = 404, description = "No such document, or no such paragraph (0 included)", body = ErrorBody),
+        (status = 503, description = "Starting (`not_ready`)", body = ErrorBody),
     )
 )]
 pub async fn get_paragraph(
@@ -343,11 +382,14 @@ pub async fn get_paragraph(
     path = "/v1/documents/{id}",
     tag = "documents",
     params(("id" = String, Path, description = "Document id")),
-    security((), ("api_key" = [])),
+    security(("api_key" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "An API key is configured and the request lacks it", body = ErrorBody),
+        (status = 400, description = "The id is not UTF-8 once percent-decoded", body = ErrorBody),
+        (status = 401, description = "The service has an API key and the request does not carry it", body = ErrorBody),
         (status = 404, description = "No such document", body = ErrorBody),
+        (status = 503, description = "Starting (`not_ready`)", body = ErrorBody),
+        (status = 507, description = "The disk under the store is full (`storage_full`): nothing was deleted", body = ErrorBody),
     )
 )]
 pub async fn delete_document(

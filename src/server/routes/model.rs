@@ -14,11 +14,14 @@ use crate::worker::Priority;
 pub const MAX_EMBED_INPUTS: usize = 512;
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct EmbedRequest {
     /// Texts to embed, 1 to 512.
+    #[schema(min_items = 1, max_items = 512)]
     pub inputs: Vec<String>,
 }
+
+from_objects_only!(EmbedRequest);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EmbedResponse {
@@ -36,9 +39,11 @@ pub struct EmbedResponse {
     request_body = EmbedRequest,
     responses(
         (status = 200, description = "The embeddings", body = EmbedResponse),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 422, description = "No inputs, or too many", body = ErrorBody),
-        (status = 503, description = "Starting, or the model queue is full", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, or a body that is not UTF-8", body = ErrorBody),
+        (status = 413, description = "The body is larger than --max-body-bytes", body = ErrorBody),
+        (status = 415, description = "Not JSON (`Content-Type: application/json`)", body = ErrorBody),
+        (status = 422, description = "A body the schema refuses: no inputs, more than 512, wrong types, an unknown field", body = ErrorBody),
+        (status = 503, description = "Starting (`not_ready`), the model's queue is full (`overloaded`), or shutting down", body = ErrorBody),
     )
 )]
 pub async fn embed(

@@ -6,9 +6,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
-use super::ApiDoc;
 use crate::error::Error;
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::AppState;
@@ -38,7 +37,7 @@ pub async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Readiness),
-        (status = 503, description = "Still starting, or the model thread has stopped", body = ErrorBody),
+        (status = 503, description = "Still starting (`not_ready`), or the model thread has stopped (`shutting_down`)", body = ErrorBody),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
     let ready = state.ready()?;
@@ -65,11 +64,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// This description.
+/// This description, of this service: writing needs a key only when the service has one.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
-    responses((status = 200, description = "The OpenAPI document")))]
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    responses((status = 200, description = "The OpenAPI document", body = Object)))]
+pub async fn openapi(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
+    Json(super::document(state.key_needed()))
 }
 
 /// Unknown routes.

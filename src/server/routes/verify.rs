@@ -18,17 +18,24 @@ use crate::worker::Priority;
 pub const VERIFIED_SENTENCES: &str = "footnote_verified_sentences_total";
 
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, remote = "Self")]
 pub struct VerifyRequest {
-    /// The text: sentences followed by citations in footnote's form, `[doc ¶n]`, `[doc ¶2, ¶3]`.
+    /// The text: sentences followed by citations in footnote's form, `[doc ¶n]`, `[doc ¶2, ¶3]`;
+    /// not blank, at most 1,000,000 characters.
     #[schema(
-        example = "Biden and Putin spoke for 50 minutes on Thursday. [002_4612034cd8f006a6 ¶2]"
+        example = "Biden and Putin spoke for 50 minutes on Thursday. [002_4612034cd8f006a6 ¶2]",
+        max_length = 1000000,
+        pattern = r"[^\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028-\u2029\u202F\u205F\u3000]"
     )]
     pub text: String,
     /// Verify against these stored documents only (ids): a citation of another document is then
-    /// invalid, and only their paragraphs are suggested. All documents when left out.
+    /// invalid, and only their paragraphs are suggested. All documents when left out; an unknown
+    /// id is answered 404.
+    #[schema(min_items = 1)]
     pub documents: Option<Vec<String>>,
 }
+
+from_objects_only!(VerifyRequest);
 
 /// Check each sentence of a text against the paragraphs it cites: `supported`, `unsupported`
 /// (with the reasons), `uncited` or `invalid_citation`, and the paragraphs that would support it.
@@ -39,12 +46,12 @@ pub struct VerifyRequest {
     request_body = VerifyRequest,
     responses(
         (status = 200, description = "A verdict per sentence, as `footnote verify --json` prints it", body = Report),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, or a body that is not UTF-8", body = ErrorBody),
         (status = 404, description = "An unknown document id in `documents`", body = ErrorBody),
         (status = 413, description = "The body is larger than --max-body-bytes", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "An empty text, a text over the verifier's limit, wrong types, an empty `documents`", body = ErrorBody),
-        (status = 503, description = "Starting, or the model queue is full (see Retry-After)", body = ErrorBody),
+        (status = 415, description = "Not JSON (`Content-Type: application/json`)", body = ErrorBody),
+        (status = 422, description = "A body the schema refuses: a blank text, a text over 1,000,000 characters, wrong types, an unknown field, an empty `documents`", body = ErrorBody),
+        (status = 503, description = "Starting (`not_ready`), the model's queue is full (`overloaded`), or shutting down", body = ErrorBody),
     )
 )]
 pub async fn verify(

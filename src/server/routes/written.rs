@@ -14,7 +14,10 @@
 //!   sentence repeated, or past `max_sentences`, is not in it);
 //! - `event: error`: `{"error": {"code", "message"}}`, instead of `final` when writing failed;
 //! - then `data: [DONE]`, as OpenAI-style clients expect.
+//!
+//! [`AnswerEvents`] and [`SummaryEvents`] describe them in the OpenAPI document.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,20 +28,24 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_stream::StreamExt;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
 use super::answers::SummarizeResponse;
-use crate::answer::{self, AskOptions};
+use crate::answer::{self, Answer, AskOptions};
 use crate::citation::Citation;
 use crate::compose::{self, SentenceTracker};
 use crate::error::Error;
 use crate::index::Index;
 use crate::server::corpus::Snapshot;
-use crate::server::error::ApiError;
+use crate::server::error::{ApiError, ErrorBody};
 use crate::server::Ready;
-use crate::summarize::{self, Length};
+use crate::summarize::{self, Length, Summary};
 use crate::verify::{Claim, Verdict, Verifier};
 use crate::worker::{Priority, Worker};
 use crate::writer::{WriteOptions, Writer};
@@ -88,6 +95,22 @@ impl WriteRequest {
     }
 }
 
+/// The first check of [`WriteRequest::from_fields`] as a rule of a request's schema (see
+/// `routes::FieldRules`).
+pub fn write_fields_rule() -> Value {
+    json!({
+        "description": "`stream`, `show_unverified` and `max_tokens` need `\"generate\": true`",
+        "anyOf": [
+            { "required": ["generate"], "properties": { "generate": { "const": true } } },
+            { "properties": {
+                "stream": { "const": false },
+                "show_unverified": { "const": false },
+                "max_tokens": { "const": null }
+            } }
+        ]
+    })
+}
+
 /// The index a request reads: the stored documents' snapshot, or articles sent with it.
 pub enum Documents {
     Stored(Arc<Snapshot>),
@@ -124,30 +147,131 @@ pub enum Work {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum StreamEvent {
-    Piece {
-        text: String,
-    },
-    Verdict {
-        index: usize,
-        text: String,
-        citations: Vec<Citation>,
-        verdict: Verdict,
-        verified: bool,
-        reasons: Vec<String>,
-    },
+    Piece(Piece),
+    Verdict(SentenceVerdict),
     Final(serde_json::Value),
-    Error(crate::server::error::ErrorBody),
+    Error(ErrorBody),
+}
+
+/// The data of a `piece` event.
+#[derive(Serialize, ToSchema)]
+pub struct Piece {
+    /// Text as the model writes it: the draft, not yet checked.
+    pub text: String,
+}
+
+/// The data of a `verdict` event: a finished written sentence, as the verifier judged it against
+/// its citations.
+#[derive(Serialize, ToSchema)]
+pub struct SentenceVerdict {
+    /// The sentence's place among those written, from 0.
+    pub index: usize,
+    pub text: String,
+    pub citations: Vec<Citation>,
+    pub verdict: Verdict,
+    /// Whether the verifier supports it (`verdict` is `supported`).
+    pub verified: bool,
+    pub reasons: Vec<String>,
 }
 
 impl StreamEvent {
     fn name(&self) -> &'static str {
         match self {
-            StreamEvent::Piece { .. } => "piece",
-            StreamEvent::Verdict { .. } => "verdict",
+            StreamEvent::Piece(_) => "piece",
+            StreamEvent::Verdict(_) => "verdict",
             StreamEvent::Final(_) => "final",
             StreamEvent::Error(_) => "error",
         }
     }
+}
+
+/// The events of a streamed answer (`final` carries an [`Answer`]).
+pub struct AnswerEvents;
+
+/// The events of a streamed summary (`final` carries a [`Summary`]).
+pub struct SummaryEvents;
+
+impl PartialSchema for AnswerEvents {
+    fn schema() -> RefOr<Schema> {
+        events_schema::<Answer>()
+    }
+}
+
+impl ToSchema for AnswerEvents {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        event_schemas::<Answer>(schemas);
+    }
+}
+
+impl PartialSchema for SummaryEvents {
+    fn schema() -> RefOr<Schema> {
+        events_schema::<Summary>()
+    }
+}
+
+impl ToSchema for SummaryEvents {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        event_schemas::<Summary>(schemas);
+    }
+}
+
+/// The events of a stream whose `final` event carries an `F`, each as a client reads it: its
+/// name (`event:`) and its data (`data:`, JSON whose schema `contentSchema` gives). The stream
+/// ends with `data: [DONE]`, an event without a name, which clients read as `message`. The
+/// schema is that of one event, as OpenAPI 3.2's `itemSchema` has it and schemathesis reads an
+/// event stream's schema in 3.1.
+fn events_schema<F: ToSchema>() -> RefOr<Schema> {
+    let event = |name: &str, data: Schema| {
+        ObjectBuilder::new()
+            .property(
+                "event",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([name])),
+            )
+            .required("event")
+            .property("data", data)
+            .required("data")
+    };
+    let json = |payload: Cow<'static, str>| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .content_media_type("application/json")
+            .content_schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                payload,
+            ))))
+            .into()
+    };
+    let done = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["[DONE]"]))
+        .into();
+    OneOfBuilder::new()
+        .description(Some(
+            "One server-sent event: `piece` (the draft as it is written), `verdict` (each \
+             finished sentence, checked), then `final` (the response's JSON) or `error`, then \
+             `data: [DONE]`",
+        ))
+        .item(event("piece", json(Piece::name())))
+        .item(event("verdict", json(SentenceVerdict::name())))
+        .item(event("final", json(F::name())))
+        .item(event("error", json(ErrorBody::name())))
+        .item(event("message", done))
+        .into()
+}
+
+/// The schemas [`events_schema`] refers to.
+fn event_schemas<F: ToSchema>(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+    schemas.extend([
+        (Piece::name().into(), Piece::schema()),
+        (SentenceVerdict::name().into(), SentenceVerdict::schema()),
+        (F::name().into(), F::schema()),
+        (ErrorBody::name().into(), ErrorBody::schema()),
+    ]);
+    Piece::schemas(schemas);
+    SentenceVerdict::schemas(schemas);
+    F::schemas(schemas);
+    ErrorBody::schemas(schemas);
 }
 
 type Events = mpsc::UnboundedSender<StreamEvent>;
@@ -406,9 +530,9 @@ impl<'a> Live<'a> {
             return !events.is_closed();
         }
         self.text.push_str(piece);
-        let sent = events.send(StreamEvent::Piece {
+        let sent = events.send(StreamEvent::Piece(Piece {
             text: piece.to_string(),
-        });
+        }));
         let finished = self.tracker.finished(&self.text, false);
         self.verdicts(finished);
         sent.is_ok()
@@ -439,14 +563,14 @@ impl<'a> Live<'a> {
                 }
             };
             let report = self.verifier.verify_claim(claim, &vector);
-            let _ = events.send(StreamEvent::Verdict {
+            let _ = events.send(StreamEvent::Verdict(SentenceVerdict {
                 index: self.sent,
                 verified: report.verdict == Verdict::Supported,
                 text: report.text,
                 citations: report.citations,
                 verdict: report.verdict,
                 reasons: report.reasons,
-            });
+            }));
             self.sent += 1;
         }
     }
