@@ -138,6 +138,100 @@ impl TokenField {
     }
 }
 
+/// What footnote reads of a GGUF file's metadata (all of it optional: a missing or mistyped key
+/// is left out, never an error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GgufMetadata {
+    /// `general.architecture`, empty when missing.
+    pub architecture: String,
+    /// `<architecture>.context_length`, 4096 when missing.
+    pub context_length: usize,
+    /// `tokenizer.chat_template`.
+    pub chat_template: Option<String>,
+    pub bos_token_id: Option<u32>,
+    pub eos_token_id: Option<u32>,
+}
+
+impl GgufMetadata {
+    /// Reads the keys footnote uses from a GGUF file's header (public so that the fuzz targets
+    /// in `fuzz/` can feed it arbitrary headers).
+    pub fn read(content: &gguf_file::Content) -> Self {
+        let meta = |key: &str| content.metadata.get(key);
+        let architecture = meta("general.architecture")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .unwrap_or_default();
+        let context_length = meta(&format!("{architecture}.context_length"))
+            .and_then(|v| v.to_u32().ok())
+            .map_or(4096, |n| n as usize);
+        GgufMetadata {
+            architecture,
+            context_length,
+            chat_template: meta("tokenizer.chat_template")
+                .and_then(|v| v.to_string().ok())
+                .cloned(),
+            bos_token_id: meta("tokenizer.ggml.bos_token_id").and_then(|v| v.to_u32().ok()),
+            eos_token_id: meta("tokenizer.ggml.eos_token_id").and_then(|v| v.to_u32().ok()),
+        }
+    }
+}
+
+/// What footnote reads of `tokenizer_config.json`: the chat template (a string, or the one named
+/// `default` in a list) and the special tokens' text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChatSettings {
+    pub chat_template: Option<String>,
+    pub bos_token: Option<String>,
+    pub eos_token: Option<String>,
+}
+
+/// Reads the text of a `tokenizer_config.json` (public for the fuzz targets in `fuzz/`).
+pub fn read_tokenizer_config(text: &str) -> serde_json::Result<ChatSettings> {
+    let config: TokenizerConfig = serde_json::from_str(text)?;
+    Ok(ChatSettings {
+        chat_template: config.chat_template.and_then(|t| match t {
+            TemplateField::One(s) => Some(s),
+            TemplateField::Named(list) => list
+                .into_iter()
+                .find(|t| t.name == "default")
+                .map(|t| t.template),
+        }),
+        bos_token: config.bos_token.map(TokenField::text),
+        eos_token: config.eos_token.map(TokenField::text),
+    })
+}
+
+/// Whether a GGUF file (its header) can run on footnote's own forward pass on this CPU, or why
+/// not; reads no tensor (public for the fuzz targets in `fuzz/`).
+pub fn native_pass_supports(content: &gguf_file::Content) -> std::result::Result<(), String> {
+    native::supports(content).map(|_| ())
+}
+
+/// The tokenizer's added tokens that [`remove_markers`] takes out of data: every non-blank one,
+/// longest first.
+pub fn marker_list(tokenizer: &Tokenizer) -> Vec<String> {
+    let mut markers: Vec<String> = tokenizer
+        .get_added_tokens_decoder()
+        .into_values()
+        .map(|t| t.content)
+        .filter(|c| !c.trim().is_empty())
+        .collect();
+    markers.sort_by_key(|m| std::cmp::Reverse(m.len()));
+    markers
+}
+
+/// `text` without any of `markers` (the tokenizer's chat markers, longest first): what
+/// [`Generator::defang`] does, as a pure function (public for the fuzz targets in `fuzz/`).
+pub fn remove_markers(text: &str, markers: &[String]) -> String {
+    let mut out = text.to_string();
+    for marker in markers {
+        if out.contains(marker.as_str()) {
+            out = out.replace(marker.as_str(), "");
+        }
+    }
+    out
+}
+
 impl Generator {
     /// Loads the model on `device`: reads the GGUF, the tokenizer and the chat template, and
     /// checks that the tokenizer has the template's chat tokens and a token that ends a turn.
@@ -160,46 +254,29 @@ impl Generator {
                 files.gguf.display()
             ))
         })?;
-        let meta = |key: &str| content.metadata.get(key);
-        let architecture = meta("general.architecture")
-            .and_then(|v| v.to_string().ok())
-            .cloned()
-            .unwrap_or_default();
-        let context_length = meta(&format!("{architecture}.context_length"))
-            .and_then(|v| v.to_u32().ok())
-            .map_or(4096, |n| n as usize);
-        let gguf_template = meta("tokenizer.chat_template")
-            .and_then(|v| v.to_string().ok())
-            .cloned();
-        let gguf_eos = meta("tokenizer.ggml.eos_token_id").and_then(|v| v.to_u32().ok());
-        let gguf_bos = meta("tokenizer.ggml.bos_token_id").and_then(|v| v.to_u32().ok());
+        let GgufMetadata {
+            architecture,
+            context_length,
+            chat_template: gguf_template,
+            bos_token_id: gguf_bos,
+            eos_token_id: gguf_eos,
+        } = GgufMetadata::read(&content);
 
         let tokenizer = Tokenizer::from_file(&files.tokenizer)
             .map_err(|e| model_error(format!("{}: {e}", files.tokenizer.display())))?;
-        let config: Option<TokenizerConfig> = match &files.tokenizer_config {
+        let config = match &files.tokenizer_config {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-                Some(
-                    serde_json::from_str(&text)
-                        .map_err(|e| model_error(format!("{}: {e}", path.display())))?,
-                )
+                read_tokenizer_config(&text)
+                    .map_err(|e| model_error(format!("{}: {e}", path.display())))?
             }
-            None => None,
+            None => ChatSettings::default(),
         };
-        let (config_template, config_bos, config_eos) = match config {
-            Some(c) => (
-                c.chat_template.and_then(|t| match t {
-                    TemplateField::One(s) => Some(s),
-                    TemplateField::Named(list) => list
-                        .into_iter()
-                        .find(|t| t.name == "default")
-                        .map(|t| t.template),
-                }),
-                c.bos_token.map(TokenField::text),
-                c.eos_token.map(TokenField::text),
-            ),
-            None => (None, None, None),
-        };
+        let ChatSettings {
+            chat_template: config_template,
+            bos_token: config_bos,
+            eos_token: config_eos,
+        } = config;
         let source = config_template.or(gguf_template).ok_or_else(|| {
             model_error(
                 "no chat template: neither tokenizer_config.json nor the GGUF file has one".into(),
@@ -237,13 +314,7 @@ impl Generator {
             )));
         }
 
-        let mut markers: Vec<String> = tokenizer
-            .get_added_tokens_decoder()
-            .into_values()
-            .map(|t| t.content)
-            .filter(|c| !c.trim().is_empty())
-            .collect();
-        markers.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        let markers = marker_list(&tokenizer);
         let weights = Weights::load(content, &mut file, device, &name, backend)?;
         let backend = weights.backend();
         tracing::info!(
@@ -293,13 +364,7 @@ impl Generator {
     /// article text and questions go through this before they enter a prompt, so that a stored
     /// article cannot end the user's turn and write one of its own.
     pub fn defang(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for marker in &self.markers {
-            if out.contains(marker.as_str()) {
-                out = out.replace(marker.as_str(), "");
-            }
-        }
-        out
+        remove_markers(text, &self.markers)
     }
 
     /// Token ids of a prompt rendered by [`Generator::chat_prompt`] (which already holds any
@@ -418,8 +483,9 @@ fn without_thinking(text: &str) -> &str {
 }
 
 /// The chat markers in a rendered prompt (`<|im_start|>`, `<start_of_turn>`, `<think>`): short
-/// angle-bracketed words, which must each be one token of the tokenizer.
-fn chat_markers(prompt: &str) -> impl Iterator<Item = &str> {
+/// angle-bracketed words, which must each be one token of the tokenizer. (Public for the fuzz
+/// targets in `fuzz/`.)
+pub fn chat_markers(prompt: &str) -> impl Iterator<Item = &str> {
     prompt.match_indices('<').filter_map(move |(start, _)| {
         let end = prompt[start..].find('>')? + start + 1;
         let inner = &prompt[start + 1..end - 1];
