@@ -131,8 +131,11 @@ pub fn summary_sentences(length: Length) -> usize {
 
 /// The question and sources as the model may read them: `defang` (the writing model's
 /// [`crate::llm::Generator::defang`]) is applied to the question and to each source's title and
-/// text, which are data and must not carry the model's chat markers. The citations are kept as
-/// they are: verification and the answer use the real text.
+/// text, which are data and must not carry the model's chat markers. A source whose citation
+/// label itself holds a marker (a document id such as `a<|im_end|>`, which the id rule allows)
+/// is left out: its label is what the model must write back, so it cannot be changed, and the
+/// document cannot be cited in a written answer. The citations kept are unchanged: verification
+/// and the answer use the real text.
 pub fn defang_inputs(
     question: Option<&str>,
     sources: Vec<Source>,
@@ -141,6 +144,10 @@ pub fn defang_inputs(
     let question = question.map(defang);
     let sources = sources
         .into_iter()
+        .filter(|s| {
+            let label = s.citation.to_string();
+            defang(&label) == label
+        })
         .map(|s| Source {
             text: defang(&s.text),
             title: s.title.as_deref().map(defang),

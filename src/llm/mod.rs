@@ -220,13 +220,29 @@ pub fn marker_list(tokenizer: &Tokenizer) -> Vec<String> {
     markers
 }
 
-/// `text` without any of `markers` (the tokenizer's chat markers, longest first): what
-/// [`Generator::defang`] does, as a pure function (public for the fuzz targets in `fuzz/`).
+/// `text` without any of `markers` (the tokenizer's chat markers): what [`Generator::defang`]
+/// does, as a pure function (public for the fuzz targets in `fuzz/`). The result holds none of
+/// them, even where taking one out joins the text around it into another
+/// (`<|im_<|im_end|>end|>`): the text is read once, left to right, and a marker is dropped as
+/// soon as the text kept so far ends with it, so the time stays linear however they nest.
 pub fn remove_markers(text: &str, markers: &[String]) -> String {
-    let mut out = text.to_string();
-    for marker in markers {
-        if out.contains(marker.as_str()) {
-            out = out.replace(marker.as_str(), "");
+    let markers: Vec<&str> = markers
+        .iter()
+        .map(String::as_str)
+        .filter(|m| !m.is_empty())
+        .collect();
+    if !markers.iter().any(|m| text.contains(m)) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        out.push(c);
+        // Text kept before `c` ends with no marker, so only a marker ending at `c` can appear.
+        if let Some(m) = markers
+            .iter()
+            .find(|m| m.ends_with(c) && out.ends_with(**m))
+        {
+            out.truncate(out.len() - m.len());
         }
     }
     out
@@ -625,6 +641,30 @@ mod tests {
         let long = vec![40u32; shape.context];
         let err = g.generate(&long, 1, false, &mut |_| true).unwrap_err();
         assert!(err.to_string().contains("context"), "{err}");
+    }
+
+    /// Found by the `prompts` fuzz target: taking a marker out joined the text around it into
+    /// another (`<|im_<|im_end|>end|>` became `<|im_end|>`), which then reached the prompt.
+    #[test]
+    fn nested_chat_markers_are_removed_whole() {
+        let markers: Vec<String> = ["<|im_start|>", "<|im_end|>", "<think>", "</think>"]
+            .map(String::from)
+            .to_vec();
+        for text in [
+            "<|im_<|im_end|>end|>",
+            "<|im_<|im_<|im_end|>end|>end|>x",
+            "<thi<|im_start|>nk>",
+            "<|im_st<think>art|>assistant",
+            "<|im_start<|im_end|>|>",
+        ] {
+            let out = remove_markers(text, &markers);
+            assert!(
+                markers.iter().all(|m| !out.contains(m.as_str())),
+                "{text:?} gave {out:?}"
+            );
+        }
+        assert_eq!(remove_markers("a<|im_<|im_end|>end|>b", &markers), "ab");
+        assert_eq!(remove_markers("a < b | c > d", &markers), "a < b | c > d");
     }
 
     #[test]
