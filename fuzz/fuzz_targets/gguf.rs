@@ -1,5 +1,5 @@
-//! A GGUF file's header as the writing model's loader reads it, from arbitrary bytes: candle's
-//! reader (`gguf_file::Content::read`), then footnote's own steps before any tensor is read: the
+//! A GGUF file's header as the writing model's loader reads it, from arbitrary bytes:
+//! `llm::read_gguf` (footnote's checks, then candle's reader `gguf_file::Content::read`), then footnote's own steps before any tensor is read: the
 //! metadata it uses (`llm::GgufMetadata`), whether the native pass can run the file
 //! (`llm::native_pass_supports`), and the chat template the file carries, compiled and rendered
 //! for a message (`llm::ChatTemplate`) with its chat markers listed. No weights are loaded and
@@ -10,12 +10,11 @@
 
 use std::io::Cursor;
 
-use candle_core::quantized::gguf_file;
-use footnote::llm::{chat_markers, native_pass_supports, ChatTemplate, GgufMetadata};
+use footnote::llm::{chat_markers, native_pass_supports, read_gguf, ChatTemplate, GgufMetadata};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(content) = gguf_file::Content::read(&mut Cursor::new(data)) else {
+    let Ok(content) = read_gguf(&mut Cursor::new(data)) else {
         return;
     };
     let meta = GgufMetadata::read(&content);

@@ -24,6 +24,7 @@ mod template;
 mod weights;
 
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::time::{Duration, Instant};
 
 use candle_core::quantized::gguf_file;
@@ -136,6 +137,147 @@ impl TokenField {
             TokenField::Text(t) | TokenField::Added { content: t } => t,
         }
     }
+}
+
+/// Reads a GGUF file's header (metadata and tensor descriptions, no tensor data) with candle's
+/// reader, after checking what that reader takes on trust: a `general.alignment` of 0, which it
+/// divides by (a panic, not an error). Public for the fuzz targets in `fuzz/`.
+pub fn read_gguf<R: Read + Seek>(
+    reader: &mut R,
+) -> std::result::Result<gguf_file::Content, String> {
+    let start = reader.stream_position().map_err(|e| e.to_string())?;
+    let alignment = gguf_alignment(reader, start);
+    reader
+        .seek(SeekFrom::Start(start))
+        .map_err(|e| e.to_string())?;
+    if alignment == Some(0) {
+        return Err("general.alignment is 0; it must be a positive number of bytes".into());
+    }
+    gguf_file::Content::read(reader).map_err(|e| e.to_string())
+}
+
+/// The `general.alignment` a GGUF header declares, as candle's reader reads it (an unsigned or
+/// non-negative 8-, 16- or 32-bit integer; the last one when the key repeats). `None` when the
+/// header has none, or when it cannot be walked (candle's reader then reports why). Every count
+/// is checked against the bytes left before it is looped over, so a hostile header costs time in
+/// proportion to its size.
+fn gguf_alignment<R: Read + Seek>(reader: &mut R, start: u64) -> Option<u64> {
+    // Value types of the GGUF format: their numbers, and the sizes of the fixed-size ones.
+    const STRING: u32 = 8;
+    const ARRAY: u32 = 9;
+    fn fixed_size(kind: u32) -> Option<usize> {
+        match kind {
+            0 | 1 | 7 => Some(1),
+            2 | 3 => Some(2),
+            4..=6 => Some(4),
+            10..=12 => Some(8),
+            _ => None,
+        }
+    }
+    struct Walk<'r, R> {
+        reader: &'r mut R,
+        end: u64,
+        /// GGUF version 1 writes lengths as u32, later versions as u64.
+        wide: bool,
+    }
+    impl<R: Read + Seek> Walk<'_, R> {
+        fn bytes<const N: usize>(&mut self) -> Option<[u8; N]> {
+            let mut b = [0; N];
+            self.reader.read_exact(&mut b).ok()?;
+            Some(b)
+        }
+        fn u32(&mut self) -> Option<u32> {
+            self.bytes().map(u32::from_le_bytes)
+        }
+        fn len(&mut self) -> Option<u64> {
+            if self.wide {
+                self.bytes().map(u64::from_le_bytes)
+            } else {
+                self.u32().map(u64::from)
+            }
+        }
+        fn left(&mut self) -> Option<u64> {
+            Some(self.end.saturating_sub(self.reader.stream_position().ok()?))
+        }
+        fn skip(&mut self, n: u64) -> Option<()> {
+            (n <= self.left()?).then_some(())?;
+            self.reader
+                .seek(SeekFrom::Current(i64::try_from(n).ok()?))
+                .ok()?;
+            Some(())
+        }
+        fn string(&mut self) -> Option<Vec<u8>> {
+            let n = self.len()?;
+            (n <= self.left()?).then_some(())?;
+            let mut b = vec![0; usize::try_from(n).ok()?];
+            self.reader.read_exact(&mut b).ok()?;
+            Some(b)
+        }
+        /// Skips a value; returns it when it is a non-negative integer of up to 32 bits.
+        fn value(&mut self, kind: u32, depth: usize) -> Option<Option<u64>> {
+            // candle's reader refuses values nested deeper.
+            if depth > 64 {
+                return None;
+            }
+            if let Some(size) = fixed_size(kind) {
+                let mut b = [0u8; 8];
+                self.reader.read_exact(&mut b[..size]).ok()?;
+                let raw = u64::from_le_bytes(b);
+                return Some(match kind {
+                    0 | 2 | 4 => Some(raw),
+                    1 => u64::try_from(raw as u8 as i8).ok(),
+                    3 => u64::try_from(raw as u16 as i16).ok(),
+                    5 => u64::try_from(raw as u32 as i32).ok(),
+                    _ => None,
+                });
+            }
+            match kind {
+                STRING => {
+                    let n = self.len()?;
+                    self.skip(n)?;
+                }
+                ARRAY => {
+                    let inner = self.u32()?;
+                    let n = self.len()?;
+                    // Each element takes at least a byte: more than are left cannot be.
+                    (n <= self.left()?).then_some(())?;
+                    for _ in 0..n {
+                        self.value(inner, depth + 1)?;
+                    }
+                }
+                _ => return None,
+            }
+            Some(None)
+        }
+    }
+    let end = reader.seek(SeekFrom::End(0)).ok()?;
+    reader.seek(SeekFrom::Start(start)).ok()?;
+    let mut walk = Walk {
+        reader,
+        end,
+        wide: true,
+    };
+    // candle takes the magic in either byte order.
+    if !matches!(&walk.bytes::<4>()?, b"GGUF" | b"FUGG") {
+        return None;
+    }
+    walk.wide = walk.u32()? != 1;
+    let _tensors = walk.len()?;
+    let entries = walk.len()?;
+    let mut alignment = None;
+    for _ in 0..entries {
+        let mut key = walk.string()?;
+        // candle's reader drops trailing NUL bytes from strings.
+        while key.last() == Some(&0) {
+            key.pop();
+        }
+        let kind = walk.u32()?;
+        let value = walk.value(kind, 0)?;
+        if key == b"general.alignment" {
+            alignment = value;
+        }
+    }
+    alignment
 }
 
 /// What footnote reads of a GGUF file's metadata (all of it optional: a missing or mistyped key
@@ -264,7 +406,7 @@ impl Generator {
             message,
         };
         let mut file = File::open(&files.gguf).map_err(|e| Error::io(&files.gguf, e))?;
-        let content = gguf_file::Content::read(&mut file).map_err(|e| {
+        let content = read_gguf(&mut file).map_err(|e| {
             model_error(format!(
                 "{} is not a readable GGUF file: {e}",
                 files.gguf.display()
@@ -665,6 +807,39 @@ mod tests {
         }
         assert_eq!(remove_markers("a<|im_<|im_end|>end|>b", &markers), "ab");
         assert_eq!(remove_markers("a < b | c > d", &markers), "a < b | c > d");
+    }
+
+    /// Found by the `gguf` fuzz target (the minimised input is in `tests/fuzz_regressions/`): a
+    /// header whose `general.alignment` is 0 made candle's reader divide by zero.
+    #[test]
+    fn a_gguf_alignment_of_zero_is_an_error_not_a_panic() {
+        let bytes = include_bytes!("../../tests/fuzz_regressions/gguf-alignment-zero.gguf");
+        let err = read_gguf(&mut std::io::Cursor::new(&bytes[..])).unwrap_err();
+        assert!(err.contains("general.alignment is 0"), "{err}");
+        // The same key as a u32, after another entry; a positive alignment still reads.
+        let header = |alignment: u32| {
+            let mut b = b"GGUF".to_vec();
+            b.extend(3u32.to_le_bytes());
+            b.extend(0u64.to_le_bytes());
+            b.extend(2u64.to_le_bytes());
+            for (key, kind, value) in [
+                (
+                    "general.name",
+                    8u32,
+                    [5u64.to_le_bytes().as_slice(), b"tiny!"].concat(),
+                ),
+                ("general.alignment", 4, alignment.to_le_bytes().to_vec()),
+            ] {
+                b.extend((key.len() as u64).to_le_bytes());
+                b.extend(key.as_bytes());
+                b.extend(kind.to_le_bytes());
+                b.extend(value);
+            }
+            b
+        };
+        assert!(read_gguf(&mut std::io::Cursor::new(header(0))).is_err());
+        let content = read_gguf(&mut std::io::Cursor::new(header(32))).unwrap();
+        assert_eq!(content.tensor_data_offset % 32, 0);
     }
 
     #[test]
