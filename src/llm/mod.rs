@@ -420,7 +420,7 @@ impl Generator {
             eos_token_id: gguf_eos,
         } = GgufMetadata::read(&content);
 
-        let tokenizer = Tokenizer::from_file(&files.tokenizer)
+        let tokenizer = crate::embed::read_tokenizer(&files.tokenizer)
             .map_err(|e| model_error(format!("{}: {e}", files.tokenizer.display())))?;
         let config = match &files.tokenizer_config {
             Some(path) => {
