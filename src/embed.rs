@@ -351,4 +351,21 @@ mod tests {
         let err = tokenizer_from_bytes(br#"{"decoder":"#).unwrap_err();
         assert!(err.starts_with("not JSON"), "{err}");
     }
+
+    /// The tokenizers crate also panics on valid JSON: a `Precompiled` normalizer whose map does
+    /// not decode. That panic is an error too.
+    #[test]
+    fn a_tokenizer_the_crate_panics_on_is_an_error() {
+        let json = br#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],
+            "normalizer":{"type":"Precompiled","precompiled_charsmap":"!!"},
+            "pre_tokenizer":null,"post_processor":null,"decoder":null,
+            "model":{"type":"WordLevel","vocab":{"a":0},"unk_token":"a"}}"#;
+        let err = tokenizer_from_bytes(json).unwrap_err();
+        assert!(err.contains("cannot read it"), "{err}");
+        let fixed = String::from_utf8_lossy(json).replace(
+            r#"{"type":"Precompiled","precompiled_charsmap":"!!"}"#,
+            "null",
+        );
+        assert!(tokenizer_from_bytes(fixed.as_bytes()).is_ok());
+    }
 }
