@@ -89,7 +89,7 @@ impl Embedder {
         let pooling = read_pooling(dir)?;
         let max_seq_len = read_max_seq_len(dir)?.min(config.max_position_embeddings);
 
-        let mut tokenizer = Tokenizer::from_file(dir.file("tokenizer.json"))
+        let mut tokenizer = read_tokenizer(&dir.file("tokenizer.json"))
             .map_err(|e| model_err(format!("tokenizer.json: {e}")))?;
         tokenizer
             .with_truncation(Some(TruncationParams {
@@ -286,6 +286,34 @@ fn read_max_seq_len(dir: &ModelDir) -> Result<usize> {
     Ok(config.max_seq_length.unwrap_or(512))
 }
 
+/// Reads a `tokenizer.json` file ([`tokenizer_from_bytes`]); the error is a message.
+pub fn read_tokenizer(path: &Path) -> std::result::Result<Tokenizer, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    tokenizer_from_bytes(&bytes)
+}
+
+/// A tokenizer from the bytes of a `tokenizer.json`, or why not. The `tokenizers` crate panics
+/// on some malformed files instead of failing (a JSON syntax error inside `decoder`, a
+/// `Precompiled` normalizer whose fields do not read): the text is first read as JSON, so that
+/// a truncated or corrupt file is an error naming the line, and a panic while the crate builds
+/// the tokenizer from that JSON becomes an error too. (Public for the fuzz targets in `fuzz/`.)
+pub fn tokenizer_from_bytes(bytes: &[u8]) -> std::result::Result<Tokenizer, String> {
+    let json: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+    match std::panic::catch_unwind(move || serde_json::from_value::<Tokenizer>(json)) {
+        Ok(Ok(tokenizer)) => Ok(tokenizer),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(format!("the tokenizers crate cannot read it ({why})"))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,5 +342,30 @@ mod tests {
     #[test]
     fn empty_input_gives_no_batches() {
         assert!(length_sorted_batches(&[], BatchLimits::default()).is_empty());
+    }
+
+    /// Found by the `tokenizer` fuzz target: a truncated `tokenizer.json` (here cut inside
+    /// `decoder`) made the tokenizers crate panic instead of failing.
+    #[test]
+    fn a_truncated_tokenizer_json_is_an_error_not_a_panic() {
+        let err = tokenizer_from_bytes(br#"{"decoder":"#).unwrap_err();
+        assert!(err.starts_with("not JSON"), "{err}");
+    }
+
+    /// The tokenizers crate also panics on valid JSON: a `Precompiled` normalizer whose map does
+    /// not decode. That panic is an error too.
+    #[test]
+    fn a_tokenizer_the_crate_panics_on_is_an_error() {
+        let json = br#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],
+            "normalizer":{"type":"Precompiled","precompiled_charsmap":"!!"},
+            "pre_tokenizer":null,"post_processor":null,"decoder":null,
+            "model":{"type":"WordLevel","vocab":{"a":0},"unk_token":"a"}}"#;
+        let err = tokenizer_from_bytes(json).unwrap_err();
+        assert!(err.contains("cannot read it"), "{err}");
+        let fixed = String::from_utf8_lossy(json).replace(
+            r#"{"type":"Precompiled","precompiled_charsmap":"!!"}"#,
+            "null",
+        );
+        assert!(tokenizer_from_bytes(fixed.as_bytes()).is_ok());
     }
 }

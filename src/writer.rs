@@ -200,15 +200,8 @@ impl Writer {
         let mut ids = Vec::new();
         // Article text and the question are data: chat markers in them are removed, so that an
         // article cannot end the user's turn. Citations and verification use the real text.
-        let question = question.map(|q| generator.defang(q));
-        let sources = sources
-            .into_iter()
-            .map(|s| Source {
-                text: generator.defang(&s.text),
-                title: s.title.map(|t| generator.defang(&t)),
-                ..s
-            })
-            .collect();
+        let (question, sources) =
+            compose::defang_inputs(question, sources, &|text| generator.defang(text));
         let prompt = compose::build_prompt(
             &self.prompts,
             task,

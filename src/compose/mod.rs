@@ -129,6 +129,34 @@ pub fn summary_sentences(length: Length) -> usize {
     }
 }
 
+/// The question and sources as the model may read them: `defang` (the writing model's
+/// [`crate::llm::Generator::defang`]) is applied to the question and to each source's title and
+/// text, which are data and must not carry the model's chat markers. A source whose citation
+/// label itself holds a marker (a document id such as `a<|im_end|>`, which the id rule allows)
+/// is left out: its label is what the model must write back, so it cannot be changed, and the
+/// document cannot be cited in a written answer. The citations kept are unchanged: verification
+/// and the answer use the real text.
+pub fn defang_inputs(
+    question: Option<&str>,
+    sources: Vec<Source>,
+    defang: &dyn Fn(&str) -> String,
+) -> (Option<String>, Vec<Source>) {
+    let question = question.map(defang);
+    let sources = sources
+        .into_iter()
+        .filter(|s| {
+            let label = s.citation.to_string();
+            defang(&label) == label
+        })
+        .map(|s| Source {
+            text: defang(&s.text),
+            title: s.title.as_deref().map(defang),
+            ..s
+        })
+        .collect();
+    (question, sources)
+}
+
 /// Renders the prompt with as many sources as fit (`fits` says whether a message does), cutting
 /// from the end, where the sources matter least. `None` when not even the first fits.
 pub fn build_prompt(

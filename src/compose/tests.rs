@@ -196,3 +196,33 @@ fn finished_sentences_are_given_once_as_the_text_grows() {
     assert_eq!(last.len(), 1);
     assert_eq!(last[0].text, "Oil rose.");
 }
+
+/// Found by the `prompts` fuzz target: a document id may hold a chat marker (the id rule allows
+/// `<`, `|` and `>`), and the source's label `[id ¶n]` went into the prompt as it is, ending or
+/// opening a turn. Such a source is now left out; the others are kept, their text defanged.
+#[test]
+fn a_document_id_holding_a_chat_marker_never_reaches_the_prompt() {
+    let defang = |text: &str| text.replace("<|im_start|>", "");
+    let source = |doc: &str, text: &str| Source {
+        citation: Citation {
+            doc: doc.into(),
+            paragraph: 2,
+        },
+        title: Some("T<|im_start|>".into()),
+        text: text.into(),
+        score: 0.0,
+    };
+    let (question, sources) = defang_inputs(
+        Some("Who?<|im_start|>"),
+        vec![
+            source("ppenim<|im_start|>", "Talks ended."),
+            source("a", "Talks<|im_start|> ended."),
+        ],
+        &defang,
+    );
+    assert_eq!(question.as_deref(), Some("Who?"));
+    assert_eq!(sources.len(), 1, "{sources:?}");
+    assert_eq!(sources[0].citation.doc, "a");
+    assert_eq!(sources[0].text, "Talks ended.");
+    assert_eq!(sources[0].title.as_deref(), Some("T"));
+}

@@ -24,6 +24,7 @@ mod template;
 mod weights;
 
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::time::{Duration, Instant};
 
 use candle_core::quantized::gguf_file;
@@ -138,6 +139,257 @@ impl TokenField {
     }
 }
 
+/// Reads a GGUF file's header (metadata and tensor descriptions, no tensor data) with candle's
+/// reader, after checking what that reader takes on trust: a `general.alignment` of 0, which it
+/// divides by (a panic, not an error). Public for the fuzz targets in `fuzz/`.
+pub fn read_gguf<R: Read + Seek>(
+    reader: &mut R,
+) -> std::result::Result<gguf_file::Content, String> {
+    let start = reader.stream_position().map_err(|e| e.to_string())?;
+    let alignment = gguf_alignment(reader, start);
+    reader
+        .seek(SeekFrom::Start(start))
+        .map_err(|e| e.to_string())?;
+    if alignment == Some(0) {
+        return Err("general.alignment is 0; it must be a positive number of bytes".into());
+    }
+    gguf_file::Content::read(reader).map_err(|e| e.to_string())
+}
+
+/// The `general.alignment` a GGUF header declares, as candle's reader reads it (an unsigned or
+/// non-negative 8-, 16- or 32-bit integer; the last one when the key repeats). `None` when the
+/// header has none, or when it cannot be walked (candle's reader then reports why). Every count
+/// is checked against the bytes left before it is looped over, so a hostile header costs time in
+/// proportion to its size.
+fn gguf_alignment<R: Read + Seek>(reader: &mut R, start: u64) -> Option<u64> {
+    // Value types of the GGUF format: their numbers, and the sizes of the fixed-size ones.
+    const STRING: u32 = 8;
+    const ARRAY: u32 = 9;
+    fn fixed_size(kind: u32) -> Option<usize> {
+        match kind {
+            0 | 1 | 7 => Some(1),
+            2 | 3 => Some(2),
+            4..=6 => Some(4),
+            10..=12 => Some(8),
+            _ => None,
+        }
+    }
+    struct Walk<'r, R> {
+        reader: &'r mut R,
+        end: u64,
+        /// GGUF version 1 writes lengths as u32, later versions as u64.
+        wide: bool,
+    }
+    impl<R: Read + Seek> Walk<'_, R> {
+        fn bytes<const N: usize>(&mut self) -> Option<[u8; N]> {
+            let mut b = [0; N];
+            self.reader.read_exact(&mut b).ok()?;
+            Some(b)
+        }
+        fn u32(&mut self) -> Option<u32> {
+            self.bytes().map(u32::from_le_bytes)
+        }
+        fn len(&mut self) -> Option<u64> {
+            if self.wide {
+                self.bytes().map(u64::from_le_bytes)
+            } else {
+                self.u32().map(u64::from)
+            }
+        }
+        fn left(&mut self) -> Option<u64> {
+            Some(self.end.saturating_sub(self.reader.stream_position().ok()?))
+        }
+        fn skip(&mut self, n: u64) -> Option<()> {
+            (n <= self.left()?).then_some(())?;
+            self.reader
+                .seek(SeekFrom::Current(i64::try_from(n).ok()?))
+                .ok()?;
+            Some(())
+        }
+        fn string(&mut self) -> Option<Vec<u8>> {
+            let n = self.len()?;
+            (n <= self.left()?).then_some(())?;
+            let mut b = vec![0; usize::try_from(n).ok()?];
+            self.reader.read_exact(&mut b).ok()?;
+            Some(b)
+        }
+        /// Skips a value; returns it when it is a non-negative integer of up to 32 bits.
+        fn value(&mut self, kind: u32, depth: usize) -> Option<Option<u64>> {
+            // candle's reader refuses values nested deeper.
+            if depth > 64 {
+                return None;
+            }
+            if let Some(size) = fixed_size(kind) {
+                let mut b = [0u8; 8];
+                self.reader.read_exact(&mut b[..size]).ok()?;
+                let raw = u64::from_le_bytes(b);
+                return Some(match kind {
+                    0 | 2 | 4 => Some(raw),
+                    1 => u64::try_from(raw as u8 as i8).ok(),
+                    3 => u64::try_from(raw as u16 as i16).ok(),
+                    5 => u64::try_from(raw as u32 as i32).ok(),
+                    _ => None,
+                });
+            }
+            match kind {
+                STRING => {
+                    let n = self.len()?;
+                    self.skip(n)?;
+                }
+                ARRAY => {
+                    let inner = self.u32()?;
+                    let n = self.len()?;
+                    // Each element takes at least a byte: more than are left cannot be.
+                    (n <= self.left()?).then_some(())?;
+                    for _ in 0..n {
+                        self.value(inner, depth + 1)?;
+                    }
+                }
+                _ => return None,
+            }
+            Some(None)
+        }
+    }
+    let end = reader.seek(SeekFrom::End(0)).ok()?;
+    reader.seek(SeekFrom::Start(start)).ok()?;
+    let mut walk = Walk {
+        reader,
+        end,
+        wide: true,
+    };
+    // candle takes the magic in either byte order.
+    if !matches!(&walk.bytes::<4>()?, b"GGUF" | b"FUGG") {
+        return None;
+    }
+    walk.wide = walk.u32()? != 1;
+    let _tensors = walk.len()?;
+    let entries = walk.len()?;
+    let mut alignment = None;
+    for _ in 0..entries {
+        let mut key = walk.string()?;
+        // candle's reader drops trailing NUL bytes from strings.
+        while key.last() == Some(&0) {
+            key.pop();
+        }
+        let kind = walk.u32()?;
+        let value = walk.value(kind, 0)?;
+        if key == b"general.alignment" {
+            alignment = value;
+        }
+    }
+    alignment
+}
+
+/// What footnote reads of a GGUF file's metadata (all of it optional: a missing or mistyped key
+/// is left out, never an error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GgufMetadata {
+    /// `general.architecture`, empty when missing.
+    pub architecture: String,
+    /// `<architecture>.context_length`, 4096 when missing.
+    pub context_length: usize,
+    /// `tokenizer.chat_template`.
+    pub chat_template: Option<String>,
+    pub bos_token_id: Option<u32>,
+    pub eos_token_id: Option<u32>,
+}
+
+impl GgufMetadata {
+    /// Reads the keys footnote uses from a GGUF file's header (public so that the fuzz targets
+    /// in `fuzz/` can feed it arbitrary headers).
+    pub fn read(content: &gguf_file::Content) -> Self {
+        let meta = |key: &str| content.metadata.get(key);
+        let architecture = meta("general.architecture")
+            .and_then(|v| v.to_string().ok())
+            .cloned()
+            .unwrap_or_default();
+        let context_length = meta(&format!("{architecture}.context_length"))
+            .and_then(|v| v.to_u32().ok())
+            .map_or(4096, |n| n as usize);
+        GgufMetadata {
+            architecture,
+            context_length,
+            chat_template: meta("tokenizer.chat_template")
+                .and_then(|v| v.to_string().ok())
+                .cloned(),
+            bos_token_id: meta("tokenizer.ggml.bos_token_id").and_then(|v| v.to_u32().ok()),
+            eos_token_id: meta("tokenizer.ggml.eos_token_id").and_then(|v| v.to_u32().ok()),
+        }
+    }
+}
+
+/// What footnote reads of `tokenizer_config.json`: the chat template (a string, or the one named
+/// `default` in a list) and the special tokens' text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChatSettings {
+    pub chat_template: Option<String>,
+    pub bos_token: Option<String>,
+    pub eos_token: Option<String>,
+}
+
+/// Reads the text of a `tokenizer_config.json` (public for the fuzz targets in `fuzz/`).
+pub fn read_tokenizer_config(text: &str) -> serde_json::Result<ChatSettings> {
+    let config: TokenizerConfig = serde_json::from_str(text)?;
+    Ok(ChatSettings {
+        chat_template: config.chat_template.and_then(|t| match t {
+            TemplateField::One(s) => Some(s),
+            TemplateField::Named(list) => list
+                .into_iter()
+                .find(|t| t.name == "default")
+                .map(|t| t.template),
+        }),
+        bos_token: config.bos_token.map(TokenField::text),
+        eos_token: config.eos_token.map(TokenField::text),
+    })
+}
+
+/// Whether a GGUF file (its header) can run on footnote's own forward pass on this CPU, or why
+/// not; reads no tensor (public for the fuzz targets in `fuzz/`).
+pub fn native_pass_supports(content: &gguf_file::Content) -> std::result::Result<(), String> {
+    native::supports(content).map(|_| ())
+}
+
+/// The tokenizer's added tokens that [`remove_markers`] takes out of data: every non-blank one,
+/// longest first.
+pub fn marker_list(tokenizer: &Tokenizer) -> Vec<String> {
+    let mut markers: Vec<String> = tokenizer
+        .get_added_tokens_decoder()
+        .into_values()
+        .map(|t| t.content)
+        .filter(|c| !c.trim().is_empty())
+        .collect();
+    markers.sort_by_key(|m| std::cmp::Reverse(m.len()));
+    markers
+}
+
+/// `text` without any of `markers` (the tokenizer's chat markers): what [`Generator::defang`]
+/// does, as a pure function (public for the fuzz targets in `fuzz/`). The result holds none of
+/// them, even where taking one out joins the text around it into another
+/// (`<|im_<|im_end|>end|>`): the text is read once, left to right, and a marker is dropped as
+/// soon as the text kept so far ends with it, so the time stays linear however they nest.
+pub fn remove_markers(text: &str, markers: &[String]) -> String {
+    let markers: Vec<&str> = markers
+        .iter()
+        .map(String::as_str)
+        .filter(|m| !m.is_empty())
+        .collect();
+    if !markers.iter().any(|m| text.contains(m)) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        out.push(c);
+        // Text kept before `c` ends with no marker, so only a marker ending at `c` can appear.
+        if let Some(m) = markers
+            .iter()
+            .find(|m| m.ends_with(c) && out.ends_with(**m))
+        {
+            out.truncate(out.len() - m.len());
+        }
+    }
+    out
+}
+
 impl Generator {
     /// Loads the model on `device`: reads the GGUF, the tokenizer and the chat template, and
     /// checks that the tokenizer has the template's chat tokens and a token that ends a turn.
@@ -154,52 +406,35 @@ impl Generator {
             message,
         };
         let mut file = File::open(&files.gguf).map_err(|e| Error::io(&files.gguf, e))?;
-        let content = gguf_file::Content::read(&mut file).map_err(|e| {
+        let content = read_gguf(&mut file).map_err(|e| {
             model_error(format!(
                 "{} is not a readable GGUF file: {e}",
                 files.gguf.display()
             ))
         })?;
-        let meta = |key: &str| content.metadata.get(key);
-        let architecture = meta("general.architecture")
-            .and_then(|v| v.to_string().ok())
-            .cloned()
-            .unwrap_or_default();
-        let context_length = meta(&format!("{architecture}.context_length"))
-            .and_then(|v| v.to_u32().ok())
-            .map_or(4096, |n| n as usize);
-        let gguf_template = meta("tokenizer.chat_template")
-            .and_then(|v| v.to_string().ok())
-            .cloned();
-        let gguf_eos = meta("tokenizer.ggml.eos_token_id").and_then(|v| v.to_u32().ok());
-        let gguf_bos = meta("tokenizer.ggml.bos_token_id").and_then(|v| v.to_u32().ok());
+        let GgufMetadata {
+            architecture,
+            context_length,
+            chat_template: gguf_template,
+            bos_token_id: gguf_bos,
+            eos_token_id: gguf_eos,
+        } = GgufMetadata::read(&content);
 
-        let tokenizer = Tokenizer::from_file(&files.tokenizer)
+        let tokenizer = crate::embed::read_tokenizer(&files.tokenizer)
             .map_err(|e| model_error(format!("{}: {e}", files.tokenizer.display())))?;
-        let config: Option<TokenizerConfig> = match &files.tokenizer_config {
+        let config = match &files.tokenizer_config {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-                Some(
-                    serde_json::from_str(&text)
-                        .map_err(|e| model_error(format!("{}: {e}", path.display())))?,
-                )
+                read_tokenizer_config(&text)
+                    .map_err(|e| model_error(format!("{}: {e}", path.display())))?
             }
-            None => None,
+            None => ChatSettings::default(),
         };
-        let (config_template, config_bos, config_eos) = match config {
-            Some(c) => (
-                c.chat_template.and_then(|t| match t {
-                    TemplateField::One(s) => Some(s),
-                    TemplateField::Named(list) => list
-                        .into_iter()
-                        .find(|t| t.name == "default")
-                        .map(|t| t.template),
-                }),
-                c.bos_token.map(TokenField::text),
-                c.eos_token.map(TokenField::text),
-            ),
-            None => (None, None, None),
-        };
+        let ChatSettings {
+            chat_template: config_template,
+            bos_token: config_bos,
+            eos_token: config_eos,
+        } = config;
         let source = config_template.or(gguf_template).ok_or_else(|| {
             model_error(
                 "no chat template: neither tokenizer_config.json nor the GGUF file has one".into(),
@@ -237,13 +472,7 @@ impl Generator {
             )));
         }
 
-        let mut markers: Vec<String> = tokenizer
-            .get_added_tokens_decoder()
-            .into_values()
-            .map(|t| t.content)
-            .filter(|c| !c.trim().is_empty())
-            .collect();
-        markers.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        let markers = marker_list(&tokenizer);
         let weights = Weights::load(content, &mut file, device, &name, backend)?;
         let backend = weights.backend();
         tracing::info!(
@@ -293,13 +522,7 @@ impl Generator {
     /// article text and questions go through this before they enter a prompt, so that a stored
     /// article cannot end the user's turn and write one of its own.
     pub fn defang(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for marker in &self.markers {
-            if out.contains(marker.as_str()) {
-                out = out.replace(marker.as_str(), "");
-            }
-        }
-        out
+        remove_markers(text, &self.markers)
     }
 
     /// Token ids of a prompt rendered by [`Generator::chat_prompt`] (which already holds any
@@ -418,8 +641,9 @@ fn without_thinking(text: &str) -> &str {
 }
 
 /// The chat markers in a rendered prompt (`<|im_start|>`, `<start_of_turn>`, `<think>`): short
-/// angle-bracketed words, which must each be one token of the tokenizer.
-fn chat_markers(prompt: &str) -> impl Iterator<Item = &str> {
+/// angle-bracketed words, which must each be one token of the tokenizer. (Public for the fuzz
+/// targets in `fuzz/`.)
+pub fn chat_markers(prompt: &str) -> impl Iterator<Item = &str> {
     prompt.match_indices('<').filter_map(move |(start, _)| {
         let end = prompt[start..].find('>')? + start + 1;
         let inner = &prompt[start + 1..end - 1];
@@ -559,6 +783,63 @@ mod tests {
         let long = vec![40u32; shape.context];
         let err = g.generate(&long, 1, false, &mut |_| true).unwrap_err();
         assert!(err.to_string().contains("context"), "{err}");
+    }
+
+    /// Found by the `prompts` fuzz target: taking a marker out joined the text around it into
+    /// another (`<|im_<|im_end|>end|>` became `<|im_end|>`), which then reached the prompt.
+    #[test]
+    fn nested_chat_markers_are_removed_whole() {
+        let markers: Vec<String> = ["<|im_start|>", "<|im_end|>", "<think>", "</think>"]
+            .map(String::from)
+            .to_vec();
+        for text in [
+            "<|im_<|im_end|>end|>",
+            "<|im_<|im_<|im_end|>end|>end|>x",
+            "<thi<|im_start|>nk>",
+            "<|im_st<think>art|>assistant",
+            "<|im_start<|im_end|>|>",
+        ] {
+            let out = remove_markers(text, &markers);
+            assert!(
+                markers.iter().all(|m| !out.contains(m.as_str())),
+                "{text:?} gave {out:?}"
+            );
+        }
+        assert_eq!(remove_markers("a<|im_<|im_end|>end|>b", &markers), "ab");
+        assert_eq!(remove_markers("a < b | c > d", &markers), "a < b | c > d");
+    }
+
+    /// Found by the `gguf` fuzz target (the minimised input is in `tests/fuzz_regressions/`): a
+    /// header whose `general.alignment` is 0 made candle's reader divide by zero.
+    #[test]
+    fn a_gguf_alignment_of_zero_is_an_error_not_a_panic() {
+        let bytes = include_bytes!("../../tests/fuzz_regressions/gguf-alignment-zero.gguf");
+        let err = read_gguf(&mut std::io::Cursor::new(&bytes[..])).unwrap_err();
+        assert!(err.contains("general.alignment is 0"), "{err}");
+        // The same key as a u32, after another entry; a positive alignment still reads.
+        let header = |alignment: u32| {
+            let mut b = b"GGUF".to_vec();
+            b.extend(3u32.to_le_bytes());
+            b.extend(0u64.to_le_bytes());
+            b.extend(2u64.to_le_bytes());
+            for (key, kind, value) in [
+                (
+                    "general.name",
+                    8u32,
+                    [5u64.to_le_bytes().as_slice(), b"tiny!"].concat(),
+                ),
+                ("general.alignment", 4, alignment.to_le_bytes().to_vec()),
+            ] {
+                b.extend((key.len() as u64).to_le_bytes());
+                b.extend(key.as_bytes());
+                b.extend(kind.to_le_bytes());
+                b.extend(value);
+            }
+            b
+        };
+        assert!(read_gguf(&mut std::io::Cursor::new(header(0))).is_err());
+        let content = read_gguf(&mut std::io::Cursor::new(header(32))).unwrap();
+        assert_eq!(content.tensor_data_offset % 32, 0);
     }
 
     #[test]
