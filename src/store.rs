@@ -371,10 +371,11 @@ fn check_is_ours(conn: &Connection, path: &Path) -> Result<()> {
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
+    // Another program's `meta` table may not have footnote's columns: that is not an error here.
     let older_store = id == 0
         && tables.iter().any(|t| t == "meta")
-        && get_meta(conn, "schema_version")?.is_some();
-    if tables.is_empty() || older_store {
+        && get_meta(conn, "schema_version").ok().flatten().is_some();
+    if (tables.is_empty() && id == 0) || older_store {
         return Ok(());
     }
     Err(Error::StoreFormat(format!(

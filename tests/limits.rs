@@ -119,6 +119,52 @@ async fn a_client_that_trickles_its_headers_is_cut_off_while_others_are_served()
     );
 }
 
+/// A client that connects and sends nothing is cut off after --header-timeout too: it cannot keep
+/// its place under --max-connections for ever (with HTTP/2 detection it could: the wait for the
+/// HTTP/2 preface had no timer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_sends_nothing_is_cut_off() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--header-timeout", "2"]).await;
+    let addr = address(&server);
+    let (cut_off, text) = tokio::task::spawn_blocking(move || {
+        let mut stream = connect(&addr);
+        let started = Instant::now();
+        let (text, closed) = read_to_close(&mut stream);
+        assert!(closed, "the silent connection was kept open");
+        (started.elapsed(), text)
+    })
+    .await
+    .unwrap();
+    assert!(text.is_empty(), "{text}");
+    assert!(cut_off >= Duration::from_millis(1900), "{cut_off:?}");
+    assert!(cut_off < READ_LIMIT, "{cut_off:?}");
+}
+
+/// A write without the API key is refused from its headers: the service does not wait for (or
+/// hold) a body it would refuse anyway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_without_the_key_is_refused_before_its_body_is_read() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--api-key", "k", "--body-timeout", "60"]).await;
+    let addr = address(&server);
+    let text = tokio::task::spawn_blocking(move || {
+        let mut stream = connect(&addr);
+        let head = format!(
+            "POST /v1/documents HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: 1000\r\n\r\n{{"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut buffer = [0u8; 4096];
+        let n = stream.read(&mut buffer).unwrap();
+        String::from_utf8_lossy(&buffer[..n]).to_string()
+    })
+    .await
+    .unwrap();
+    assert!(text.starts_with("HTTP/1.1 401"), "{text}");
+    assert!(text.contains("\"unauthorized\""), "{text}");
+}
+
 /// A body that has not all arrived within --body-timeout gets a JSON 408 and the connection
 /// closes; the service goes on answering.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

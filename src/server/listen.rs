@@ -2,13 +2,18 @@
 //!
 //! axum's own `serve` sets no read timeout and no connection cap, so a client that trickles its
 //! request head a byte at a time, or opens connections without end, holds the service's sockets
-//! for as long as it likes. This is the same loop (hyper-util's HTTP/1 + HTTP/2 builder, graceful
-//! shutdown) with two limits:
+//! for as long as it likes. This is the same loop (hyper-util's builder, graceful shutdown), HTTP/1
+//! only, with two limits:
 //! - `--max-connections`: a connection past the cap is answered 503 `overloaded` (JSON, with
 //!   Retry-After) and closed, rather than left waiting unseen in the kernel's backlog;
 //! - `--header-timeout`: a connection whose request head has not fully arrived in time is closed.
-//!   hyper's timer starts when it waits for a head, so it also bounds an idle keep-alive
-//!   connection. No response is possible there: the request was never read.
+//!   hyper's timer starts when it waits for a head, so it also bounds a connection that sends
+//!   nothing and an idle keep-alive one. No response is possible there: nothing was read.
+//!
+//! HTTP/1 only: to tell HTTP/2 apart, the builder first waits for its 24-byte preface with no
+//! time limit, and HTTP/2 connections have no header timer at all, so either would let a silent
+//! client keep its place under the cap for ever. The API's clients (browsers, curl, load
+//! balancers) speak HTTP/1.1.
 //!
 //! The body's own timeout is the `read_body` middleware (in `super`), where a JSON answer is.
 
@@ -48,12 +53,12 @@ pub async fn serve(
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
-    let mut serving = auto::Builder::new(TokioExecutor::new());
+    let mut serving = auto::Builder::new(TokioExecutor::new()).http1_only();
     serving
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
-    let mut refusing = auto::Builder::new(TokioExecutor::new());
+    let mut refusing = auto::Builder::new(TokioExecutor::new()).http1_only();
     refusing
         .http1()
         .keep_alive(false)
@@ -79,7 +84,7 @@ pub async fn serve(
             Ok(permit) => {
                 let connection = graceful.watch(
                     serving
-                        .serve_connection_with_upgrades(io, TowerToHyperService::new(app.clone()))
+                        .serve_connection(io, TowerToHyperService::new(app.clone()))
                         .into_owned(),
                 );
                 metrics::gauge!(CONNECTIONS_OPEN).increment(1.0);

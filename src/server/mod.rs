@@ -84,7 +84,7 @@ pub struct ServeArgs {
     /// Seconds a client has to send a request's headers; the connection is closed after that.
     /// Also how long an idle keep-alive connection is kept.
     #[arg(long, env = "FOOTNOTE_HEADER_TIMEOUT", default_value_t = 10,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub header_timeout: u64,
     /// Seconds a client has to send a request's whole body (408 after that).
     #[arg(long, env = "FOOTNOTE_BODY_TIMEOUT", default_value_t = 30,
@@ -92,7 +92,7 @@ pub struct ServeArgs {
     pub body_timeout: u64,
     /// Connections open at once; one more is answered 503 and closed.
     #[arg(long, env = "FOOTNOTE_MAX_CONNECTIONS", default_value_t = 512,
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub max_connections: usize,
     /// Seconds a request may take before it is abandoned with a 503.
     #[arg(long, env = "FOOTNOTE_REQUEST_TIMEOUT", default_value_t = 60,
@@ -162,11 +162,6 @@ impl AppState {
             (Some(_), false) => routes::KeyNeeded::ForWrites,
             (Some(_), true) => routes::KeyNeeded::ForAll,
         }
-    }
-
-    /// The API key reads need: `--api-key` when `--protect-reads` is set.
-    fn read_key(&self) -> Option<&str> {
-        self.api_key().filter(|_| self.0.protect_reads)
     }
 
     fn render_metrics(&self) -> String {
@@ -302,11 +297,12 @@ fn router(state: AppState, args: &ServeArgs, cors: Option<CorsLayer>) -> Router 
         .route("/healthz", get(routes::operations::healthz))
         .route("/readyz", get(routes::operations::readyz))
         .route("/openapi.json", get(routes::operations::openapi))
-        .merge(api_router(state.clone()))
+        .route_layer(middleware::from_fn_with_state(body, read_body))
+        .merge(api_router(state.clone(), body))
         .fallback(routes::operations::not_found)
         .method_not_allowed_fallback(routes::operations::method_not_allowed)
+        // The Json extractor's own limit (axum's default is 2 MB): the body is whole by then.
         .layer(DefaultBodyLimit::max(args.max_body_bytes))
-        .layer(middleware::from_fn_with_state(body, read_body))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(timeout, time_limit));
     let app = match cors {
@@ -316,9 +312,10 @@ fn router(state: AppState, args: &ServeArgs, cors: Option<CorsLayer>) -> Router 
     app.layer(middleware::from_fn(observe)).with_state(state)
 }
 
-/// The routes that read or write the store or use the model: with `--protect-reads` they all
-/// need the API key (writes need it whenever one is set, see `routes::WriteAccess`).
-fn api_router(state: AppState) -> Router<AppState> {
+/// The routes that read or write the store or use the model. The API key is checked before the
+/// body is read (a client without it gets its 401 without making the service hold a body):
+/// writes need it whenever one is set, everything here with `--protect-reads`.
+fn api_router(state: AppState, body: BodyLimits) -> Router<AppState> {
     Router::new()
         .route("/v1/ask", post(routes::answers::ask))
         .route("/v1/summarize", post(routes::answers::summarize))
@@ -337,7 +334,9 @@ fn api_router(state: AppState) -> Router<AppState> {
         )
         .route("/v1/embed", post(routes::model::embed))
         .route("/metrics", get(routes::operations::metrics))
-        .route_layer(middleware::from_fn_with_state(state, routes::read_access))
+        // The last layer added runs first.
+        .route_layer(middleware::from_fn_with_state(body, read_body))
+        .route_layer(middleware::from_fn_with_state(state, routes::key_access))
 }
 
 /// One log line and the request metrics per request.

@@ -10,7 +10,7 @@ use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
-use super::{blocking, ApiJson, ApiPath, ApiQuery, WriteAccess};
+use super::{blocking, ApiJson, ApiPath, ApiQuery};
 use crate::document::{Document, Paragraph};
 use crate::error::Error;
 use crate::server::corpus::Ingested;
@@ -151,7 +151,6 @@ pub enum IngestResponse {
     )
 )]
 pub async fn create_documents(
-    _: WriteAccess,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<DocumentsBody>,
 ) -> Result<Response, ApiError> {
@@ -393,7 +392,6 @@ pub async fn get_paragraph(
     )
 )]
 pub async fn delete_document(
-    _: WriteAccess,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {

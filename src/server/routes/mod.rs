@@ -18,8 +18,7 @@
 //! --json` print them.
 
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
-use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Deserializer};
@@ -320,29 +319,22 @@ pub struct ApiPath<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
-/// Proof that the request may write: present when no API key is configured, or when the request
-/// carries `Authorization: Bearer <key>`.
-pub struct WriteAccess;
-
-impl FromRequestParts<AppState> for WriteAccess {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match state.api_key() {
-            Some(key) if !carries_key(&parts.headers, key) => Err(ApiError::Unauthorized),
-            _ => Ok(WriteAccess),
-        }
-    }
-}
-
-/// Middleware on the API's routes: with `--protect-reads`, a request without the API key is
-/// refused before its handler runs.
-pub async fn read_access(
+/// Middleware on the API's routes, before the body is read: a request that needs the API key
+/// (a write, whenever the service has one: POST and DELETE on `/v1/documents`; any request here
+/// with `--protect-reads`) and does not carry it is refused with 401.
+pub async fn key_access(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> axum::response::Response {
-    match state.read_key() {
+    let write = matches!(*request.method(), Method::POST | Method::DELETE)
+        && request.uri().path().starts_with("/v1/documents");
+    let needed = match (state.key_needed(), state.api_key()) {
+        (KeyNeeded::ForAll, Some(key)) => Some(key),
+        (KeyNeeded::ForWrites, Some(key)) if write => Some(key),
+        _ => None,
+    };
+    match needed {
         Some(key) if !carries_key(request.headers(), key) => ApiError::Unauthorized.into_response(),
         _ => next.run(request).await,
     }

@@ -64,7 +64,8 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// This description, of this service: writing needs a key only when the service has one.
+/// This description, of this service: writes need the key when the service has one, and reads
+/// too with --protect-reads.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, description = "The OpenAPI document", body = Object)))]
 pub async fn openapi(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
