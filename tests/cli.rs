@@ -329,7 +329,7 @@ fn verify_bad_input_exits_2_with_one_error_line() {
     let huge = "Biden spoke. ".repeat(400_000);
     let out = footnote(&["verify"], Some(&huge));
     assert_eq!(out.status.code(), Some(2));
-    assert_clean_failure(&out, "bytes");
+    assert_clean_failure(&out, "characters");
 }
 
 #[test]
