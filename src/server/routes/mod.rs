@@ -329,9 +329,9 @@ pub async fn key_access(
 ) -> axum::response::Response {
     let write = matches!(*request.method(), Method::POST | Method::DELETE)
         && request.uri().path().starts_with("/v1/documents");
-    let needed = match (state.key_needed(), state.api_key()) {
-        (KeyNeeded::ForAll, Some(key)) => Some(key),
-        (KeyNeeded::ForWrites, Some(key)) if write => Some(key),
+    let needed = match state.key_needed() {
+        KeyNeeded::ForAll => state.api_key(),
+        KeyNeeded::ForWrites if write => state.api_key(),
         _ => None,
     };
     match needed {
