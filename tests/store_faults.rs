@@ -2,7 +2,8 @@
 //! `footnote serve`: a damaged or foreign store file, a read-only data directory, a full disk.
 //! Each gives a clear error (a one-line start-up failure, or a JSON 507 for a write) and leaves
 //! the file as it was. The read-only and full disks are small tmpfs mounts; where this process may
-//! not mount one, those tests say so and skip.
+//! not mount one, those tests say so and skip; with `FOOTNOTE_REQUIRE_TMPFS` set (`.ci/run` sets
+//! it where a tmpfs can be mounted) a skip is a failure instead.
 
 mod common;
 
@@ -24,28 +25,28 @@ struct Tmpfs {
 }
 
 impl Tmpfs {
-    /// `None`, with a line saying so, where this process may not mount.
+    /// `None`, with a line saying so, where this process may not mount (a panic instead where
+    /// `FOOTNOTE_REQUIRE_TMPFS` says it can).
     fn mount(size: &str, test: &str) -> Option<Tmpfs> {
         let dir = tempfile::tempdir().unwrap();
         let out = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
             .arg(dir.path())
             .output();
-        match out {
-            Ok(out) if out.status.success() => Some(Tmpfs { dir }),
-            Ok(out) => {
-                let why = String::from_utf8_lossy(&out.stderr);
-                eprintln!(
-                    "{test}: skipped, a tmpfs cannot be mounted here ({})",
-                    why.trim()
-                );
-                None
-            }
-            Err(e) => {
-                eprintln!("{test}: skipped, no `mount` here ({e})");
-                None
-            }
-        }
+        let why = match out {
+            Ok(out) if out.status.success() => return Some(Tmpfs { dir }),
+            Ok(out) => format!(
+                "a tmpfs cannot be mounted here ({})",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+            Err(e) => format!("no `mount` here ({e})"),
+        };
+        assert!(
+            std::env::var_os("FOOTNOTE_REQUIRE_TMPFS").is_none(),
+            "{test}: {why}, but FOOTNOTE_REQUIRE_TMPFS says this machine can mount one"
+        );
+        eprintln!("{test}: skipped, {why}");
+        None
     }
 
     fn path(&self) -> &Path {
