@@ -62,6 +62,7 @@ pub mod server;
 pub mod signals;
 pub mod store;
 pub mod summarize;
+pub mod task;
 pub mod text;
 pub mod vector;
 pub mod verify;

@@ -338,6 +338,44 @@ async fn sigterm_finishes_requests_in_flight_and_restarts_reuse_or_refresh_vecto
     assert!(again["answer"].as_str().unwrap().contains("50 minutes"));
 }
 
+/// `--store sqlite:PATH` puts the store where it says (directories created), and a restart on the
+/// same URL finds what was stored; `--data` is then not used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_named_by_url_is_kept_there_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("newsroom/archive.sqlite3");
+    let url = format!("sqlite:{}", file.display());
+    let cwd = tempfile::tempdir().unwrap();
+    let mut server = Server::start_in(cwd.path(), dir.path(), &["--store", &url]).await;
+    let text = "The harbour bridge reopened on Monday after six weeks of repairs.";
+    let (status, _) = server
+        .post("/v1/documents", &json!({"id": "bridge", "text": text}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(server.log().contains(&format!("document store {url}")));
+    assert!(server.terminate().success());
+    drop(server);
+    assert!(file.is_file());
+    assert!(!cwd.path().join("data").exists(), "--data used as well");
+
+    let server = Server::start_in(cwd.path(), dir.path(), &["--store", &url]).await;
+    let (status, paragraph) = server.get("/v1/documents/bridge/paragraphs/1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(paragraph["text"], text);
+}
+
+/// A store URL footnote cannot use is refused at once with one line saying what it takes.
+#[test]
+fn an_unknown_store_url_is_refused_with_one_line() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_footnote"))
+        .args(["serve", "--store", "mysql://db/news"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("expected sqlite:PATH"), "{stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_first_started_without_seeds_is_seeded_when_they_appear() {
     let data = tempfile::tempdir().unwrap();

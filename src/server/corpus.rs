@@ -2,19 +2,21 @@
 //!
 //! Readers take a [`Snapshot`] (an `Arc` copied under a lock held for that copy only) and use it
 //! for the whole request, so an answer and the paragraphs it cites come from one state of the
-//! corpus, whatever is ingested or deleted meanwhile. Writers are serialized by the store's
-//! mutex: a write commits one SQLite transaction, then derives the next index from the previous
+//! corpus, whatever is ingested or deleted meanwhile. Writers are serialized by a lock: a write
+//! commits one transaction to the store, then derives the next index from the previous
 //! snapshot's with only the written documents' work ([`Index::with_documents`],
 //! [`Index::without_document`]: the others' data is shared, nothing is embedded again) and
-//! publishes it. Both happen on one blocking thread, so a request that times out or disconnects cannot
-//! leave the store and the index out of step.
+//! publishes it. Both happen in one task of their own, which runs to its end even when the
+//! request that started it times out or disconnects, so the store and the index never fall out
+//! of step.
 //!
 //! Documents are recognised by content hash: the same text again is not stored twice, and the
 //! existing id is returned. An id already used by a different text is refused (409); the client
 //! deletes the old document first or lets the id be derived from the text.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::future::Future;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -23,7 +25,8 @@ use crate::doc_vectors::{self, DocumentVectors};
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::index::Index;
-use crate::store::{ModelId, NewDocument, Store};
+use crate::store::{AnyStore, ModelId, NewDocument, Store};
+use crate::task::blocking;
 use crate::worker::{Priority, Worker};
 
 /// Documents in the store (gauge).
@@ -93,7 +96,9 @@ enum Disposition {
 }
 
 pub struct Corpus {
-    store: Mutex<Store>,
+    store: AnyStore,
+    /// Held by a write from its plan to its publish.
+    writing: tokio::sync::Mutex<()>,
     snapshot: RwLock<Arc<Snapshot>>,
     model: ModelId,
 }
@@ -101,7 +106,7 @@ pub struct Corpus {
 impl Corpus {
     /// The corpus over documents loaded from `store`, with their vectors made by `model`.
     pub fn new(
-        store: Store,
+        store: AnyStore,
         documents: Vec<Document>,
         vectors: Vec<DocumentVectors>,
         model: ModelId,
@@ -109,7 +114,8 @@ impl Corpus {
         let index = Index::from_vectors(documents, vectors, model.dim);
         metrics::gauge!(DOCUMENTS).set(index.documents.len() as f64);
         Corpus {
-            store: Mutex::new(store),
+            store,
+            writing: tokio::sync::Mutex::new(()),
             snapshot: RwLock::new(Arc::new(Snapshot::new(index))),
             model,
         }
@@ -123,12 +129,12 @@ impl Corpus {
     }
 
     /// Whether the initial corpus was ingested once already.
-    pub fn is_seeded(&self) -> Result<bool> {
-        self.lock_store().is_seeded()
+    pub async fn is_seeded(&self) -> Result<bool> {
+        self.store.is_seeded().await
     }
 
-    pub fn mark_seeded(&self) -> Result<()> {
-        self.lock_store().mark_seeded()
+    pub async fn mark_seeded(&self) -> Result<()> {
+        self.store.mark_seeded().await
     }
 
     /// Positions of the posted documents that are new to the corpus as it is now: the ones to
@@ -146,14 +152,14 @@ impl Corpus {
     /// Stores the new documents among `documents` in one transaction and publishes an index
     /// with them. `vectors[i]` holds the vectors of `documents[i]` if they were embedded (see
     /// [`Corpus::to_embed`]); a document that became new since (its twin was deleted meanwhile)
-    /// is embedded here. Blocking: call it from a blocking thread.
-    fn insert(
+    /// is embedded here.
+    async fn insert(
         &self,
         documents: &[Document],
         mut vectors: Vec<Option<DocumentVectors>>,
         worker: &Worker,
     ) -> Result<Vec<Ingested>> {
-        let mut store = self.lock_store();
+        let _writing = self.writing.lock().await;
         let snapshot = self.snapshot();
         let plan = plan(&snapshot, documents)?;
         let mut fresh: Vec<(usize, DocumentVectors)> = Vec::new();
@@ -168,7 +174,7 @@ impl Corpus {
         }
         if !missing.is_empty() {
             let docs: Vec<&Document> = missing.iter().map(|&i| &documents[i]).collect();
-            let embedded = embed_documents_blocking(worker, &docs)?;
+            let embedded = embed_documents(worker, &docs, Priority::Bulk).await?;
             fresh.extend(missing.into_iter().zip(embedded));
             fresh.sort_by_key(|(i, _)| *i);
         }
@@ -180,12 +186,13 @@ impl Corpus {
                     vectors: v,
                 })
                 .collect();
-            store.insert(&rows, &self.model)?;
+            self.store.insert(&rows, &self.model).await?;
             let added = fresh
                 .into_iter()
                 .map(|(i, v)| (documents[i].clone(), v))
                 .collect();
-            self.publish(snapshot.index.with_documents(added));
+            let snapshot = snapshot.clone();
+            self.publish(blocking(move || Ok(snapshot.index.with_documents(added))).await?);
         }
         Ok(plan
             .iter()
@@ -206,8 +213,7 @@ impl Corpus {
     }
 
     /// Embeds the documents that are new to the corpus and stores them: what `POST
-    /// /v1/documents` and seeding the store on first start do. Embedding waits asynchronously;
-    /// storing runs on a blocking thread.
+    /// /v1/documents` and seeding the store on first start do.
     pub async fn ingest(
         self: &Arc<Self>,
         worker: &Worker,
@@ -221,20 +227,21 @@ impl Corpus {
             vectors[i] = Some(v);
         }
         let (corpus, worker) = (self.clone(), worker.clone());
-        tokio::task::spawn_blocking(move || corpus.insert(&documents, vectors, &worker))
-            .await
-            .map_err(|e| Error::TaskFailed(e.to_string()))?
+        to_the_end(async move { corpus.insert(&documents, vectors, &worker).await }).await
     }
 
-    /// Deletes a document from the store and the index. Blocking: call it from a blocking
-    /// thread.
-    pub fn delete(&self, id: &str) -> Result<()> {
-        let mut store = self.lock_store();
-        let snapshot = self.snapshot();
-        let position = snapshot.position(id)?;
-        store.delete(id)?;
-        self.publish(snapshot.index.without_document(position));
-        Ok(())
+    /// Deletes a document from the store and the index.
+    pub async fn delete(self: &Arc<Self>, id: String) -> Result<()> {
+        let corpus = self.clone();
+        to_the_end(async move {
+            let _writing = corpus.writing.lock().await;
+            let snapshot = corpus.snapshot();
+            let position = snapshot.position(&id)?;
+            corpus.store.delete(&id).await?;
+            corpus.publish(blocking(move || Ok(snapshot.index.without_document(position))).await?);
+            Ok(())
+        })
+        .await
     }
 
     fn publish(&self, index: Index) {
@@ -244,11 +251,16 @@ impl Corpus {
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Arc::new(Snapshot::new(index));
     }
+}
 
-    /// The store, even after a panic elsewhere: its state is whatever the last transaction left.
-    fn lock_store(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+/// Runs a write in a task of its own and waits for it: dropping the wait (a request that timed
+/// out, a client gone) does not stop the write between its commit and its publish.
+async fn to_the_end<T: Send + 'static>(
+    write: impl Future<Output = Result<T>> + Send + 'static,
+) -> Result<T> {
+    tokio::spawn(write)
+        .await
+        .map_err(|e| Error::TaskFailed(e.to_string()))?
 }
 
 /// Decides what to do with each posted document, given the corpus as it is.
@@ -290,13 +302,5 @@ pub async fn embed_documents(
     priority: Priority,
 ) -> Result<Vec<DocumentVectors>> {
     let vectors = worker.embed(document_texts(documents), priority).await?;
-    Ok(doc_vectors::split(documents, vectors))
-}
-
-fn embed_documents_blocking(
-    worker: &Worker,
-    documents: &[&Document],
-) -> Result<Vec<DocumentVectors>> {
-    let vectors = worker.embed_blocking(document_texts(documents), Priority::Bulk)?;
     Ok(doc_vectors::split(documents, vectors))
 }

@@ -40,7 +40,7 @@ use tokio::sync::oneshot;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::store::Store;
+use crate::store::{AnyStore, StoreUrl};
 use crate::worker::{self, Worker};
 use crate::write_worker::{self, WriteWorker};
 use crate::writer::WriterSettings;
@@ -59,9 +59,14 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (the log says which).
     #[arg(long, env = "FOOTNOTE_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Directory of the document store (created if missing).
+    /// Directory of the document store (created if missing): the SQLite file
+    /// `footnote.sqlite3` in it, unless --store names a store.
     #[arg(long, env = "FOOTNOTE_DATA", default_value = "data")]
     pub data: PathBuf,
+    /// The document store, as a URL: `sqlite:PATH` (an SQLite file, created if missing)
+    /// [default: sqlite:DATA/footnote.sqlite3, DATA being --data].
+    #[arg(long, env = "FOOTNOTE_STORE", conflicts_with = "data")]
+    pub store: Option<StoreUrl>,
     /// Documents (.txt, .jsonl or directories) ingested on first start, when the store has never
     /// been seeded [default: seeds].
     #[arg(long, env = "FOOTNOTE_CORPUS", value_delimiter = ',')]
@@ -112,6 +117,15 @@ pub struct ServeArgs {
     #[arg(long, env = "FOOTNOTE_GENERATE_QUEUE_SIZE", default_value_t = 4,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub generate_queue_size: usize,
+}
+
+impl ServeArgs {
+    /// Where the store is: --store, or the SQLite file in --data.
+    pub fn store_url(&self) -> StoreUrl {
+        self.store
+            .clone()
+            .unwrap_or_else(|| StoreUrl::in_data_dir(&self.data))
+    }
 }
 
 /// Shared by every handler.
@@ -194,9 +208,11 @@ async fn run(
     }
     let cors = cors(&args.allow_origin)?;
     let metrics = install_metrics()?;
-    let store = Store::open(&args.data)
-        .with_context(|| format!("opening the document store in {}", args.data.display()))?;
-    tracing::info!("document store {}", store.path().display());
+    let url = args.store_url();
+    let store = AnyStore::open(&url)
+        .await
+        .with_context(|| format!("opening the document store {url}"))?;
+    tracing::info!("document store {url}");
     let listener = TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("listening on {}", args.addr))?;
@@ -263,10 +279,8 @@ fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
         let parsed = origins
             .iter()
             .map(|origin| {
-                let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
-                    && !origin.ends_with('/');
                 anyhow::ensure!(
-                    valid,
+                    is_origin(origin),
                     "--allow-origin {origin:?}: an origin is scheme://host[:port] (no path), or *"
                 );
                 HeaderValue::from_str(origin)
@@ -282,6 +296,21 @@ fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
             .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
             .max_age(Duration::from_secs(600)),
     ))
+}
+
+/// Whether `origin` is what a browser sends in `Origin`: `http(s)://host[:port]`, nothing after.
+/// (A path would never match, so the cross-origin page would fail with no hint why.)
+fn is_origin(origin: &str) -> bool {
+    let Some(authority) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    !authority.is_empty()
+        && !authority
+            .chars()
+            .any(|c| matches!(c, '/' | '?' | '#' | '@') || c.is_whitespace())
 }
 
 fn router(state: AppState, args: &ServeArgs, cors: Option<CorsLayer>) -> Router {
@@ -506,4 +535,28 @@ fn install_metrics() -> anyhow::Result<PrometheusHandle> {
         "Sentences checked by /v1/verify, by verdict"
     );
     Ok(handle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_origin;
+
+    #[test]
+    fn allow_origin_takes_scheme_host_and_port_only() {
+        for good in ["https://newsroom.example", "http://localhost:8080"] {
+            assert!(is_origin(good), "{good}");
+        }
+        // Each of these would never equal a browser's `Origin` header.
+        for bad in [
+            "newsroom.example",
+            "https://",
+            "https://newsroom.example/",
+            "https://newsroom.example/app",
+            "https://newsroom.example?x=1",
+            "https://user@newsroom.example",
+            "ftp://newsroom.example",
+        ] {
+            assert!(!is_origin(bad), "{bad}");
+        }
+    }
 }

@@ -14,7 +14,7 @@ use super::corpus::{embed_documents, Corpus};
 use super::{AppState, Ready, ServeArgs};
 use crate::doc_vectors::DocumentVectors;
 use crate::document::{self, Document};
-use crate::store::{ModelId, Store, StoredDocument};
+use crate::store::{AnyStore, ModelId, NewDocument, Store, StoredDocument};
 use crate::worker::{Priority, Worker, WorkerSettings};
 use crate::write_worker::WriteWorker;
 use crate::writer::{Writer, WriterSettings};
@@ -29,7 +29,7 @@ const DEFAULT_CORPUS: &str = "seeds";
 /// start, and makes the service ready.
 pub(super) async fn start(
     state: AppState,
-    store: Store,
+    store: AnyStore,
     settings: EngineSettings,
     writer: Option<WriterSettings>,
     args: ServeArgs,
@@ -63,29 +63,21 @@ pub(super) async fn start(
         None => None,
     };
 
-    let (store, stored, stored_model) = {
-        let model = model.clone();
-        tokio::task::spawn_blocking(move || -> crate::Result<_> {
-            let mut store = store;
-            let stored = store.load(model.dim)?;
-            let stored_model = store.model()?;
-            if let Some(old) = stored_model.as_ref() {
-                if old.same_vectors(&model) && old.name != model.name {
-                    tracing::info!(
-                        "the store's vectors were made by this model under the name {}; \
-                         recording it as {}",
-                        old.name,
-                        model.name
-                    );
-                    store.set_model(&model)?;
-                }
-            }
-            Ok((store, stored, stored_model))
-        })
-        .await??
-    };
-    let (store, documents, vectors) =
-        refresh_vectors(&worker, store, stored, stored_model, &model).await?;
+    let stored = store.load(model.dim).await?;
+    let stored_model = store.model().await?;
+    if let Some(old) = stored_model.as_ref() {
+        if old.same_vectors(&model) && old.name != model.name {
+            tracing::info!(
+                "the store's vectors were made by this model under the name {}; \
+                 recording it as {}",
+                old.name,
+                model.name
+            );
+            store.set_model(&model).await?;
+        }
+    }
+    let (documents, vectors) =
+        refresh_vectors(&worker, &store, stored, stored_model, &model).await?;
     tracing::info!(documents = documents.len(), "store loaded");
     let had_documents = !documents.is_empty();
     let ready = Ready {
@@ -93,13 +85,13 @@ pub(super) async fn start(
         worker,
         writer,
     };
-    if !ready.corpus.is_seeded()? {
+    if !ready.corpus.is_seeded().await? {
         let seeded = seed(&ready, &args.corpus).await?;
         // With nothing to seed from, an empty store stays unseeded, so that a later start where
         // the corpus exists still seeds it; a store that already holds documents is someone's
         // corpus, which seeds are not mixed into later.
         if seeded || had_documents {
-            ready.corpus.mark_seeded()?;
+            ready.corpus.mark_seeded().await?;
         }
     }
     let documents = ready.corpus.snapshot().index.documents.len();
@@ -114,11 +106,11 @@ pub(super) async fn start(
 /// are embedded again (progress in the log) and written back in one transaction.
 async fn refresh_vectors(
     worker: &Worker,
-    mut store: Store,
+    store: &AnyStore,
     stored: Vec<StoredDocument>,
     stored_model: Option<ModelId>,
     model: &ModelId,
-) -> anyhow::Result<(Store, Vec<Document>, Vec<DocumentVectors>)> {
+) -> anyhow::Result<(Vec<Document>, Vec<DocumentVectors>)> {
     let same_model = stored_model.as_ref().is_some_and(|m| m.same_vectors(model));
     let stale: Vec<usize> = (0..stored.len())
         .filter(|&i| !same_model || stored[i].vectors.is_none())
@@ -127,7 +119,7 @@ async fn refresh_vectors(
         stored.into_iter().map(|d| (d.document, d.vectors)).unzip();
     if stale.is_empty() {
         let vectors = vectors.into_iter().map(Option::unwrap_or_default).collect();
-        return Ok((store, documents, vectors));
+        return Ok((documents, vectors));
     }
     match stored_model.filter(|_| !same_model) {
         Some(old) => tracing::warn!(
@@ -156,21 +148,19 @@ async fn refresh_vectors(
     }
     let vectors: Vec<DocumentVectors> =
         vectors.into_iter().map(Option::unwrap_or_default).collect();
-    let model = model.clone();
-    let (store, documents, vectors) = tokio::task::spawn_blocking(move || -> crate::Result<_> {
-        let rows: Vec<(&Document, &DocumentVectors)> = stale
-            .iter()
-            .map(|&i| (&documents[i], &vectors[i]))
-            .collect();
-        store.replace_vectors(&model, &rows)?;
-        Ok((store, documents, vectors))
-    })
-    .await??;
+    let rows: Vec<NewDocument> = stale
+        .iter()
+        .map(|&i| NewDocument {
+            document: &documents[i],
+            vectors: &vectors[i],
+        })
+        .collect();
+    store.replace_vectors(model, &rows).await?;
     tracing::info!(
         "re-embedding done in {:.1}s",
         started.elapsed().as_secs_f64()
     );
-    Ok((store, documents, vectors))
+    Ok((documents, vectors))
 }
 
 /// Ingests the initial corpus (`--corpus`, or `seeds/` when it exists); false when there was

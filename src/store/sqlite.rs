@@ -1,19 +1,20 @@
-//! The document store: an embedded SQLite database (one file, `footnote.sqlite3`, in the data
-//! directory) that keeps what the HTTP service serves across restarts.
+//! The SQLite store: one file (by default `footnote.sqlite3` in the data directory), the
+//! service's store unless `--store` names another.
 //!
-//! It holds each document's numbered paragraphs (every block of its text, verbatim) and sentences
-//! exactly as segmented when it was ingested (so citations never move, even if the segmenter
-//! changes later), their embeddings, the id of the model that made them and the schema version. Every write is one
-//! transaction: a crash leaves each document fully present or fully absent. WAL journaling with
-//! `synchronous=FULL` makes a committed ingest survive a crash of the process or the machine.
+//! WAL journaling with `synchronous=FULL` makes a committed ingest survive a crash of the process
+//! or the machine. rusqlite is blocking, so [`SqliteStore`] runs each call on a blocking thread,
+//! one at a time: SQLite has one writer anyway, and the service's writes are already serialised.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
+use super::{ModelId, NewDocument, Store, StoredDocument};
 use crate::doc_vectors::DocumentVectors;
 use crate::document::{Document, Paragraph};
 use crate::error::{Error, Result};
+use crate::task::blocking;
 
 /// Version of the tables below; a store written by a newer footnote is refused, not guessed at.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -54,48 +55,98 @@ CREATE TABLE IF NOT EXISTS sentences (
 ) STRICT;
 ";
 
-/// The model whose vectors the store holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelId {
-    pub name: String,
-    /// [`crate::embed::Embedder::fingerprint`]: changes with the model's files and settings.
-    pub fingerprint: String,
-    pub dim: usize,
+/// The store at one SQLite file, for the async service: each call runs on a blocking thread.
+#[derive(Clone)]
+pub struct SqliteStore {
+    file: Arc<Mutex<Sqlite>>,
 }
 
-impl ModelId {
-    /// Whether `other` makes the same vectors. The name is only how the model was asked for (a
-    /// hub id or a directory holding the same files), so it does not count.
-    pub fn same_vectors(&self, other: &ModelId) -> bool {
-        self.fingerprint == other.fingerprint && self.dim == other.dim
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path`; see [`Sqlite::open`].
+    pub async fn open(path: &Path) -> Result<Self> {
+        let path = path.to_path_buf();
+        let file = blocking(move || Sqlite::open(&path)).await?;
+        Ok(SqliteStore {
+            file: Arc::new(Mutex::new(file)),
+        })
+    }
+
+    /// Runs `work` on the open file on a blocking thread.
+    async fn with<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Sqlite) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let file = self.file.clone();
+        blocking(move || work(&mut file.lock().unwrap_or_else(PoisonError::into_inner))).await
     }
 }
 
-/// A document read back from the store, with its vectors when they are complete and `dim` wide.
-#[derive(Debug, Clone)]
-pub struct StoredDocument {
-    pub document: Document,
-    pub vectors: Option<DocumentVectors>,
+/// Documents with their vectors, owned, to move onto a blocking thread.
+fn owned(documents: &[NewDocument<'_>]) -> Vec<(Document, DocumentVectors)> {
+    documents
+        .iter()
+        .map(|d| (d.document.clone(), d.vectors.clone()))
+        .collect()
 }
 
-/// A document to store, with its vectors.
-pub struct NewDocument<'a> {
-    pub document: &'a Document,
-    pub vectors: &'a DocumentVectors,
+/// The same documents, borrowed again as [`NewDocument`]s.
+fn borrowed(documents: &[(Document, DocumentVectors)]) -> Vec<NewDocument<'_>> {
+    documents
+        .iter()
+        .map(|(document, vectors)| NewDocument { document, vectors })
+        .collect()
 }
 
-pub struct Store {
+impl Store for SqliteStore {
+    async fn model(&self) -> Result<Option<ModelId>> {
+        self.with(|s| s.model()).await
+    }
+    async fn set_model(&self, model: &ModelId) -> Result<()> {
+        let model = model.clone();
+        self.with(move |s| s.set_model(&model)).await
+    }
+    async fn is_seeded(&self) -> Result<bool> {
+        self.with(|s| s.is_seeded()).await
+    }
+    async fn mark_seeded(&self) -> Result<()> {
+        self.with(|s| s.mark_seeded()).await
+    }
+    async fn load(&self, dim: usize) -> Result<Vec<StoredDocument>> {
+        self.with(move |s| s.load(dim)).await
+    }
+    async fn insert(&self, documents: &[NewDocument<'_>], model: &ModelId) -> Result<()> {
+        let (documents, model) = (owned(documents), model.clone());
+        self.with(move |s| s.insert(&borrowed(&documents), &model))
+            .await
+    }
+    async fn delete(&self, id: &str) -> Result<bool> {
+        let id = id.to_string();
+        self.with(move |s| s.delete(&id)).await
+    }
+    async fn replace_vectors(&self, model: &ModelId, documents: &[NewDocument<'_>]) -> Result<()> {
+        let (documents, model) = (owned(documents), model.clone());
+        self.with(move |s| s.replace_vectors(&model, &borrowed(&documents)))
+            .await
+    }
+}
+
+/// One open SQLite store file (blocking).
+pub struct Sqlite {
     conn: Connection,
-    path: PathBuf,
 }
 
-impl Store {
-    /// Opens (creating if needed) the store in directory `dir`. A file that is not footnote's
-    /// store (damaged, another program's database, a newer schema) and a directory that cannot
-    /// be written are refused with an error saying so, before anything is written to the file.
-    pub fn open(dir: &Path) -> Result<Self> {
+impl Sqlite {
+    /// Opens (creating it and its directory if needed) the store file at `path`. A file that is
+    /// not footnote's store (damaged, another program's database, a newer schema) and a
+    /// directory that cannot be written are refused with an error saying so, before anything is
+    /// written to the file.
+    pub fn open(path: &Path) -> Result<Self> {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let path = dir.join(FILE_NAME);
+        let path = path.to_path_buf();
         check_writable(dir, &path)?;
         let mut conn = Connection::open(&path)?;
         check_is_ours(&conn, &path)?;
@@ -122,11 +173,7 @@ impl Store {
             }
         }
         tx.commit()?;
-        Ok(Store { conn, path })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Sqlite { conn })
     }
 
     /// The model the stored vectors were made with; `None` for a new store.
@@ -152,8 +199,6 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the initial corpus has been ingested once (it is not ingested again, so that
-    /// deleted seed documents stay deleted).
     pub fn is_seeded(&self) -> Result<bool> {
         Ok(get_meta(&self.conn, "seeded")?.is_some())
     }
@@ -301,14 +346,14 @@ impl Store {
 
     /// Replaces the vectors of the given documents and records the model that made them, in one
     /// transaction (after a model change).
-    pub fn replace_vectors(
-        &mut self,
-        model: &ModelId,
-        documents: &[(&Document, &DocumentVectors)],
-    ) -> Result<()> {
+    pub fn replace_vectors(&mut self, model: &ModelId, documents: &[NewDocument]) -> Result<()> {
         let tx = self.conn.transaction()?;
         write_model(&tx, model)?;
-        for (doc, vectors) in documents {
+        for NewDocument {
+            document: doc,
+            vectors,
+        } in documents
+        {
             let mut sentence_rows = vectors.sentences.iter();
             let mut passage_rows = vectors.passages.iter();
             for para in doc.content() {
@@ -380,7 +425,7 @@ fn check_is_ours(conn: &Connection, path: &Path) -> Result<()> {
     }
     Err(Error::StoreFormat(format!(
         "{} is an SQLite database but not footnote's store (its tables: {}); footnote has left \
-         it as it is: point --data at another directory",
+         it as it is: point --store or --data elsewhere",
         path.display(),
         tables.join(", ")
     )))
@@ -443,7 +488,7 @@ mod tests {
         let doc = Document::new("d1", Some("Title".into()), text).unwrap();
         let vectors = vectors_for(&doc, 3);
         {
-            let mut store = Store::open(dir.path()).unwrap();
+            let mut store = Sqlite::open(&dir.path().join(FILE_NAME)).unwrap();
             assert_eq!(store.model().unwrap(), None);
             let new = NewDocument {
                 document: &doc,
@@ -451,7 +496,7 @@ mod tests {
             };
             store.insert(&[new], &model(3)).unwrap();
         }
-        let store = Store::open(dir.path()).unwrap();
+        let store = Sqlite::open(&dir.path().join(FILE_NAME)).unwrap();
         assert_eq!(store.model().unwrap(), Some(model(3)));
         let loaded = store.load(3).unwrap();
         assert_eq!(loaded.len(), 1);
@@ -464,7 +509,7 @@ mod tests {
     #[test]
     fn a_failed_insert_stores_nothing_and_delete_cascades() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store = Sqlite::open(&dir.path().join(FILE_NAME)).unwrap();
         let a = Document::new("a", None, "One sentence here.").unwrap();
         let b = Document::new("a", None, "Another text, same id.").unwrap();
         let (va, vb) = (vectors_for(&a, 2), vectors_for(&b, 2));
@@ -497,10 +542,10 @@ mod tests {
     #[test]
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = Sqlite::open(&dir.path().join(FILE_NAME)).unwrap();
         set_meta(&store.conn, "schema_version", "99").unwrap();
         drop(store);
-        let err = Store::open(dir.path()).err().unwrap();
+        let err = Sqlite::open(&dir.path().join(FILE_NAME)).err().unwrap();
         assert!(err.to_string().contains("schema version"), "{err}");
     }
 
@@ -517,7 +562,7 @@ mod tests {
             .unwrap();
         drop(conn);
         let before = contents(dir.path());
-        let err = Store::open(dir.path()).err().unwrap();
+        let err = Sqlite::open(&dir.path().join(FILE_NAME)).err().unwrap();
         assert!(matches!(err, Error::StoreFormat(_)), "{err}");
         assert!(
             err.to_string()
@@ -534,7 +579,7 @@ mod tests {
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
             .collect();
         std::fs::write(dir.path().join(FILE_NAME), &garbage).unwrap();
-        let err = Store::open(dir.path()).err().unwrap();
+        let err = Sqlite::open(&dir.path().join(FILE_NAME)).err().unwrap();
         assert!(
             err.to_string()
                 .contains("damaged or not an SQLite database"),
@@ -546,7 +591,7 @@ mod tests {
     #[test]
     fn a_store_made_before_the_application_id_still_opens() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store = Sqlite::open(&dir.path().join(FILE_NAME)).unwrap();
         let doc = Document::new("a", None, "One paragraph here. It has two sentences.").unwrap();
         let vectors = vectors_for(&doc, 3);
         store
@@ -560,7 +605,7 @@ mod tests {
             .unwrap();
         store.conn.pragma_update(None, "application_id", 0).unwrap();
         drop(store);
-        let store = Store::open(dir.path()).unwrap();
+        let store = Sqlite::open(&dir.path().join(FILE_NAME)).unwrap();
         assert_eq!(store.load(3).unwrap().len(), 1);
     }
 }

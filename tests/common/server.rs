@@ -42,16 +42,20 @@ impl Server {
         Server::start_in(&super::repo_path(""), data, extra).await
     }
 
-    /// Starts `footnote serve` on `data` in the working directory `cwd`.
+    /// Starts `footnote serve` on `data` in the working directory `cwd` (on the store `extra`
+    /// names with `--store`, if it does).
     pub async fn start_in(cwd: &Path, data: &Path, extra: &[&str]) -> Server {
         let settings = super::settings();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_footnote"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_footnote"));
+        command
             .current_dir(cwd)
             .env("FOOTNOTE_MODELS_DIR", &settings.models_dir)
             .env("RUST_LOG", "footnote=info,warn")
-            .args(["serve", "--addr", "127.0.0.1:0", "--request-timeout", "600"])
-            .arg("--data")
-            .arg(data)
+            .args(["serve", "--addr", "127.0.0.1:0", "--request-timeout", "600"]);
+        if !extra.contains(&"--store") {
+            command.arg("--data").arg(data);
+        }
+        let mut child = command
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

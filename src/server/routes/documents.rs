@@ -395,7 +395,6 @@ pub async fn delete_document(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let corpus = state.ready()?.corpus.clone();
-    blocking(move || corpus.delete(&id)).await?;
+    state.ready()?.corpus.delete(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -358,10 +358,7 @@ fn carries_key(headers: &HeaderMap, key: &str) -> bool {
 pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Error::TaskFailed(e.to_string()))?
-        .map_err(ApiError::from)
+    Ok(crate::task::blocking(work).await?)
 }
 
 /// Deserializes an optional count given as a JSON number that is a whole number from 0 to

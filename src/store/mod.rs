@@ -1,0 +1,197 @@
+//! The document store: what the HTTP service keeps across restarts, behind one [`Store`] trait.
+//!
+//! A store holds each document's numbered paragraphs (every block of its text, verbatim) and
+//! sentences exactly as segmented when it was ingested (so citations never move, even if the
+//! segmenter changes later), their embeddings, the id of the model that made them and a schema
+//! version. Every write is one transaction: a crash leaves each document fully present or fully
+//! absent.
+//!
+//! Where it lives is a [`StoreUrl`] (`--store`): `sqlite:PATH`, one file ([`sqlite`], the
+//! default, in `--data`). The service talks to an [`AnyStore`] and never knows which one it has.
+//!
+//! Why an enum and not `dyn Store`: the trait's methods return futures, which `dyn` cannot hold
+//! without boxing every call; an enum dispatches with a `match` and keeps handlers' futures `Send`.
+
+pub mod sqlite;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use crate::doc_vectors::DocumentVectors;
+use crate::document::Document;
+use crate::error::{Error, Result};
+
+pub use sqlite::{SqliteStore, FILE_NAME};
+
+/// The model whose vectors the store holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelId {
+    pub name: String,
+    /// [`crate::embed::Embedder::fingerprint`]: changes with the model's files and settings.
+    pub fingerprint: String,
+    pub dim: usize,
+}
+
+impl ModelId {
+    /// Whether `other` makes the same vectors. The name is only how the model was asked for (a
+    /// hub id or a directory holding the same files), so it does not count.
+    pub fn same_vectors(&self, other: &ModelId) -> bool {
+        self.fingerprint == other.fingerprint && self.dim == other.dim
+    }
+}
+
+/// A document read back from the store, with its vectors when they are complete and `dim` wide.
+#[derive(Debug, Clone)]
+pub struct StoredDocument {
+    pub document: Document,
+    pub vectors: Option<DocumentVectors>,
+}
+
+/// A document to store, with its vectors.
+pub struct NewDocument<'a> {
+    pub document: &'a Document,
+    pub vectors: &'a DocumentVectors,
+}
+
+/// Where the store lives (`--store`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// `sqlite:PATH`: one SQLite file; its directory is created if missing.
+    Sqlite(PathBuf),
+}
+
+impl StoreUrl {
+    /// The default store: `footnote.sqlite3` in the data directory.
+    pub fn in_data_dir(dir: impl Into<PathBuf>) -> Self {
+        StoreUrl::Sqlite(dir.into().join(FILE_NAME))
+    }
+}
+
+impl FromStr for StoreUrl {
+    type Err = Error;
+
+    fn from_str(url: &str) -> Result<Self> {
+        match url.split_once(':') {
+            Some(("sqlite", path)) if !path.is_empty() => Ok(StoreUrl::Sqlite(path.into())),
+            _ => Err(Error::InvalidInput(format!(
+                "store {url:?}: expected sqlite:PATH (a database file)"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreUrl::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+        }
+    }
+}
+
+/// What the service needs of a store. Futures are `Send`, so handlers can hold them across
+/// `.await`; implementations run blocking I/O off the async threads themselves.
+pub trait Store: Send + Sync + 'static {
+    /// The model the stored vectors were made with; `None` for a new store.
+    fn model(&self) -> impl Future<Output = Result<Option<ModelId>>> + Send;
+    /// Records `model` as the maker of the stored vectors (after a rename: same vectors).
+    fn set_model(&self, model: &ModelId) -> impl Future<Output = Result<()>> + Send;
+    /// Whether the initial corpus has been ingested once (it is not ingested again, so that
+    /// deleted seed documents stay deleted).
+    fn is_seeded(&self) -> impl Future<Output = Result<bool>> + Send;
+    fn mark_seeded(&self) -> impl Future<Output = Result<()>> + Send;
+    /// Every document, in the order they were stored, with its vectors when they are `dim` wide.
+    fn load(&self, dim: usize) -> impl Future<Output = Result<Vec<StoredDocument>>> + Send;
+    /// Stores documents and their vectors, made by `model`, in one transaction: all or none.
+    fn insert(
+        &self,
+        documents: &[NewDocument<'_>],
+        model: &ModelId,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Deletes a document with its paragraphs and sentences; false if there was none.
+    fn delete(&self, id: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Replaces the vectors of the given documents and records the model that made them, in one
+    /// transaction (after a model change).
+    fn replace_vectors(
+        &self,
+        model: &ModelId,
+        documents: &[NewDocument<'_>],
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The store `--store` names.
+pub enum AnyStore {
+    Sqlite(SqliteStore),
+}
+
+impl AnyStore {
+    /// Opens (creating if needed) the store at `url`. One that is not footnote's, or was written
+    /// by a newer footnote, is refused with an error saying so, and left as it was.
+    pub async fn open(url: &StoreUrl) -> Result<Self> {
+        match url {
+            StoreUrl::Sqlite(path) => Ok(AnyStore::Sqlite(SqliteStore::open(path).await?)),
+        }
+    }
+}
+
+/// Calls the same method on whichever store this is.
+macro_rules! dispatch {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            AnyStore::Sqlite($store) => $call,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    async fn model(&self) -> Result<Option<ModelId>> {
+        dispatch!(self, s => s.model().await)
+    }
+    async fn set_model(&self, model: &ModelId) -> Result<()> {
+        dispatch!(self, s => s.set_model(model).await)
+    }
+    async fn is_seeded(&self) -> Result<bool> {
+        dispatch!(self, s => s.is_seeded().await)
+    }
+    async fn mark_seeded(&self) -> Result<()> {
+        dispatch!(self, s => s.mark_seeded().await)
+    }
+    async fn load(&self, dim: usize) -> Result<Vec<StoredDocument>> {
+        dispatch!(self, s => s.load(dim).await)
+    }
+    async fn insert(&self, documents: &[NewDocument<'_>], model: &ModelId) -> Result<()> {
+        dispatch!(self, s => s.insert(documents, model).await)
+    }
+    async fn delete(&self, id: &str) -> Result<bool> {
+        dispatch!(self, s => s.delete(id).await)
+    }
+    async fn replace_vectors(&self, model: &ModelId, documents: &[NewDocument<'_>]) -> Result<()> {
+        dispatch!(self, s => s.replace_vectors(model, documents).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_urls_parse_and_print_back() {
+        let url: StoreUrl = "sqlite:/var/lib/footnote/news.sqlite3".parse().unwrap();
+        assert_eq!(
+            url,
+            StoreUrl::Sqlite("/var/lib/footnote/news.sqlite3".into())
+        );
+        assert_eq!(url.to_string(), "sqlite:/var/lib/footnote/news.sqlite3");
+        assert_eq!(
+            StoreUrl::in_data_dir("data"),
+            StoreUrl::Sqlite(PathBuf::from("data").join(FILE_NAME))
+        );
+        for bad in ["", "sqlite:", "data/footnote.sqlite3", "mysql://db/news"] {
+            let err = bad.parse::<StoreUrl>().unwrap_err();
+            assert!(
+                err.to_string().contains("expected sqlite:PATH"),
+                "{bad}: {err}"
+            );
+        }
+    }
+}
