@@ -58,6 +58,10 @@ pub enum Error {
          is, then retry)"
     )]
     StoreFull,
+    /// The database behind the store cannot be reached now (down, restarting, out of
+    /// connections): nothing was written; retrying later may succeed.
+    #[error("document store unavailable: {0}")]
+    StoreUnavailable(String),
     /// The data directory or the store file cannot be written.
     #[error(
         "{path}: the document store cannot be written here ({reason}); footnote needs to write \

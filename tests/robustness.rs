@@ -364,6 +364,57 @@ async fn a_store_named_by_url_is_kept_there_across_restarts() {
     assert_eq!(paragraph["text"], text);
 }
 
+/// The service on a PostgreSQL store: seeded on first start, answers with citations that
+/// resolve, ingests and deletes, and finds it all again after a restart (the store, not the
+/// process, holds the corpus).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_runs_on_a_postgres_store_across_restarts() {
+    let Some(url) = common::postgres::fresh_database("serve_postgres").await else {
+        return;
+    };
+    let unused = tempfile::tempdir().unwrap();
+    let mut server = Server::start(unused.path(), &["--store", &url]).await;
+    let (_, ready) = server.get("/readyz").await;
+    assert_eq!(ready["documents"], 5, "{}", server.log());
+    let (status, answer) = server
+        .post("/v1/ask", &json!({"question": CALL_QUESTION}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(answer["answer"].as_str().unwrap().contains("50 minutes"));
+    assert_citations_resolve(&server, &answer["sentences"]).await;
+    let text = "The harbour bridge reopened on Monday after six weeks of repairs.";
+    let (status, _) = server
+        .post("/v1/documents", &json!({"id": "bridge", "text": text}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let deleted = server
+        .client
+        .delete(server.url(&format!("/v1/documents/{SEED}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert!(server.terminate().success());
+    drop(server);
+
+    let server = Server::start(unused.path(), &["--store", &url]).await;
+    let (_, ready) = server.get("/readyz").await;
+    assert_eq!(ready["documents"], 5, "{}", server.log());
+    let (status, paragraph) = server.get("/v1/documents/bridge/paragraphs/1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(paragraph["text"], text);
+    let (status, _) = server.get(&format!("/v1/documents/{SEED}")).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "deleted, and not seeded again"
+    );
+    assert!(
+        !server.log().contains("re-embedding"),
+        "vectors read back, not made again"
+    );
+}
+
 /// A store URL footnote cannot use is refused at once with one line saying what it takes.
 #[test]
 fn an_unknown_store_url_is_refused_with_one_line() {

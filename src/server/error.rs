@@ -92,6 +92,7 @@ impl ApiError {
                 Error::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
                 Error::WorkerStopped => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
                 Error::StoreFull => (StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
+                Error::StoreUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
                 Error::Io { .. }
                 | Error::NotUtf8 { .. }
                 | Error::EmptyFile { .. }

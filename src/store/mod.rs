@@ -7,11 +7,13 @@
 //! absent.
 //!
 //! Where it lives is a [`StoreUrl`] (`--store`): `sqlite:PATH`, one file ([`sqlite`], the
-//! default, in `--data`). The service talks to an [`AnyStore`] and never knows which one it has.
+//! default, in `--data`), or `postgres://...`, a PostgreSQL database with pgvector
+//! ([`postgres`]). The service talks to an [`AnyStore`] and never knows which one it has.
 //!
 //! Why an enum and not `dyn Store`: the trait's methods return futures, which `dyn` cannot hold
 //! without boxing every call; an enum dispatches with a `match` and keeps handlers' futures `Send`.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::future::Future;
@@ -19,9 +21,10 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use crate::doc_vectors::DocumentVectors;
-use crate::document::Document;
+use crate::document::{Document, Paragraph};
 use crate::error::{Error, Result};
 
+pub use postgres::PostgresStore;
 pub use sqlite::{SqliteStore, FILE_NAME};
 
 /// The model whose vectors the store holds.
@@ -54,11 +57,137 @@ pub struct NewDocument<'a> {
     pub vectors: &'a DocumentVectors,
 }
 
+/// One paragraph of a [`NewDocument`] as stored: with its vector, and each sentence with its
+/// own, where the paragraph is content (other blocks are never evidence and have none).
+pub struct ParagraphRow<'a> {
+    pub paragraph: &'a Paragraph,
+    pub embedding: Option<&'a [f32]>,
+    pub sentences: Vec<(&'a str, Option<&'a [f32]>)>,
+}
+
+impl<'a> NewDocument<'a> {
+    /// The rows to write, paragraph by paragraph, in order.
+    pub fn rows(&self) -> Vec<ParagraphRow<'a>> {
+        let mut sentence_vectors = self.vectors.sentences.iter();
+        let mut passage_vectors = self.vectors.passages.iter();
+        self.document
+            .paragraphs
+            .iter()
+            .map(|paragraph| {
+                let content = paragraph.is_content;
+                let embedding = content
+                    .then(|| passage_vectors.next().map(Vec::as_slice))
+                    .flatten();
+                let sentences = paragraph
+                    .sentences
+                    .iter()
+                    .map(|s| {
+                        let vector = content
+                            .then(|| sentence_vectors.next().map(Vec::as_slice))
+                            .flatten();
+                        (s.as_str(), vector)
+                    })
+                    .collect();
+                ParagraphRow {
+                    paragraph,
+                    embedding,
+                    sentences,
+                }
+            })
+            .collect()
+    }
+}
+
+/// A stored document put back together from its rows, read in order: the document's, then its
+/// paragraphs' by number, then its sentences' by paragraph and position.
+pub struct DocumentRows {
+    document: Document,
+    passage_vectors: Vec<Option<Vec<f32>>>,
+    sentence_vectors: Vec<Option<Vec<f32>>>,
+}
+
+impl DocumentRows {
+    pub fn new(id: String, title: Option<String>, content_hash: String) -> Self {
+        DocumentRows {
+            document: Document {
+                id,
+                title,
+                paragraphs: Vec::new(),
+                content_hash,
+            },
+            passage_vectors: Vec::new(),
+            sentence_vectors: Vec::new(),
+        }
+    }
+
+    pub fn paragraph(
+        &mut self,
+        number: usize,
+        text: String,
+        is_content: bool,
+        embedding: Option<Vec<f32>>,
+    ) {
+        self.document.paragraphs.push(Paragraph {
+            number,
+            text,
+            is_content,
+            sentences: Vec::new(),
+        });
+        if is_content {
+            self.passage_vectors.push(embedding);
+        }
+    }
+
+    /// A sentence of paragraph `number`, which must have been read already.
+    pub fn sentence(
+        &mut self,
+        number: usize,
+        text: String,
+        embedding: Option<Vec<f32>>,
+    ) -> Result<()> {
+        let paragraph = self
+            .document
+            .paragraphs
+            .iter_mut()
+            .find(|p| p.number == number)
+            .ok_or_else(|| {
+                Error::StoreFormat(format!(
+                    "sentence of missing paragraph {number} in `{}`",
+                    self.document.id
+                ))
+            })?;
+        paragraph.sentences.push(text);
+        if paragraph.is_content {
+            self.sentence_vectors.push(embedding);
+        }
+        Ok(())
+    }
+
+    /// The document, with its vectors when every one is there and `dim` wide.
+    pub fn finish(self, dim: usize) -> StoredDocument {
+        let document = self.document;
+        let vectors = self
+            .sentence_vectors
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .zip(self.passage_vectors.into_iter().collect::<Option<Vec<_>>>())
+            .map(|(sentences, passages)| DocumentVectors {
+                sentences,
+                passages,
+            })
+            .filter(|v| v.fits(&document, dim));
+        StoredDocument { document, vectors }
+    }
+}
+
 /// Where the store lives (`--store`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreUrl {
     /// `sqlite:PATH`: one SQLite file; its directory is created if missing.
     Sqlite(PathBuf),
+    /// `postgres://user:password@host:port/database?options` (or `postgresql://`), as libpq
+    /// takes it.
+    Postgres(String),
 }
 
 impl StoreUrl {
@@ -74,8 +203,12 @@ impl FromStr for StoreUrl {
     fn from_str(url: &str) -> Result<Self> {
         match url.split_once(':') {
             Some(("sqlite", path)) if !path.is_empty() => Ok(StoreUrl::Sqlite(path.into())),
+            Some(("postgres" | "postgresql", rest)) if rest.starts_with("//") => {
+                Ok(StoreUrl::Postgres(url.to_string()))
+            }
             _ => Err(Error::InvalidInput(format!(
-                "store {url:?}: expected sqlite:PATH (a database file)"
+                "store {:?}: expected sqlite:PATH (a database file) or postgres://...",
+                redacted(url)
             ))),
         }
     }
@@ -85,7 +218,24 @@ impl std::fmt::Display for StoreUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreUrl::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            StoreUrl::Postgres(url) => f.write_str(&redacted(url)),
         }
+    }
+}
+
+/// The URL with its password, if any, replaced by `***`: fit for logs and error messages.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -122,6 +272,7 @@ pub trait Store: Send + Sync + 'static {
 /// The store `--store` names.
 pub enum AnyStore {
     Sqlite(SqliteStore),
+    Postgres(PostgresStore),
 }
 
 impl AnyStore {
@@ -130,6 +281,7 @@ impl AnyStore {
     pub async fn open(url: &StoreUrl) -> Result<Self> {
         match url {
             StoreUrl::Sqlite(path) => Ok(AnyStore::Sqlite(SqliteStore::open(path).await?)),
+            StoreUrl::Postgres(url) => Ok(AnyStore::Postgres(PostgresStore::open(url).await?)),
         }
     }
 }
@@ -139,6 +291,7 @@ macro_rules! dispatch {
     ($self:ident, $store:ident => $call:expr) => {
         match $self {
             AnyStore::Sqlite($store) => $call,
+            AnyStore::Postgres($store) => $call,
         }
     };
 }

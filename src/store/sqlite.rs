@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::{ModelId, NewDocument, Store, StoredDocument};
+use super::{DocumentRows, ModelId, NewDocument, Store, StoredDocument};
 use crate::doc_vectors::DocumentVectors;
-use crate::document::{Document, Paragraph};
+use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::task::blocking;
 
@@ -221,65 +221,22 @@ impl Sqlite {
              WHERE doc_id = ?1 ORDER BY paragraph, position",
         )?;
         let rows = docs
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<Vec<(String, Option<String>, String)>>>()?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, title, content_hash) in rows {
-            let mut document = Document {
-                id,
-                title,
-                paragraphs: Vec::new(),
-                content_hash,
-            };
-            let mut passage_vectors: Vec<Option<Vec<f32>>> = Vec::new();
-            let mut rows = paragraphs.query([&document.id])?;
+            let mut rows = paragraphs.query([&id])?;
+            let mut document = DocumentRows::new(id.clone(), title, content_hash);
             while let Some(r) = rows.next()? {
-                let is_content: bool = r.get(2)?;
-                document.paragraphs.push(Paragraph {
-                    number: r.get(0)?,
-                    text: r.get(1)?,
-                    is_content,
-                    sentences: Vec::new(),
-                });
-                if is_content {
-                    passage_vectors.push(r.get::<_, Option<Vec<u8>>>(3)?.map(from_blob));
-                }
+                let embedding = r.get::<_, Option<Vec<u8>>>(3)?.map(from_blob);
+                document.paragraph(r.get(0)?, r.get(1)?, r.get(2)?, embedding);
             }
-            let mut sentence_vectors: Vec<Option<Vec<f32>>> = Vec::new();
-            let mut rows = sentences.query([&document.id])?;
+            let mut rows = sentences.query([&id])?;
             while let Some(r) = rows.next()? {
-                let number: usize = r.get(0)?;
-                let paragraph = document
-                    .paragraphs
-                    .iter_mut()
-                    .find(|p| p.number == number)
-                    .ok_or_else(|| {
-                        Error::StoreFormat(format!(
-                            "sentence of missing paragraph {number} in `{}`",
-                            document.id
-                        ))
-                    })?;
-                paragraph.sentences.push(r.get(1)?);
-                if paragraph.is_content {
-                    sentence_vectors.push(r.get::<_, Option<Vec<u8>>>(2)?.map(from_blob));
-                }
+                let embedding = r.get::<_, Option<Vec<u8>>>(2)?.map(from_blob);
+                document.sentence(r.get(0)?, r.get(1)?, embedding)?;
             }
-            let vectors = sentence_vectors
-                .into_iter()
-                .collect::<Option<Vec<_>>>()
-                .zip(passage_vectors.into_iter().collect::<Option<Vec<_>>>())
-                .map(|(sentences, passages)| DocumentVectors {
-                    sentences,
-                    passages,
-                })
-                .filter(|v| v.fits(&document, dim));
-            out.push(StoredDocument { document, vectors });
+            out.push(document.finish(dim));
         }
         Ok(out)
     }
@@ -294,14 +251,10 @@ impl Sqlite {
                 "INSERT INTO documents (id, title, content_hash, paragraph_count)
                  VALUES (?1, ?2, ?3, ?4)",
                 params![doc.id, doc.title, doc.content_hash, doc.paragraphs.len()],
-            )?;
-            let mut sentence_rows = new.vectors.sentences.iter();
-            let mut passage_rows = new.vectors.passages.iter();
-            for para in &doc.paragraphs {
-                let embedding = para
-                    .is_content
-                    .then(|| passage_rows.next().map(|v| to_blob(v)))
-                    .flatten();
+            )
+            .map_err(|e| taken(e, &doc.id))?;
+            for row in new.rows() {
+                let para = row.paragraph;
                 tx.prepare_cached(
                     "INSERT INTO paragraphs (doc_id, number, text, is_content, embedding)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -311,13 +264,9 @@ impl Sqlite {
                     para.number,
                     para.text,
                     para.is_content,
-                    embedding
+                    row.embedding.map(to_blob)
                 ])?;
-                for (position, sentence) in para.sentences.iter().enumerate() {
-                    let embedding = para
-                        .is_content
-                        .then(|| sentence_rows.next().map(|v| to_blob(v)))
-                        .flatten();
+                for (position, (sentence, embedding)) in row.sentences.into_iter().enumerate() {
                     tx.prepare_cached(
                         "INSERT INTO sentences (doc_id, paragraph, position, text, embedding)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -327,7 +276,7 @@ impl Sqlite {
                         para.number,
                         position,
                         sentence,
-                        embedding
+                        embedding.map(to_blob)
                     ])?;
                 }
             }
@@ -349,32 +298,27 @@ impl Sqlite {
     pub fn replace_vectors(&mut self, model: &ModelId, documents: &[NewDocument]) -> Result<()> {
         let tx = self.conn.transaction()?;
         write_model(&tx, model)?;
-        for NewDocument {
-            document: doc,
-            vectors,
-        } in documents
-        {
-            let mut sentence_rows = vectors.sentences.iter();
-            let mut passage_rows = vectors.passages.iter();
-            for para in doc.content() {
+        for new in documents {
+            for row in new.rows().iter().filter(|row| row.paragraph.is_content) {
+                let number = row.paragraph.number;
                 tx.prepare_cached(
                     "UPDATE paragraphs SET embedding = ?3 WHERE doc_id = ?1 AND number = ?2",
                 )?
                 .execute(params![
-                    doc.id,
-                    para.number,
-                    passage_rows.next().map(|v| to_blob(v))
+                    new.document.id,
+                    number,
+                    row.embedding.map(to_blob)
                 ])?;
-                for position in 0..para.sentences.len() {
+                for (position, (_, embedding)) in row.sentences.iter().enumerate() {
                     tx.prepare_cached(
                         "UPDATE sentences SET embedding = ?4
                          WHERE doc_id = ?1 AND paragraph = ?2 AND position = ?3",
                     )?
                     .execute(params![
-                        doc.id,
-                        para.number,
+                        new.document.id,
+                        number,
                         position,
-                        sentence_rows.next().map(|v| to_blob(v))
+                        embedding.map(to_blob)
                     ])?;
                 }
             }
@@ -429,6 +373,17 @@ fn check_is_ours(conn: &Connection, path: &Path) -> Result<()> {
         path.display(),
         tables.join(", ")
     )))
+}
+
+/// A document insert refused because its id is taken: the 409 of the API.
+fn taken(error: rusqlite::Error, id: &str) -> Error {
+    let unique = error
+        .sqlite_error()
+        .is_some_and(|e| e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE);
+    if unique && error.to_string().contains("documents.id") {
+        return Error::IdTaken(id.to_string());
+    }
+    error.into()
 }
 
 fn write_model(tx: &Transaction, model: &ModelId) -> Result<()> {

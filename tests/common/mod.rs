@@ -1,11 +1,12 @@
 //! Shared fixtures for tests that use the real model: one engine per test binary, loaded (and
 //! fetched on first use, as a user's first run would) from the repository's `models/` folder.
 //! Also [`server`], a real `footnote serve` for the HTTP tests, and [`cpu`], for tests that need
-//! a CPU feature.
+//! a CPU feature, and [`postgres`], a fresh PostgreSQL database per test.
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 pub mod cpu;
+pub mod postgres;
 pub mod server;
 
 use std::path::PathBuf;

@@ -1,0 +1,444 @@
+//! The PostgreSQL store (`--store postgres://...`): the same documents, numbered paragraphs,
+//! sentences and vectors as the SQLite store, in a database several machines can reach, with
+//! the vectors in pgvector columns.
+//!
+//! Tables come from versioned migrations ([`MIGRATIONS`]), applied at open inside one
+//! transaction holding an advisory lock, so that replicas starting together apply each once and
+//! a database at a newer version than this footnote knows is refused, not guessed at. Every
+//! write is one transaction: a process killed mid-ingest leaves each document whole or absent.
+//! Connections come from a pool; an unreachable database is [`Error::StoreUnavailable`], and the
+//! pool connects again once it is back.
+//!
+//! Where this stands (issue 18, docs/postgres-design.md): the service loads this store whole at
+//! start, as it loads SQLite, so one replica per database for now. Retrieval in SQL (HNSW and
+//! text search over candidate documents) and the cross-replica cache invalidation come next.
+
+use std::time::Duration;
+
+use deadpool_postgres::{
+    GenericClient, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+    Transaction,
+};
+use pgvector::Vector;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{IsolationLevel, NoTls};
+
+use super::{DocumentRows, ModelId, NewDocument, Store, StoredDocument};
+use crate::error::{Error, Result};
+
+/// Migrations, in order: (version, what it does, SQL). Append only: a released one never changes.
+const MIGRATIONS: &[(i32, &str, &str)] = &[(
+    1,
+    "documents, paragraphs and sentences with their vectors",
+    "CREATE EXTENSION IF NOT EXISTS vector;
+     CREATE TABLE footnote_meta (key text PRIMARY KEY, value text NOT NULL);
+     CREATE TABLE documents (
+         seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         id text NOT NULL UNIQUE,
+         title text,
+         content_hash text NOT NULL UNIQUE,
+         paragraph_count int NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now());
+     CREATE TABLE paragraphs (
+         doc bigint NOT NULL REFERENCES documents (seq) ON DELETE CASCADE,
+         number int NOT NULL,
+         text text NOT NULL,
+         is_content boolean NOT NULL,
+         embedding vector,
+         PRIMARY KEY (doc, number));
+     CREATE TABLE sentences (
+         doc bigint NOT NULL,
+         paragraph int NOT NULL,
+         position int NOT NULL,
+         text text NOT NULL,
+         embedding vector,
+         PRIMARY KEY (doc, paragraph, position),
+         FOREIGN KEY (doc, paragraph) REFERENCES paragraphs (doc, number) ON DELETE CASCADE);",
+)];
+
+/// The advisory lock migrations run under ("fnotmigr").
+const MIGRATION_LOCK: i64 = 0x666e_6f74_6d69_6772;
+/// Connections kept open to the database at most.
+const POOL_SIZE: usize = 16;
+/// How long a call waits for a connection before the store counts as unavailable.
+const POOL_WAIT: Duration = Duration::from_secs(2);
+
+/// A PostgreSQL database holding footnote's tables.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` and brings its tables to this footnote's version.
+    pub async fn open(url: &str) -> Result<Self> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| Error::InvalidInput(format!("store URL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(POOL_WAIT))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| Error::Store(e.to_string()))?;
+        let store = PostgresStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<Object> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// Applies the migrations this database lacks, under the lock: one transaction for all, so
+    /// a failed one leaves the database as it was.
+    async fn migrate(&self) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        let foreign = tx
+            .query_one(
+                "SELECT to_regclass('footnote_migrations') IS NULL
+                        AND to_regclass('documents') IS NOT NULL",
+                &[],
+            )
+            .await?
+            .get::<_, bool>(0);
+        if foreign {
+            return Err(Error::StoreFormat(
+                "this database has a `documents` table that footnote did not make; footnote has \
+                 left it as it is: give footnote a database of its own"
+                    .into(),
+            ));
+        }
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS footnote_migrations (
+                 version int PRIMARY KEY,
+                 name text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await?;
+        let current: i32 = tx
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM footnote_migrations",
+                &[],
+            )
+            .await?
+            .get(0);
+        let known = MIGRATIONS.last().map_or(0, |m| m.0);
+        if current > known {
+            return Err(Error::StoreFormat(format!(
+                "the database has schema version {current}; this footnote reads version {known}"
+            )));
+        }
+        for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+            tx.batch_execute(sql).await.map_err(|e| {
+                let error = Error::from(e);
+                match error {
+                    Error::Store(message) if message.contains("vector") => {
+                        Error::StoreFormat(format!(
+                            "{message}: pgvector must be installed on the database server, and \
+                             `CREATE EXTENSION vector` run once by a superuser if footnote's \
+                             user is not one"
+                        ))
+                    }
+                    other => other,
+                }
+            })?;
+            tx.execute(
+                "INSERT INTO footnote_migrations (version, name) VALUES ($1, $2)",
+                &[version, name],
+            )
+            .await?;
+            tracing::info!(version, name, "store migrated");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn meta(&self, key: &str) -> Result<Option<String>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt("SELECT value FROM footnote_meta WHERE key = $1", &[&key])
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        let client = self.client().await?;
+        set_meta(&client, key, value).await
+    }
+}
+
+impl Store for PostgresStore {
+    async fn model(&self) -> Result<Option<ModelId>> {
+        let name = self.meta("model_name").await?;
+        let fingerprint = self.meta("model_fingerprint").await?;
+        let dim = self.meta("model_dim").await?.and_then(|d| d.parse().ok());
+        Ok(match (name, fingerprint, dim) {
+            (Some(name), Some(fingerprint), Some(dim)) => Some(ModelId {
+                name,
+                fingerprint,
+                dim,
+            }),
+            _ => None,
+        })
+    }
+
+    async fn set_model(&self, model: &ModelId) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        write_model(&tx, model).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn is_seeded(&self) -> Result<bool> {
+        Ok(self.meta("seeded").await?.is_some())
+    }
+
+    async fn mark_seeded(&self) -> Result<()> {
+        self.set_meta("seeded", "1").await
+    }
+
+    async fn load(&self, dim: usize) -> Result<Vec<StoredDocument>> {
+        let mut client = self.client().await?;
+        // One state of the database for the three reads.
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let documents = tx
+            .query(
+                "SELECT seq, id, title, content_hash FROM documents ORDER BY seq",
+                &[],
+            )
+            .await?;
+        let paragraphs = tx
+            .query(
+                "SELECT doc, number, text, is_content, embedding FROM paragraphs
+                 ORDER BY doc, number",
+                &[],
+            )
+            .await?;
+        let sentences = tx
+            .query(
+                "SELECT doc, paragraph, text, embedding FROM sentences
+                 ORDER BY doc, paragraph, position",
+                &[],
+            )
+            .await?;
+        tx.commit().await?;
+        // Rows come sorted by `doc`, as the documents do: walk the three lists together.
+        let (mut paragraphs, mut sentences) =
+            (paragraphs.iter().peekable(), sentences.iter().peekable());
+        let mut out = Vec::with_capacity(documents.len());
+        for row in &documents {
+            let seq: i64 = row.get(0);
+            let mut document = DocumentRows::new(row.get(1), row.get(2), row.get(3));
+            while let Some(p) = paragraphs.next_if(|p| p.get::<_, i64>(0) == seq) {
+                let embedding: Option<Vector> = p.get(4);
+                document.paragraph(
+                    number(p.get(1))?,
+                    p.get(2),
+                    p.get(3),
+                    embedding.map(Vector::into),
+                );
+            }
+            while let Some(s) = sentences.next_if(|s| s.get::<_, i64>(0) == seq) {
+                let embedding: Option<Vector> = s.get(3);
+                document.sentence(number(s.get(1))?, s.get(2), embedding.map(Vector::into))?;
+            }
+            out.push(document.finish(dim));
+        }
+        Ok(out)
+    }
+
+    async fn insert(&self, documents: &[NewDocument<'_>], model: &ModelId) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        write_model(&tx, model).await?;
+        let insert_document = tx
+            .prepare(
+                "INSERT INTO documents (id, title, content_hash, paragraph_count)
+                 VALUES ($1, $2, $3, $4) RETURNING seq",
+            )
+            .await?;
+        let insert_paragraph = tx
+            .prepare(
+                "INSERT INTO paragraphs (doc, number, text, is_content, embedding)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .await?;
+        let insert_sentence = tx
+            .prepare(
+                "INSERT INTO sentences (doc, paragraph, position, text, embedding)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .await?;
+        for new in documents {
+            let doc = new.document;
+            let paragraph_count = column(doc.paragraphs.len())?;
+            let seq: i64 = tx
+                .query_one(
+                    &insert_document,
+                    &[&doc.id, &doc.title, &doc.content_hash, &paragraph_count],
+                )
+                .await
+                .map_err(|e| taken(e, &doc.id))?
+                .get(0);
+            for row in new.rows() {
+                let para = row.paragraph;
+                let number = column(para.number)?;
+                let embedding = row.embedding.map(vector);
+                tx.execute(
+                    &insert_paragraph,
+                    &[&seq, &number, &para.text, &para.is_content, &embedding],
+                )
+                .await?;
+                for (position, (text, embedding)) in row.sentences.into_iter().enumerate() {
+                    let position = column(position)?;
+                    let embedding = embedding.map(vector);
+                    tx.execute(
+                        &insert_sentence,
+                        &[&seq, &number, &position, &text, &embedding],
+                    )
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete(&self, id: &str) -> Result<bool> {
+        let client = self.client().await?;
+        let deleted = client
+            .execute("DELETE FROM documents WHERE id = $1", &[&id])
+            .await?;
+        Ok(deleted > 0)
+    }
+
+    async fn replace_vectors(&self, model: &ModelId, documents: &[NewDocument<'_>]) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        write_model(&tx, model).await?;
+        let paragraph = tx
+            .prepare(
+                "UPDATE paragraphs p SET embedding = $3 FROM documents d
+                 WHERE d.id = $1 AND p.doc = d.seq AND p.number = $2",
+            )
+            .await?;
+        let sentence = tx
+            .prepare(
+                "UPDATE sentences s SET embedding = $4 FROM documents d
+                 WHERE d.id = $1 AND s.doc = d.seq AND s.paragraph = $2 AND s.position = $3",
+            )
+            .await?;
+        for new in documents {
+            let id = &new.document.id;
+            for row in new.rows().iter().filter(|row| row.paragraph.is_content) {
+                let number = column(row.paragraph.number)?;
+                tx.execute(&paragraph, &[id, &number, &row.embedding.map(vector)])
+                    .await?;
+                for (position, (_, embedding)) in row.sentences.iter().enumerate() {
+                    let position = column(position)?;
+                    tx.execute(&sentence, &[id, &number, &position, &embedding.map(vector)])
+                        .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn write_model(tx: &Transaction<'_>, model: &ModelId) -> Result<()> {
+    set_meta(tx, "model_name", &model.name).await?;
+    set_meta(tx, "model_fingerprint", &model.fingerprint).await?;
+    set_meta(tx, "model_dim", &model.dim.to_string()).await
+}
+
+async fn set_meta(client: &impl GenericClient, key: &str, value: &str) -> Result<()> {
+    client
+        .execute(
+            "INSERT INTO footnote_meta (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&key, &value],
+        )
+        .await?;
+    Ok(())
+}
+
+fn vector(values: &[f32]) -> Vector {
+    Vector::from(values.to_vec())
+}
+
+/// A count or number as an `int` column.
+fn column(n: usize) -> Result<i32> {
+    i32::try_from(n).map_err(|_| Error::InvalidInput(format!("{n} is too large to store")))
+}
+
+/// An `int` column read back as a number.
+fn number(n: i32) -> Result<usize> {
+    usize::try_from(n).map_err(|_| Error::StoreFormat(format!("negative number {n} stored")))
+}
+
+/// A document insert refused because its id is taken: the 409 of the API. (The service plans
+/// against what it loaded, so this is another writer's document.)
+fn taken(error: tokio_postgres::Error, id: &str) -> Error {
+    let constraint = error.as_db_error().and_then(|e| e.constraint());
+    if error.code() == Some(&SqlState::UNIQUE_VIOLATION) && constraint == Some("documents_id_key") {
+        return Error::IdTaken(id.to_string());
+    }
+    error.into()
+}
+
+/// PostgreSQL's errors by what the person running footnote can do about them.
+impl From<tokio_postgres::Error> for Error {
+    fn from(error: tokio_postgres::Error) -> Self {
+        let Some(code) = error.code() else {
+            // No SQLSTATE: the connection failed or closed.
+            return Error::StoreUnavailable(error.to_string());
+        };
+        let message = error
+            .as_db_error()
+            .map_or_else(|| error.to_string(), |e| e.message().to_string());
+        let unavailable = code.code().starts_with("08")
+            || [
+                SqlState::ADMIN_SHUTDOWN,
+                SqlState::CRASH_SHUTDOWN,
+                SqlState::CANNOT_CONNECT_NOW,
+                SqlState::TOO_MANY_CONNECTIONS,
+                SqlState::QUERY_CANCELED,
+            ]
+            .contains(code);
+        if unavailable {
+            Error::StoreUnavailable(message)
+        } else if *code == SqlState::DISK_FULL {
+            Error::StoreFull
+        } else {
+            Error::Store(message)
+        }
+    }
+}
+
+impl From<PoolError> for Error {
+    fn from(error: PoolError) -> Self {
+        match error {
+            PoolError::Backend(e) => e.into(),
+            other => Error::StoreUnavailable(other.to_string()),
+        }
+    }
+}

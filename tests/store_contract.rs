@@ -1,0 +1,303 @@
+//! What every store promises the service, tested on each: SQLite always, PostgreSQL where a
+//! cluster is given (`FOOTNOTE_TEST_POSTGRES`, see `common::postgres`). One body per property,
+//! run against both, so the two cannot drift apart; then what only PostgreSQL has to get right
+//! (migrations under concurrent starts, refusing what is not its own, an unreachable server).
+
+mod common;
+
+use footnote::doc_vectors::DocumentVectors;
+use footnote::document::Document;
+use footnote::error::Error;
+use footnote::store::{AnyStore, ModelId, NewDocument, Store, StoreUrl};
+
+fn model(dim: usize) -> ModelId {
+    ModelId {
+        name: "test-model".into(),
+        fingerprint: "f1".into(),
+        dim,
+    }
+}
+
+/// Vectors made up for `doc`: distinct, `dim` wide, starting at `first`.
+fn vectors_for(doc: &Document, dim: usize, first: f32) -> DocumentVectors {
+    let texts = DocumentVectors::texts(doc).len();
+    let mut values = (0..texts).map(|i| (0..dim).map(|j| first + (i * dim + j) as f32).collect());
+    DocumentVectors::take(doc, &mut values)
+}
+
+fn article(id: &str, text: &str) -> Document {
+    Document::new(id, Some(format!("Title of {id}")), text).unwrap()
+}
+
+const TEXT: &str =
+    "Photo: Agency\n\nThe council approved the budget on Monday. It passed 7 to 2.\n\n\
+                    Work on the bridge starts in March.";
+
+/// A fresh store of each kind, with its URL (to open it again).
+async fn stores(test: &str) -> Vec<(StoreUrl, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut out = vec![(StoreUrl::in_data_dir(dir.path()), dir)];
+    if let Some(url) = common::postgres::fresh_database(test).await {
+        out.push((url.parse().unwrap(), tempfile::tempdir().unwrap()));
+    }
+    out
+}
+
+async fn open(url: &StoreUrl) -> AnyStore {
+    AnyStore::open(url)
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_round_trip_with_segmentation_vectors_and_model() {
+    for (url, _dir) in stores("round_trip").await {
+        let store = open(&url).await;
+        assert_eq!(store.model().await.unwrap(), None, "{url}");
+        let a = article("a", TEXT);
+        let b = article("b", "A second article. It has two sentences.");
+        let (va, vb) = (vectors_for(&a, 3, 0.5), vectors_for(&b, 3, 100.0));
+        let rows = [
+            NewDocument {
+                document: &a,
+                vectors: &va,
+            },
+            NewDocument {
+                document: &b,
+                vectors: &vb,
+            },
+        ];
+        store.insert(&rows, &model(3)).await.unwrap();
+        drop(store);
+
+        let store = open(&url).await;
+        assert_eq!(store.model().await.unwrap(), Some(model(3)), "{url}");
+        let loaded = store.load(3).await.unwrap();
+        assert_eq!(loaded.len(), 2, "{url}");
+        assert_eq!(loaded[0].document, a, "{url}");
+        assert_eq!(loaded[0].vectors.as_ref(), Some(&va), "{url}");
+        assert_eq!(loaded[1].document, b, "{url}");
+        assert_eq!(loaded[1].vectors.as_ref(), Some(&vb), "{url}");
+        // Vectors of another width do not fit: the service embeds again.
+        assert!(store.load(4).await.unwrap()[0].vectors.is_none(), "{url}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_insert_stores_nothing_and_a_taken_id_is_named() {
+    for (url, _dir) in stores("failed_insert").await {
+        let store = open(&url).await;
+        let a = article("a", "One sentence here.");
+        let other = article("a", "Another text under the same id.");
+        let (va, vo) = (vectors_for(&a, 2, 0.0), vectors_for(&other, 2, 9.0));
+        let batch = [
+            NewDocument {
+                document: &a,
+                vectors: &va,
+            },
+            NewDocument {
+                document: &other,
+                vectors: &vo,
+            },
+        ];
+        let err = store.insert(&batch, &model(2)).await.unwrap_err();
+        assert!(
+            matches!(err, Error::IdTaken(ref id) if id == "a"),
+            "{url}: {err}"
+        );
+        assert!(store.load(2).await.unwrap().is_empty(), "{url}");
+        assert_eq!(store.model().await.unwrap(), None, "{url}: model written");
+
+        store.insert(&batch[..1], &model(2)).await.unwrap();
+        let err = store.insert(&batch[1..], &model(2)).await.unwrap_err();
+        assert!(matches!(err, Error::IdTaken(_)), "{url}: {err}");
+        assert_eq!(store.load(2).await.unwrap().len(), 1, "{url}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_removes_a_document_whole_and_frees_its_id() {
+    for (url, _dir) in stores("delete").await {
+        let store = open(&url).await;
+        let a = article("a", TEXT);
+        let b = article("b", "Kept. Still here.");
+        let (va, vb) = (vectors_for(&a, 2, 0.0), vectors_for(&b, 2, 50.0));
+        let rows = [
+            NewDocument {
+                document: &a,
+                vectors: &va,
+            },
+            NewDocument {
+                document: &b,
+                vectors: &vb,
+            },
+        ];
+        store.insert(&rows, &model(2)).await.unwrap();
+        assert!(store.delete("a").await.unwrap(), "{url}");
+        assert!(!store.delete("a").await.unwrap(), "{url}");
+        let loaded = store.load(2).await.unwrap();
+        assert_eq!(loaded.len(), 1, "{url}");
+        assert_eq!(loaded[0].document, b, "{url}");
+        // The same id and text again: stored afresh, nothing of the old rows left in the way.
+        store.insert(&rows[..1], &model(2)).await.unwrap();
+        let loaded = store.load(2).await.unwrap();
+        assert_eq!(loaded[1].document, a, "{url}");
+        assert_eq!(loaded[1].vectors.as_ref(), Some(&va), "{url}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeding_is_recorded_and_vectors_can_be_replaced_under_a_new_model() {
+    for (url, _dir) in stores("seed_and_reembed").await {
+        let store = open(&url).await;
+        assert!(!store.is_seeded().await.unwrap(), "{url}");
+        store.mark_seeded().await.unwrap();
+        let a = article("a", TEXT);
+        let old = vectors_for(&a, 2, 0.0);
+        let rows = [NewDocument {
+            document: &a,
+            vectors: &old,
+        }];
+        store.insert(&rows, &model(2)).await.unwrap();
+
+        let newer = ModelId {
+            name: "other".into(),
+            fingerprint: "f2".into(),
+            dim: 4,
+        };
+        let fresh = vectors_for(&a, 4, 7.0);
+        let rows = [NewDocument {
+            document: &a,
+            vectors: &fresh,
+        }];
+        store.replace_vectors(&newer, &rows).await.unwrap();
+        drop(store);
+
+        let store = open(&url).await;
+        assert!(store.is_seeded().await.unwrap(), "{url}");
+        assert_eq!(store.model().await.unwrap(), Some(newer.clone()), "{url}");
+        let loaded = store.load(4).await.unwrap();
+        assert_eq!(loaded[0].vectors.as_ref(), Some(&fresh), "{url}");
+        store.set_model(&model(4)).await.unwrap();
+        assert_eq!(store.model().await.unwrap(), Some(model(4)), "{url}");
+    }
+}
+
+/// Replicas starting together on a new database: each migration is applied once, every one of
+/// them opens, and they see one another's writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_replicas_starting_together_migrate_once() {
+    let Some(url) = common::postgres::fresh_database("migrate_once").await else {
+        return;
+    };
+    let url: StoreUrl = url.parse().unwrap();
+    let opens = (0..4).map(|_| {
+        let url = url.clone();
+        tokio::spawn(async move { AnyStore::open(&url).await })
+    });
+    let mut stores = Vec::new();
+    for open in opens {
+        stores.push(open.await.unwrap().expect("every replica opens"));
+    }
+    let a = article("a", TEXT);
+    let va = vectors_for(&a, 2, 0.0);
+    let rows = [NewDocument {
+        document: &a,
+        vectors: &va,
+    }];
+    stores[0].insert(&rows, &model(2)).await.unwrap();
+    assert_eq!(stores[3].load(2).await.unwrap().len(), 1);
+
+    let client = connect(&postgres_url(&url)).await;
+    let applied: i64 = client
+        .query_one(
+            "SELECT count(*) FROM footnote_migrations WHERE version = 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(applied, 1);
+}
+
+/// A database footnote did not make, or made by a newer footnote, is refused and left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_refuses_a_newer_schema_and_a_foreign_documents_table() {
+    let Some(newer) = common::postgres::fresh_database("newer_schema").await else {
+        return;
+    };
+    let url: StoreUrl = newer.parse().unwrap();
+    drop(open(&url).await);
+    let client = connect(&newer).await;
+    client
+        .execute(
+            "INSERT INTO footnote_migrations (version, name) VALUES (99, 'from the future')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let err = AnyStore::open(&url).await.err().expect("refused");
+    assert!(matches!(err, Error::StoreFormat(_)), "{err}");
+    assert!(err.to_string().contains("schema version 99"), "{err}");
+
+    let Some(foreign) = common::postgres::fresh_database("foreign_table").await else {
+        return;
+    };
+    let client = connect(&foreign).await;
+    client
+        .batch_execute("CREATE TABLE documents (name text); INSERT INTO documents VALUES ('ann')")
+        .await
+        .unwrap();
+    let err = AnyStore::open(&foreign.parse().unwrap())
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("footnote did not make"), "{err}");
+    let rows: i64 = client
+        .query_one("SELECT count(*) FROM documents", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 1);
+    let ours: bool = client
+        .query_one("SELECT to_regclass('footnote_migrations') IS NOT NULL", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!ours, "footnote wrote to a database that is not its own");
+}
+
+/// A server that does not answer is "unavailable" (the API's 503), within the pool's wait, not
+/// a hang or a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_postgres_is_unavailable_not_a_hang() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url: StoreUrl = format!("postgres://footnote:secret@127.0.0.1:{port}/news")
+        .parse()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = AnyStore::open(&url).await.err().expect("no server there");
+    assert!(matches!(err, Error::StoreUnavailable(_)), "{err}");
+    assert!(!err.to_string().contains("secret"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+fn postgres_url(url: &StoreUrl) -> String {
+    match url {
+        StoreUrl::Postgres(url) => url.clone(),
+        StoreUrl::Sqlite(_) => unreachable!("a PostgreSQL test"),
+    }
+}
