@@ -301,3 +301,87 @@ fn postgres_url(url: &StoreUrl) -> String {
         StoreUrl::Sqlite(_) => unreachable!("a PostgreSQL test"),
     }
 }
+
+/// Runs `footnote migrate`; its exit status and output.
+fn run_migrate(from: &StoreUrl, to: &StoreUrl) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_footnote"))
+        .args(["migrate", "--from", &from.to_string(), "--to"])
+        .arg(match to {
+            StoreUrl::Postgres(url) => url.clone(),
+            StoreUrl::Sqlite(_) => to.to_string(),
+        })
+        .output()
+        .unwrap()
+}
+
+/// `footnote migrate` copies a SQLite store into PostgreSQL (into another SQLite file where no
+/// cluster is given) and back: the same documents, paragraphs, vectors, model and seeded flag;
+/// a target that is not new is refused with one line and left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_copies_a_store_whole_and_refuses_a_used_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = StoreUrl::Sqlite(dir.path().join("desk.sqlite3"));
+    let store = open(&source).await;
+    let a = article("a", TEXT);
+    let b = article("b", "A second article. It has two sentences.");
+    let (va, vb) = (vectors_for(&a, 3, 0.5), vectors_for(&b, 3, 100.0));
+    let rows = [
+        NewDocument {
+            document: &a,
+            vectors: &va,
+        },
+        NewDocument {
+            document: &b,
+            vectors: &vb,
+        },
+    ];
+    store.insert(&rows, &model(3)).await.unwrap();
+    store.mark_seeded().await.unwrap();
+    let original = store.load(3).await.unwrap();
+
+    let target: StoreUrl = match common::postgres::fresh_database("migrate").await {
+        Some(url) => url.parse().unwrap(),
+        None => StoreUrl::Sqlite(dir.path().join("copy.sqlite3")),
+    };
+    let out = run_migrate(&source, &target);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("migrated 2 documents (4 paragraphs, 5 sentences)"),
+        "{stdout}"
+    );
+    let copy = open(&target).await;
+    assert_eq!(copy.model().await.unwrap(), Some(model(3)));
+    assert!(copy.is_seeded().await.unwrap());
+    let copied = copy.load(3).await.unwrap();
+    assert_eq!(copied.len(), original.len());
+    for (c, o) in copied.iter().zip(&original) {
+        assert_eq!(c.document, o.document);
+        assert_eq!(c.vectors, o.vectors);
+    }
+
+    // Again into the same target: refused, nothing added.
+    let out = run_migrate(&source, &target);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the target store is not new"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert_eq!(copy.load(3).await.unwrap().len(), 2);
+
+    // And back, into a new file.
+    let back = StoreUrl::Sqlite(dir.path().join("back.sqlite3"));
+    let out = run_migrate(&target, &back);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let loaded = open(&back).await.load(3).await.unwrap();
+    assert_eq!(loaded.len(), 2);
+    assert_eq!(loaded[1].document, b);
+    assert_eq!(loaded[1].vectors.as_ref(), Some(&vb));
+}

@@ -7,6 +7,7 @@ mod bench;
 mod common;
 mod embed;
 mod eval;
+mod migrate;
 mod summarize;
 mod verify;
 
@@ -249,6 +250,17 @@ enum Command {
     },
     /// Serve the HTTP API (see README, "Running the service").
     Serve(footnote::server::ServeArgs),
+    /// Copy a whole document store into a new, empty one: SQLite into PostgreSQL, or back.
+    /// Ids, paragraph numbers, sentences and vectors are kept, so citations still resolve; the
+    /// copy is read back and compared before this reports success.
+    Migrate {
+        /// The store to copy: sqlite:PATH or postgres://...
+        #[arg(long)]
+        from: footnote::store::StoreUrl,
+        /// The new store: sqlite:PATH or postgres://... (a database that never held documents).
+        #[arg(long)]
+        to: footnote::store::StoreUrl,
+    },
     /// Measure quality on public evaluation sets (see ../shared/eval/README.md).
     Eval {
         #[command(subcommand)]
@@ -382,6 +394,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { set, json } => eval::run(&settings, set, json),
+        Command::Migrate { from, to } => migrate::run(&from, &to),
         Command::Bench {
             devices,
             batch_sizes,

@@ -13,6 +13,7 @@
 //! Why an enum and not `dyn Store`: the trait's methods return futures, which `dyn` cannot hold
 //! without boxing every call; an enum dispatches with a `match` and keeps handlers' futures `Send`.
 
+pub mod migrate;
 pub mod postgres;
 pub mod sqlite;
 

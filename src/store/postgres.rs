@@ -409,8 +409,12 @@ fn taken(error: tokio_postgres::Error, id: &str) -> Error {
 impl From<tokio_postgres::Error> for Error {
     fn from(error: tokio_postgres::Error) -> Self {
         let Some(code) = error.code() else {
-            // No SQLSTATE: the connection failed or closed.
-            return Error::StoreUnavailable(error.to_string());
+            // No SQLSTATE: the connection failed or closed; the cause is in the source.
+            let cause = std::error::Error::source(&error).map(ToString::to_string);
+            return Error::StoreUnavailable(match cause {
+                Some(cause) => format!("{error}: {cause}"),
+                None => error.to_string(),
+            });
         };
         let message = error
             .as_db_error()
