@@ -15,7 +15,7 @@ use crate::answer::{self, Answer, AskOptions};
 use crate::citation::{check_grounded, Citation};
 use crate::document::{read_text, Document};
 use crate::error::{Error, Result};
-use crate::index::Index;
+use crate::index::{CandidateLimits, Index};
 use crate::rouge::{self, RougeScores};
 use crate::summarize::{self, Length};
 use crate::vector::cosine;
@@ -294,6 +294,83 @@ pub struct QaReport {
     /// in-sample. Not in the JSON, whose fields stay as they were.
     #[serde(skip)]
     pub in_sample_questions: usize,
+    /// What was indexed, when it is not the default corpus or retrieval (absent from the JSON
+    /// otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corpus: Option<QaCorpus>,
+    /// How candidate retrieval did, with `--retrieval candidates:K`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidates: Option<CandidateReport>,
+}
+
+/// The corpus the QA questions were asked over.
+#[derive(Debug, Clone, Serialize)]
+pub struct QaCorpus {
+    pub documents: usize,
+    /// Documents added from `--distractors` (the rest are the SQuAD contexts).
+    pub distractors: usize,
+    /// Content sentences, the rows the retrieval ranks.
+    pub sentences: usize,
+}
+
+/// How answering from candidate documents ([`Index::candidate_documents`]) compares with
+/// answering from the whole index, over the same questions.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateReport {
+    pub k: usize,
+    /// Candidate documents per question, on average.
+    pub mean_documents: f64,
+    /// Content sentences of the candidate documents per question, on average.
+    pub mean_sentences: f64,
+    /// Questions the whole index answers (does not abstain on).
+    pub exact_answered: usize,
+    /// Of those, the share whose first cited document is a candidate.
+    pub exact_document_recall: f64,
+    /// Answerable questions whose own context is a candidate.
+    pub own_context_recall: f64,
+    /// Questions answered exactly as the whole index answers them: same abstention, same text.
+    pub same_as_exact: f64,
+}
+
+/// Where `qa` ranks: over the whole index (`exact`, what `ask` does today), or over the
+/// documents the PostgreSQL store's retrieval would fetch (`candidates:K`, emulated by
+/// [`Index::candidate_documents`] with [`CandidateLimits::from_k`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Retrieval {
+    #[default]
+    Exact,
+    Candidates(usize),
+}
+
+/// `K` of `candidates` alone: the design's (docs/postgres-design.md §2).
+const DEFAULT_CANDIDATES_K: usize = 100;
+
+impl std::str::FromStr for Retrieval {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let bad = || format!("expected exact, candidates or candidates:K with K >= 1, not {s:?}");
+        match s.split_once(':') {
+            None if s == "exact" => Ok(Retrieval::Exact),
+            None if s == "candidates" => Ok(Retrieval::Candidates(DEFAULT_CANDIDATES_K)),
+            Some(("candidates", k)) => match k.parse() {
+                Ok(k) if k >= 1 => Ok(Retrieval::Candidates(k)),
+                _ => Err(bad()),
+            },
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// What `qa` asks over and how.
+#[derive(Debug, Clone, Default)]
+pub struct QaOptions {
+    /// Ask an even spread of this many questions (the corpus stays whole).
+    pub limit: Option<usize>,
+    pub retrieval: Retrieval,
+    /// Articles in `news-summaries.jsonl`'s form (`id`, `article`) added to the corpus as
+    /// distractors, so that a candidate set can be smaller than the corpus.
+    pub distractors: Option<std::path::PathBuf>,
 }
 
 /// How many of the questions are about an article the support models were fitted on.
@@ -324,22 +401,65 @@ fn squad_corpus(items: &[QaItem]) -> Result<(Vec<Document>, HashMap<String, Stri
     Ok((documents, context_ids))
 }
 
-/// Indexes every distinct context as a one-paragraph document and asks every question through
-/// `ask`. `limit` asks an even spread of that many questions (the corpus stays whole).
-pub fn qa(
-    engine: &Engine,
-    path: &Path,
-    limit: Option<usize>,
-) -> Result<(QaReport, Vec<QaOutcome>)> {
+/// Indexes every distinct context as a one-paragraph document (and any distractors) and asks
+/// every question as `ask` does, from the whole index or from candidate documents
+/// ([`QaOptions`]).
+pub fn qa(engine: &Engine, path: &Path, options: &QaOptions) -> Result<(QaReport, Vec<QaOutcome>)> {
     let items: Vec<QaItem> = read_jsonl(path)?;
-    let (documents, context_ids) = squad_corpus(&items)?;
+    let (mut documents, context_ids) = squad_corpus(&items)?;
+    let mut distractors = 0;
+    if let Some(path) = &options.distractors {
+        for item in read_jsonl::<SummaryItem>(path)? {
+            documents.push(Document::new(
+                format!("distractor-{}", item.id),
+                None,
+                &item.article,
+            )?);
+            distractors += 1;
+        }
+    }
     let index = engine.index(documents)?;
-    let items = spread(items, limit);
+    let described = options.distractors.is_some() || options.retrieval != Retrieval::Exact;
+    let corpus = described.then_some(QaCorpus {
+        documents: index.documents.len(),
+        distractors,
+        sentences: index.sentences.len(),
+    });
+    let items = spread(items, options.limit);
     let mut outcomes = Vec::with_capacity(items.len());
     let mut grounding = GroundingAudit::default();
     let verifier = verify::Verifier::new(&index, None);
+    let mut tally = CandidateTally::default();
     for item in &items {
-        let answer: Answer = engine.ask(&index, &item.question, &AskOptions::default())?;
+        let vector = engine
+            .embedder
+            .embed(&[item.question.trim()])?
+            .pop()
+            .unwrap_or_default();
+        let exact =
+            answer::answer_with_vector(&index, &item.question, &vector, &AskOptions::default())?;
+        let own = &context_ids[&item.context];
+        let answer = match options.retrieval {
+            Retrieval::Exact => exact,
+            Retrieval::Candidates(k) => {
+                let set =
+                    index.candidate_documents(&item.question, &vector, CandidateLimits::from_k(k));
+                let ids: Vec<String> = set.iter().map(|&d| index.documents[d].id.clone()).collect();
+                let named = AskOptions {
+                    documents: Some(ids),
+                    ..AskOptions::default()
+                };
+                let answer = answer::answer_with_vector(&index, &item.question, &vector, &named)?;
+                tally.add(
+                    &index,
+                    &set,
+                    &exact,
+                    &answer,
+                    item.answerable.then_some(own.as_str()),
+                );
+                answer
+            }
+        };
         for s in &answer.sentences {
             grounding.check(&s.text, &s.citations, &verifier);
         }
@@ -349,7 +469,6 @@ pub fn qa(
                 .iter()
                 .any(|a| text.contains(&a.to_lowercase()))
         };
-        let own = &context_ids[&item.context];
         outcomes.push(QaOutcome {
             id: item.id.clone(),
             question: item.question.clone(),
@@ -374,6 +493,10 @@ pub fn qa(
     let answered_answerable = count(&|o| o.answerable && !o.abstained);
     let abstained = count(&|o| o.abstained);
     let correct_abstentions = count(&|o| !o.answerable && o.abstained);
+    let candidates = match options.retrieval {
+        Retrieval::Exact => None,
+        Retrieval::Candidates(k) => Some(tally.report(k, outcomes.len(), answerable)),
+    };
     let report = QaReport {
         questions: outcomes.len(),
         answerable,
@@ -389,8 +512,61 @@ pub fn qa(
         decision_accuracy: ratio(count(&|o| o.answerable != o.abstained), outcomes.len()),
         grounding,
         in_sample_questions: in_sample_questions(&items),
+        corpus,
+        candidates,
     };
     Ok((report, outcomes))
+}
+
+/// Counts behind a [`CandidateReport`], question by question.
+#[derive(Default)]
+struct CandidateTally {
+    documents: usize,
+    sentences: usize,
+    exact_answered: usize,
+    exact_document_kept: usize,
+    own_context_kept: usize,
+    same_as_exact: usize,
+}
+
+impl CandidateTally {
+    /// One question: its candidate documents, its answers from the whole index and from them,
+    /// and its own context's id when it is answerable.
+    fn add(
+        &mut self,
+        index: &Index,
+        set: &HashSet<usize>,
+        exact: &Answer,
+        answer: &Answer,
+        own: Option<&str>,
+    ) {
+        let kept = |id: &str| set.iter().any(|&d| index.documents[d].id == id);
+        self.documents += set.len();
+        self.sentences += index
+            .sentences
+            .iter()
+            .filter(|e| set.contains(&e.doc))
+            .count();
+        if let Some(first) = exact.sentences.first() {
+            self.exact_answered += 1;
+            self.exact_document_kept += usize::from(kept(&first.citations[0].doc));
+        }
+        self.own_context_kept += usize::from(own.is_some_and(kept));
+        self.same_as_exact +=
+            usize::from(exact.abstained == answer.abstained && exact.answer == answer.answer);
+    }
+
+    fn report(&self, k: usize, questions: usize, answerable: usize) -> CandidateReport {
+        CandidateReport {
+            k,
+            mean_documents: ratio(self.documents, questions),
+            mean_sentences: ratio(self.sentences, questions),
+            exact_answered: self.exact_answered,
+            exact_document_recall: ratio(self.exact_document_kept, self.exact_answered),
+            own_context_recall: ratio(self.own_context_kept, answerable),
+            same_as_exact: ratio(self.same_as_exact, questions),
+        }
+    }
 }
 
 /// One shortlisted candidate of one question, with whether it holds a gold answer: the training
@@ -562,6 +738,23 @@ mod tests {
         let r = spearman(&[1.0, 2.0, 2.0, 3.0], &[1.0, 3.0, 2.0, 4.0]);
         assert!((r - 0.948_683_298_050_513_8).abs() < 1e-12, "{r}");
         assert!((spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn retrieval_is_exact_or_candidates_with_a_positive_k() {
+        let parse = |s: &str| s.parse::<Retrieval>();
+        assert_eq!(parse("exact"), Ok(Retrieval::Exact));
+        assert_eq!(parse("candidates"), Ok(Retrieval::Candidates(100)));
+        assert_eq!(parse("candidates:50"), Ok(Retrieval::Candidates(50)));
+        for bad in [
+            "candidates:0",
+            "candidates:",
+            "exact:5",
+            "hnsw",
+            "candidates:x",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

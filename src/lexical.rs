@@ -124,8 +124,12 @@ impl Statistics {
 
     /// Inverse document frequency of a content term over the sentences.
     pub fn idf(&self, term: &str) -> f32 {
-        let df = self.sentences_with_term.get(term).copied().unwrap_or(0);
-        idf(self.sentences, df)
+        idf(self.sentences, self.sentences_containing(term))
+    }
+
+    /// How many sentences contain a content term.
+    pub fn sentences_containing(&self, term: &str) -> u32 {
+        self.sentences_with_term.get(term).copied().unwrap_or(0)
     }
 
     /// A query's tokens, each occurrence (the crate counts a repeated query term again), with

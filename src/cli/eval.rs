@@ -48,12 +48,19 @@ pub fn run(settings: &EngineSettings, set: EvalSet, json: bool) -> anyhow::Resul
             limit,
             details,
             features_out,
+            retrieval,
+            distractors,
         } => {
             if let Some(out) = features_out {
                 let rows = eval::qa_features(&engine, &file)?;
                 write_jsonl(&out, &rows)?;
             }
-            let (qa, outcomes) = eval::qa(&engine, &file, limit)?;
+            let options = eval::QaOptions {
+                limit,
+                retrieval,
+                distractors,
+            };
+            let (qa, outcomes) = eval::qa(&engine, &file, &options)?;
             if let Some(out) = details {
                 write_jsonl(&out, &outcomes)?;
             }
@@ -108,11 +115,11 @@ fn eval_all(
 ) -> anyhow::Result<bool> {
     let mut ok = true;
     let sts = eval::sts(engine, &dir.join("stsb.jsonl"), "test", None)?;
-    let (qa, _) = eval::qa(
-        engine,
-        &dir.join("squad2-dev-sample.jsonl"),
-        quick.then_some(50),
-    )?;
+    let qa_options = eval::QaOptions {
+        limit: quick.then_some(50),
+        ..eval::QaOptions::default()
+    };
+    let (qa, _) = eval::qa(engine, &dir.join("squad2-dev-sample.jsonl"), &qa_options)?;
     let sums = eval::summaries(
         engine,
         &dir.join("news-summaries.jsonl"),
@@ -226,6 +233,25 @@ fn print_qa(qa: &QaReport) {
         "  answer/abstain accuracy  {:.3}   [peers on squad2-dev-sample: best single threshold 0.583]",
         qa.decision_accuracy
     );
+    if let Some(c) = &qa.corpus {
+        println!(
+            "  corpus                   {} documents ({} distractors), {} sentences",
+            c.documents, c.distractors, c.sentences
+        );
+    }
+    if let Some(c) = &qa.candidates {
+        println!(
+            "  {:<24} {:.1} documents, {:.1} sentences per question   [emulated retrieval of docs/postgres-design.md §4]",
+            format!("candidates, K={}", c.k),
+            c.mean_documents,
+            c.mean_sentences
+        );
+        println!(
+            "  candidate recall         {:.3} of the {} exact answers' documents, {:.3} of answerable questions' own contexts",
+            c.exact_document_recall, c.exact_answered, c.own_context_recall
+        );
+        println!("  same answer as exact     {:.3}", c.same_as_exact);
+    }
     if qa.in_sample_questions > 0 {
         println!(
             "  in-sample: {} of these {} questions are about articles the ranking and answerability models were fitted on; held-out figures are in EVAL.md",

@@ -296,6 +296,14 @@ enum EvalSet {
         /// Write the support model's training data (features of shortlisted sentences) here.
         #[arg(long)]
         features_out: Option<PathBuf>,
+        /// `exact` ranks every sentence (what `ask` does); `candidates:K` answers from the
+        /// documents the PostgreSQL design's retrieval would fetch (top K sentences by vector,
+        /// K/2 paragraphs, K by keyword; `candidates` alone is K=100), emulated in memory.
+        #[arg(long, default_value = "exact")]
+        retrieval: footnote::eval::Retrieval,
+        /// Also index these articles (news-summaries.jsonl's form) as distractors.
+        #[arg(long)]
+        distractors: Option<PathBuf>,
     },
     /// News summaries: ROUGE of 3-sentence summaries, footnote and lead-3, per set.
     Summaries {
