@@ -9,6 +9,8 @@
 #                                            the `vector` extension; the URL is the last line on
 #                                            stdout, everything else goes to stderr
 #   scripts/postgres.sh stop [DIR]           stop it and remove DIR
+#   scripts/postgres.sh down [DIR]           stop it, keeping its data (a database outage in a test)
+#   scripts/postgres.sh up [DIR]             start it again after `down`, same port and data
 #
 # Why built from source: bookworm packages PostgreSQL 15 but not pgvector; trixie packages
 # pgvector (for PostgreSQL 17 only), and its source package builds against PostgreSQL 15 with
@@ -168,15 +170,38 @@ cmd_start() {
   # fsync=off: nothing here has to survive a crash of the machine, and tests run faster.
   as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
   t1=$(date +%s%N)
-  as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 30 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-    start >/dev/null || { tail -n 20 "$dir/log" >&2; die "the cluster did not start (log above)"; }
+  echo "$port" > "$dir/port"
+  pg_start "$dir" "$port"
   t2=$(date +%s%N)
   local psql=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres)
   "${psql[@]}" -d postgres -c 'CREATE DATABASE footnote' >&2
   "${psql[@]}" -d footnote -c 'CREATE EXTENSION vector' >&2
   log "initdb $(((t1 - t0) / 1000000)) ms, start $(((t2 - t1) / 1000000)) ms; data in $dir/data, log $dir/log"
   echo "postgres://postgres@127.0.0.1:$port/footnote"
+}
+
+# Starts the cluster in DIR ($1) on port $2.
+pg_start() {
+  local dir=$1 port=$2
+  as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 30 \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null || { tail -n 20 "$dir/log" >&2; die "the cluster did not start (log above)"; }
+}
+
+cmd_down() {
+  local dir=${1:-$DEFAULT_DIR}
+  [ -e "$dir/$MARKER" ] || die "$dir is not a throwaway cluster of this script; refusing to touch it"
+  postmaster_alive "$dir" || die "no live cluster in $dir"
+  as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null
+  log "cluster in $dir down (data kept: scripts/postgres.sh up $dir)"
+}
+
+cmd_up() {
+  local dir=${1:-$DEFAULT_DIR}
+  [ -e "$dir/$MARKER" ] && [ -f "$dir/port" ] || die "$dir holds no cluster of this script"
+  postmaster_alive "$dir" && die "the cluster in $dir is already up"
+  pg_start "$dir" "$(cat "$dir/port")"
+  log "cluster in $dir up again on port $(cat "$dir/port")"
 }
 
 cmd_stop() {
@@ -202,5 +227,7 @@ case "${1:-}" in
   install) shift; cmd_install "$@" ;;
   start) shift; cmd_start "$@" ;;
   stop) shift; cmd_stop "$@" ;;
-  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  down) shift; cmd_down "$@" ;;
+  up) shift; cmd_up "$@" ;;
+  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -415,6 +415,134 @@ async fn the_service_runs_on_a_postgres_store_across_restarts() {
     );
 }
 
+/// A PostgreSQL cluster of this test's own (the database goes down and up, which the shared
+/// cluster must not), stopped and removed when dropped.
+struct OwnCluster {
+    dir: tempfile::TempDir,
+}
+
+impl OwnCluster {
+    fn script(&self, command: &str) -> String {
+        let out = std::process::Command::new(common::repo_path("scripts/postgres.sh"))
+            .arg(command)
+            .arg(self.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "postgres.sh {command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(common::repo_path("scripts/postgres.sh"))
+            .arg("stop")
+            .arg(self.dir.path())
+            .output();
+    }
+}
+
+/// The database down at start, then during service: the API answers 503 `not_ready` with
+/// Retry-After where it needs the database (everything while starting; writes once running,
+/// while reads are served from memory), and recovers by itself when the database is back,
+/// with nothing lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_outage_is_503_and_recovers_without_a_restart() {
+    // Only where PostgreSQL tests run (CI starts a cluster; this test starts one of its own).
+    if common::postgres::fresh_database("outage").await.is_none() {
+        return;
+    }
+    let cluster = OwnCluster {
+        dir: tempfile::Builder::new()
+            .prefix("fn-pg-")
+            .tempdir_in("/tmp")
+            .unwrap(),
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = std::process::Command::new(common::repo_path("scripts/postgres.sh"))
+        .arg("start")
+        .arg(cluster.dir.path())
+        .arg(port.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    cluster.script("down");
+
+    let unused = tempfile::tempdir().unwrap();
+    let mut server = Server::launch_in(&common::repo_path(""), unused.path(), &["--store", &url]);
+    assert!(
+        server
+            .wait_for_log_line(|l| l.contains("unavailable") && l.contains("waiting for it"))
+            .await,
+        "{}",
+        server.log()
+    );
+    let response = server
+        .client
+        .post(server.url("/v1/ask"))
+        .json(&json!({"question": CALL_QUESTION}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_ready");
+
+    cluster.script("up");
+    server.wait_ready().await;
+    let (_, ready) = server.get("/readyz").await;
+    assert_eq!(ready["documents"], 5, "{}", server.log());
+
+    cluster.script("down");
+    let text = "The ferry service resumed on Tuesday after the storm.";
+    let response = server
+        .client
+        .post(server.url("/v1/documents"))
+        .json(&json!({"id": "ferry", "text": text}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_ready", "{body}");
+    let (status, answer) = server
+        .post("/v1/ask", &json!({"question": CALL_QUESTION}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "reads need no database");
+    assert!(answer["answer"].as_str().unwrap().contains("50 minutes"));
+    let (_, ready) = server.get("/readyz").await;
+    assert_eq!(
+        ready["documents"], 5,
+        "the refused write left the corpus as it was"
+    );
+
+    cluster.script("up");
+    let (status, _) = server
+        .post("/v1/documents", &json!({"id": "ferry", "text": text}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{}", server.log());
+    assert!(server.terminate().success());
+    drop(server);
+    let server = Server::start(unused.path(), &["--store", &url]).await;
+    let (_, ready) = server.get("/readyz").await;
+    assert_eq!(ready["documents"], 6);
+}
+
 /// A store URL footnote cannot use is refused at once with one line saying what it takes.
 #[test]
 fn an_unknown_store_url_is_refused_with_one_line() {

@@ -209,10 +209,21 @@ async fn run(
     let cors = cors(&args.allow_origin)?;
     let metrics = install_metrics()?;
     let url = args.store_url();
-    let store = AnyStore::open(&url)
-        .await
-        .with_context(|| format!("opening the document store {url}"))?;
-    tracing::info!("document store {url}");
+    let store = match AnyStore::open(&url).await {
+        Ok(store) => {
+            tracing::info!("document store {url}");
+            Some(store)
+        }
+        // A database that is down or restarting: the service answers 503 `not_ready` and start-up
+        // opens the store once the database answers.
+        Err(crate::Error::StoreUnavailable(why)) => {
+            tracing::warn!("document store {url} unavailable ({why}); waiting for it");
+            None
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!("opening the document store {url}")))
+        }
+    };
     let listener = TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("listening on {}", args.addr))?;

@@ -1,12 +1,12 @@
 //! Start-up of the service, after the address is bound: load the model onto its worker (and the
-//! writing model onto its own, with `--llm`), read
-//! the store (embedding again, once, the documents whose vectors another model made), seed a
-//! store that was never seeded, then hand the corpus to the handlers. Until this is done the API
-//! answers 503 (see [`super::AppState`]).
+//! writing model onto its own, with `--llm`), open the store if its database was down at first
+//! (trying again until it answers), read the store (embedding again, once, the documents whose
+//! vectors another model made), seed a store that was never seeded, then hand the corpus to the
+//! handlers. Until this is done the API answers 503 (see [`super::AppState`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
@@ -14,7 +14,7 @@ use super::corpus::{embed_documents, Corpus};
 use super::{AppState, Ready, ServeArgs};
 use crate::doc_vectors::DocumentVectors;
 use crate::document::{self, Document};
-use crate::store::{AnyStore, ModelId, NewDocument, Store, StoredDocument};
+use crate::store::{AnyStore, ModelId, NewDocument, Store, StoreUrl, StoredDocument};
 use crate::worker::{Priority, Worker, WorkerSettings};
 use crate::write_worker::WriteWorker;
 use crate::writer::{Writer, WriterSettings};
@@ -22,6 +22,8 @@ use crate::{Engine, EngineSettings};
 
 /// Documents embedded per progress line when re-embedding the store.
 const REEMBED_CHUNK: usize = 32;
+/// The longest wait between two tries to open a store whose database is down.
+const MAX_STORE_WAIT: Duration = Duration::from_secs(10);
 /// The corpus ingested on first start when `--corpus` is not given.
 const DEFAULT_CORPUS: &str = "seeds";
 
@@ -29,7 +31,7 @@ const DEFAULT_CORPUS: &str = "seeds";
 /// start, and makes the service ready.
 pub(super) async fn start(
     state: AppState,
-    store: AnyStore,
+    store: Option<AnyStore>,
     settings: EngineSettings,
     writer: Option<WriterSettings>,
     args: ServeArgs,
@@ -63,6 +65,10 @@ pub(super) async fn start(
         None => None,
     };
 
+    let store = match store {
+        Some(store) => store,
+        None => open_when_available(&args.store_url()).await?,
+    };
     let stored = store.load(model.dim).await?;
     let stored_model = store.model().await?;
     if let Some(old) = stored_model.as_ref() {
@@ -100,6 +106,30 @@ pub(super) async fn start(
     }
     tracing::info!(documents, "ready");
     Ok(())
+}
+
+/// Opens the store once its database answers, trying again after a wait that doubles from 1 s
+/// up to [`MAX_STORE_WAIT`]. Only unavailability is waited out; any other error ends start-up.
+async fn open_when_available(url: &StoreUrl) -> anyhow::Result<AnyStore> {
+    let mut wait = Duration::from_secs(1);
+    loop {
+        tokio::time::sleep(wait).await;
+        match AnyStore::open(url).await {
+            Ok(store) => {
+                tracing::info!("document store {url} available");
+                return Ok(store);
+            }
+            Err(crate::Error::StoreUnavailable(why)) => {
+                tracing::warn!("document store {url} still unavailable ({why})");
+            }
+            Err(e) => {
+                return Err(
+                    anyhow::Error::new(e).context(format!("opening the document store {url}"))
+                )
+            }
+        }
+        wait = (wait * 2).min(MAX_STORE_WAIT);
+    }
 }
 
 /// The stored documents with vectors from `model`: vectors made by another model, or missing,

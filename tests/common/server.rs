@@ -43,8 +43,15 @@ impl Server {
     }
 
     /// Starts `footnote serve` on `data` in the working directory `cwd` (on the store `extra`
-    /// names with `--store`, if it does).
+    /// names with `--store`, if it does) and waits until it is ready.
     pub async fn start_in(cwd: &Path, data: &Path, extra: &[&str]) -> Server {
+        let server = Server::launch_in(cwd, data, extra);
+        server.wait_ready().await;
+        server
+    }
+
+    /// Starts `footnote serve` and returns once it listens, ready or not.
+    pub fn launch_in(cwd: &Path, data: &Path, extra: &[&str]) -> Server {
         let settings = super::settings();
         let mut command = Command::new(env!("CARGO_BIN_EXE_footnote"));
         command
@@ -76,18 +83,17 @@ impl Server {
         let addr = addr_rx
             .recv_timeout(START_LIMIT)
             .unwrap_or_else(|_| panic!("no address in the log: {:?}", log.lock().unwrap()));
-        let server = Server {
+        Server {
             child,
             base: format!("http://{addr}"),
             log,
             reader: Some(reader),
             client: Client::new(),
-        };
-        server.wait_ready().await;
-        server
+        }
     }
 
-    async fn wait_ready(&self) {
+    /// Waits (up to the start-up limit) until `/readyz` says ready.
+    pub async fn wait_ready(&self) {
         let started = Instant::now();
         loop {
             if let Ok(r) = self.client.get(self.url("/readyz")).send().await {
