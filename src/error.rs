@@ -58,6 +58,10 @@ pub enum Error {
          is, then retry)"
     )]
     StoreFull,
+    /// Another process sharing the store stored the same text while this one was embedding it:
+    /// the writer reads the store again and answers with the stored document.
+    #[error("document store: the same text was stored meanwhile by another process")]
+    StoredMeanwhile,
     /// The database behind the store cannot be reached now (down, restarting, out of
     /// connections): nothing was written; retrying later may succeed.
     #[error("document store unavailable: {0}")]

@@ -543,6 +543,98 @@ async fn a_postgres_outage_is_503_and_recovers_without_a_restart() {
     assert_eq!(ready["documents"], 6);
 }
 
+/// Ids a replica lists (all pages).
+async fn listed(server: &Server) -> Vec<String> {
+    let (status, page) = server.get("/v1/documents?limit=1000").await;
+    assert_eq!(status, StatusCode::OK);
+    page["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Two `serve` replicas on one PostgreSQL database serve one corpus: started together on an
+/// empty database they seed it once; a document stored through one is answerable through the
+/// other on the next request, and a delete through one is seen by the other at once; the same
+/// text posted to both at the same moment is stored once, under one id; an id taken through
+/// one is a 409 through the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_one_postgres_database_serve_one_corpus() {
+    let Some(url) = common::postgres::fresh_database("two_replicas").await else {
+        return;
+    };
+    let unused = tempfile::tempdir().unwrap();
+    let args = ["--store", url.as_str()];
+    let (a, b) = tokio::join!(
+        Server::start(unused.path(), &args),
+        Server::start(unused.path(), &args),
+    );
+    let seeds = listed(&a).await;
+    assert_eq!(seeds.len(), 5, "{}\n{}", a.log(), b.log());
+    assert_eq!(listed(&b).await, seeds);
+
+    let text = "The harbour bridge in Port Elwyn reopened on Monday after six weeks of repairs \
+                costing 4.2 million dollars.";
+    let (status, _) = a
+        .post("/v1/documents", &json!({"id": "bridge", "text": text}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, answer) = b
+        .post(
+            "/v1/ask",
+            &json!({"question": "How much did the repairs of the Port Elwyn bridge cost?"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        answer["answer"].as_str().unwrap().contains("4.2 million"),
+        "{answer}"
+    );
+    assert_citations_resolve(&b, &answer["sentences"]).await;
+
+    let deleted = b
+        .client
+        .delete(b.url("/v1/documents/bridge"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let (status, _) = a.get("/v1/documents/bridge").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The same text through both at once: one row, one id, created once.
+    let same = json!({"text": "The ferry to Lisk Island resumed on Tuesday after the storm."});
+    let ((status_a, from_a), (status_b, from_b)) = tokio::join!(
+        a.post("/v1/documents", &same),
+        b.post("/v1/documents", &same)
+    );
+    let statuses = [status_a, status_b];
+    assert!(statuses.contains(&StatusCode::CREATED), "{statuses:?}");
+    assert!(statuses.contains(&StatusCode::OK), "{statuses:?}");
+    assert_eq!(from_a["id"], from_b["id"], "{from_a} {from_b}");
+    assert_eq!(listed(&a).await.len(), 6);
+    assert_eq!(listed(&b).await, listed(&a).await);
+
+    // An id taken through one replica is taken for the other.
+    let (status, _) = a
+        .post(
+            "/v1/documents",
+            &json!({"id": "notice", "text": "First notice text."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = b
+        .post(
+            "/v1/documents",
+            &json!({"id": "notice", "text": "A different notice."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "id_conflict");
+}
+
 /// A store URL footnote cannot use is refused at once with one line saying what it takes.
 #[test]
 fn an_unknown_store_url_is_refused_with_one_line() {

@@ -133,8 +133,8 @@ async fn delete_removes_a_document_whole_and_frees_its_id() {
             },
         ];
         store.insert(&rows, &model(2)).await.unwrap();
-        assert!(store.delete("a").await.unwrap(), "{url}");
-        assert!(!store.delete("a").await.unwrap(), "{url}");
+        assert!(store.delete("a").await.unwrap().is_some(), "{url}");
+        assert_eq!(store.delete("a").await.unwrap(), None, "{url}");
         let loaded = store.load(2).await.unwrap();
         assert_eq!(loaded.len(), 1, "{url}");
         assert_eq!(loaded[0].document, b, "{url}");
@@ -180,6 +180,73 @@ async fn seeding_is_recorded_and_vectors_can_be_replaced_under_a_new_model() {
         assert_eq!(loaded[0].vectors.as_ref(), Some(&fresh), "{url}");
         store.set_model(&model(4)).await.unwrap();
         assert_eq!(store.model().await.unwrap(), Some(model(4)), "{url}");
+    }
+}
+
+/// A store other processes write too numbers its commits, and tells a reader which documents
+/// changed since a number it saw, as they are stored now; one only the service writes does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_store_reports_what_changed_since_a_generation() {
+    for (url, _dir) in stores("changes").await {
+        let store = open(&url).await;
+        let a = article("a", TEXT);
+        let b = article("b", "Kept. Still here.");
+        let (va, vb) = (vectors_for(&a, 2, 0.0), vectors_for(&b, 2, 50.0));
+        let start = store.generation().await.unwrap();
+        let written = store
+            .insert(
+                &[
+                    NewDocument {
+                        document: &a,
+                        vectors: &va,
+                    },
+                    NewDocument {
+                        document: &b,
+                        vectors: &vb,
+                    },
+                ],
+                &model(2),
+            )
+            .await
+            .unwrap();
+        let deleted = store.delete("a").await.unwrap();
+        if !store.is_shared() {
+            assert_eq!((start, written, deleted), (0, 0, Some(0)), "{url}");
+            assert!(store
+                .changes_since(0, 2)
+                .await
+                .unwrap()
+                .documents
+                .is_empty());
+            continue;
+        }
+        assert_eq!(written, start + 2, "{url}: one number per document");
+        assert_eq!(deleted, Some(start + 3), "{url}");
+        assert_eq!(store.generation().await.unwrap(), start + 3);
+        let changes = store.changes_since(start, 2).await.unwrap();
+        assert_eq!(changes.generation, start + 3);
+        let touched: Vec<(&str, bool)> = changes
+            .documents
+            .iter()
+            .map(|(id, d)| (id.as_str(), d.is_some()))
+            .collect();
+        assert_eq!(touched, [("b", true), ("a", false)]);
+        let b_now = changes.documents[0].1.as_ref().unwrap();
+        assert_eq!(b_now.document, b);
+        assert_eq!(b_now.vectors.as_ref(), Some(&vb));
+        let later = store.changes_since(start + 2, 2).await.unwrap();
+        assert_eq!(
+            later.documents.len(),
+            1,
+            "only the delete is after {}",
+            start + 2
+        );
+        assert!(store
+            .changes_since(start + 3, 2)
+            .await
+            .unwrap()
+            .documents
+            .is_empty());
     }
 }
 

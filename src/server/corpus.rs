@@ -25,7 +25,7 @@ use crate::doc_vectors::{self, DocumentVectors};
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::index::Index;
-use crate::store::{AnyStore, ModelId, NewDocument, Store};
+use crate::store::{AnyStore, Changes, ModelId, NewDocument, Store, StoredDocument};
 use crate::task::blocking;
 use crate::worker::{Priority, Worker};
 
@@ -35,12 +35,14 @@ pub const DOCUMENTS: &str = "footnote_documents_stored";
 /// One consistent state of the corpus.
 pub struct Snapshot {
     pub index: Index,
+    /// The store's generation this state reflects ([`Store::generation`]).
+    generation: u64,
     positions: HashMap<String, usize>,
     hashes: HashMap<String, usize>,
 }
 
 impl Snapshot {
-    fn new(index: Index) -> Self {
+    fn new(index: Index, generation: u64) -> Self {
         let positions = index
             .documents
             .iter()
@@ -55,6 +57,7 @@ impl Snapshot {
             .collect();
         Snapshot {
             index,
+            generation,
             positions,
             hashes,
         }
@@ -104,9 +107,11 @@ pub struct Corpus {
 }
 
 impl Corpus {
-    /// The corpus over documents loaded from `store`, with their vectors made by `model`.
+    /// The corpus over documents loaded from `store` when it was at `generation`, with their
+    /// vectors made by `model`.
     pub fn new(
         store: AnyStore,
+        generation: u64,
         documents: Vec<Document>,
         vectors: Vec<DocumentVectors>,
         model: ModelId,
@@ -116,9 +121,56 @@ impl Corpus {
         Corpus {
             store,
             writing: tokio::sync::Mutex::new(()),
-            snapshot: RwLock::new(Arc::new(Snapshot::new(index))),
+            snapshot: RwLock::new(Arc::new(Snapshot::new(index, generation))),
             model,
         }
+    }
+
+    /// The corpus as it is now. On a store other processes write too (PostgreSQL), what they
+    /// committed since the last snapshot is applied first, so that a document stored through
+    /// another replica is answerable on the next request; that costs one query when nothing
+    /// changed. While the database cannot be reached, reads go on from the last state this
+    /// process saw.
+    pub async fn current(self: &Arc<Self>) -> Result<Arc<Snapshot>> {
+        let snapshot = self.snapshot();
+        if !self.store.is_shared() {
+            return Ok(snapshot);
+        }
+        match self.store.generation().await {
+            Ok(generation) if generation == snapshot.generation => return Ok(snapshot),
+            Ok(_) => {}
+            Err(Error::StoreUnavailable(why)) => {
+                tracing::debug!("store unavailable ({why}); reading the last state seen");
+                return Ok(snapshot);
+            }
+            Err(e) => return Err(e),
+        }
+        let corpus = self.clone();
+        to_the_end(async move {
+            let _writing = corpus.writing.lock().await;
+            corpus.catch_up().await
+        })
+        .await
+    }
+
+    /// Applies what other processes committed since the published snapshot and publishes the
+    /// result. Call with `writing` held.
+    async fn catch_up(&self) -> Result<Arc<Snapshot>> {
+        let snapshot = self.snapshot();
+        if !self.store.is_shared() {
+            return Ok(snapshot);
+        }
+        let changes = self
+            .store
+            .changes_since(snapshot.generation, self.model.dim)
+            .await?;
+        if changes.generation <= snapshot.generation {
+            return Ok(snapshot);
+        }
+        let generation = changes.generation;
+        let from = snapshot.clone();
+        let index = blocking(move || Ok(apply(&from.index, changes))).await?;
+        Ok(self.publish(index, generation))
     }
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
@@ -139,8 +191,8 @@ impl Corpus {
 
     /// Positions of the posted documents that are new to the corpus as it is now: the ones to
     /// embed before [`Corpus::insert`]. Fails if an id is taken by a different text.
-    fn to_embed(&self, documents: &[Document]) -> Result<Vec<usize>> {
-        let plan = plan(&self.snapshot(), documents)?;
+    async fn to_embed(self: &Arc<Self>, documents: &[Document]) -> Result<Vec<usize>> {
+        let plan = plan(&*self.current().await?, documents)?;
         Ok(plan
             .iter()
             .enumerate()
@@ -152,7 +204,8 @@ impl Corpus {
     /// Stores the new documents among `documents` in one transaction and publishes an index
     /// with them. `vectors[i]` holds the vectors of `documents[i]` if they were embedded (see
     /// [`Corpus::to_embed`]); a document that became new since (its twin was deleted meanwhile)
-    /// is embedded here.
+    /// is embedded here. When another process stored one of the ids or texts meanwhile, the
+    /// corpus is brought up to date and the write planned again, once.
     async fn insert(
         &self,
         documents: &[Document],
@@ -160,8 +213,32 @@ impl Corpus {
         worker: &Worker,
     ) -> Result<Vec<Ingested>> {
         let _writing = self.writing.lock().await;
-        let snapshot = self.snapshot();
-        let plan = plan(&snapshot, documents)?;
+        let mut retried = false;
+        loop {
+            let snapshot = self.catch_up().await?;
+            match self
+                .insert_planned(&snapshot, documents, &mut vectors, worker)
+                .await
+            {
+                // Another process stored one of these ids or texts since the plan: read what it
+                // did and plan again (the same text is then "already stored", another text
+                // under the id a 409).
+                Err(Error::StoredMeanwhile | Error::IdTaken(_)) if !retried => retried = true,
+                result => return result,
+            }
+        }
+    }
+
+    /// [`Corpus::insert`] against `snapshot`; the vectors it stores are put back in `vectors`
+    /// if the store refuses them.
+    async fn insert_planned(
+        &self,
+        snapshot: &Arc<Snapshot>,
+        documents: &[Document],
+        vectors: &mut [Option<DocumentVectors>],
+        worker: &Worker,
+    ) -> Result<Vec<Ingested>> {
+        let plan = plan(snapshot, documents)?;
         let mut fresh: Vec<(usize, DocumentVectors)> = Vec::new();
         let mut missing: Vec<usize> = Vec::new();
         for (i, disposition) in plan.iter().enumerate() {
@@ -186,13 +263,27 @@ impl Corpus {
                     vectors: v,
                 })
                 .collect();
-            self.store.insert(&rows, &self.model).await?;
-            let added = fresh
-                .into_iter()
-                .map(|(i, v)| (documents[i].clone(), v))
-                .collect();
-            let snapshot = snapshot.clone();
-            self.publish(blocking(move || Ok(snapshot.index.with_documents(added))).await?);
+            let written = match self.store.insert(&rows, &self.model).await {
+                Ok(generation) => generation,
+                Err(e) => {
+                    for (i, v) in fresh {
+                        vectors[i] = Some(v);
+                    }
+                    return Err(e);
+                }
+            };
+            if self.store.is_shared() && written != snapshot.generation + fresh.len() as u64 {
+                // Another process wrote between the plan and this commit: read it all, ours too.
+                self.catch_up().await?;
+            } else {
+                let added = fresh
+                    .into_iter()
+                    .map(|(i, v)| (documents[i].clone(), v))
+                    .collect();
+                let from = snapshot.clone();
+                let index = blocking(move || Ok(from.index.with_documents(added))).await?;
+                self.publish(index, written);
+            }
         }
         Ok(plan
             .iter()
@@ -219,7 +310,7 @@ impl Corpus {
         worker: &Worker,
         documents: Vec<Document>,
     ) -> Result<Vec<Ingested>> {
-        let new = self.to_embed(&documents)?;
+        let new = self.to_embed(&documents).await?;
         let to_embed: Vec<&Document> = new.iter().map(|&i| &documents[i]).collect();
         let embedded = embed_documents(worker, &to_embed, Priority::Bulk).await?;
         let mut vectors = vec![None; documents.len()];
@@ -235,21 +326,70 @@ impl Corpus {
         let corpus = self.clone();
         to_the_end(async move {
             let _writing = corpus.writing.lock().await;
-            let snapshot = corpus.snapshot();
+            let snapshot = corpus.catch_up().await?;
             let position = snapshot.position(&id)?;
-            corpus.store.delete(&id).await?;
-            corpus.publish(blocking(move || Ok(snapshot.index.without_document(position))).await?);
+            match corpus.store.delete(&id).await? {
+                Some(written)
+                    if !corpus.store.is_shared() || written == snapshot.generation + 1 =>
+                {
+                    let index =
+                        blocking(move || Ok(snapshot.index.without_document(position))).await?;
+                    corpus.publish(index, written);
+                }
+                // Another process wrote meanwhile (or deleted this very document): read it all.
+                _ => {
+                    corpus.catch_up().await?;
+                }
+            }
             Ok(())
         })
         .await
     }
 
-    fn publish(&self, index: Index) {
+    fn publish(&self, index: Index, generation: u64) -> Arc<Snapshot> {
         metrics::gauge!(DOCUMENTS).set(index.documents.len() as f64);
+        let snapshot = Arc::new(Snapshot::new(index, generation));
         *self
             .snapshot
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::new(Snapshot::new(index));
+            .unwrap_or_else(PoisonError::into_inner) = snapshot.clone();
+        snapshot
+    }
+}
+
+/// `index` with `changes` applied: each touched id's document as stored now replaces the one
+/// held (or is added, or, deleted, is removed); a document held in the same form stays as it is.
+fn apply(index: &Index, changes: Changes) -> Index {
+    let mut next: Option<Index> = None;
+    let mut added = Vec::new();
+    for (id, stored) in changes.documents {
+        let current = next.as_ref().unwrap_or(index);
+        if let Some(p) = current.documents.iter().position(|d| d.id == id) {
+            let same = stored
+                .as_ref()
+                .is_some_and(|s| s.document.content_hash == current.documents[p].content_hash);
+            if same {
+                continue;
+            }
+            next = Some(current.without_document(p));
+        }
+        match stored {
+            Some(StoredDocument {
+                document,
+                vectors: Some(vectors),
+            }) => added.push((document, vectors)),
+            Some(_) => tracing::warn!(
+                "document `{id}` was stored by another process without vectors of this model; \
+                 it is left out until this service restarts"
+            ),
+            None => {}
+        }
+    }
+    match next {
+        Some(next) if added.is_empty() => next,
+        Some(next) => next.with_documents(added),
+        // Nothing added gives the same index again (its data shared, not copied).
+        None => index.with_documents(added),
     }
 }
 

@@ -88,7 +88,7 @@ impl ApiError {
                     (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input")
                 }
                 Error::UnknownDocument(_) => (StatusCode::NOT_FOUND, "unknown_document"),
-                Error::IdTaken(_) => (StatusCode::CONFLICT, "id_conflict"),
+                Error::IdTaken(_) | Error::StoredMeanwhile => (StatusCode::CONFLICT, "id_conflict"),
                 Error::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
                 Error::WorkerStopped => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
                 Error::StoreFull => (StatusCode::INSUFFICIENT_STORAGE, "storage_full"),

@@ -69,6 +69,9 @@ pub(super) async fn start(
         Some(store) => store,
         None => open_when_available(&args.store_url()).await?,
     };
+    // Read before the documents: what is committed in between is applied again on the first
+    // request, which changes nothing (see `Corpus::current`).
+    let generation = store.generation().await?;
     let stored = store.load(model.dim).await?;
     let stored_model = store.model().await?;
     if let Some(old) = stored_model.as_ref() {
@@ -87,7 +90,7 @@ pub(super) async fn start(
     tracing::info!(documents = documents.len(), "store loaded");
     let had_documents = !documents.is_empty();
     let ready = Ready {
-        corpus: Arc::new(Corpus::new(store, documents, vectors, model)),
+        corpus: Arc::new(Corpus::new(store, generation, documents, vectors, model)),
         worker,
         writer,
     };

@@ -23,14 +23,15 @@ use pgvector::Vector;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls};
 
-use super::{DocumentRows, ModelId, NewDocument, Store, StoredDocument};
+use super::{Changes, DocumentRows, ModelId, NewDocument, Store, StoredDocument};
 use crate::error::{Error, Result};
 
 /// Migrations, in order: (version, what it does, SQL). Append only: a released one never changes.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "documents, paragraphs and sentences with their vectors",
-    "CREATE EXTENSION IF NOT EXISTS vector;
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "documents, paragraphs and sentences with their vectors",
+        "CREATE EXTENSION IF NOT EXISTS vector;
      CREATE TABLE footnote_meta (key text PRIMARY KEY, value text NOT NULL);
      CREATE TABLE documents (
          seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -54,7 +55,23 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[(
          embedding vector,
          PRIMARY KEY (doc, paragraph, position),
          FOREIGN KEY (doc, paragraph) REFERENCES paragraphs (doc, number) ON DELETE CASCADE);",
-)];
+    ),
+    (
+        2,
+        "the change log replicas follow",
+        // One row per document stored or deleted, numbered in commit order (writers take
+        // WRITE_LOCK first), so that a reader that saw generation g needs exactly the rows after g.
+        "CREATE TABLE changes (
+         generation bigint PRIMARY KEY,
+         doc_id text NOT NULL,
+         inserted boolean NOT NULL,
+         at timestamptz NOT NULL DEFAULT now());",
+    ),
+];
+
+/// The advisory lock every write transaction takes first ("fnotwrit"): writes commit one at a
+/// time, so change numbers follow commit order and no reader skips one still in flight.
+const WRITE_LOCK: i64 = 0x666e_6f74_7772_6974;
 
 /// The advisory lock migrations run under ("fnotmigr").
 const MIGRATION_LOCK: i64 = 0x666e_6f74_6d69_6772;
@@ -219,55 +236,67 @@ impl Store for PostgresStore {
             .read_only(true)
             .start()
             .await?;
-        let documents = tx
-            .query(
-                "SELECT seq, id, title, content_hash FROM documents ORDER BY seq",
-                &[],
-            )
-            .await?;
-        let paragraphs = tx
-            .query(
-                "SELECT doc, number, text, is_content, embedding FROM paragraphs
-                 ORDER BY doc, number",
-                &[],
-            )
-            .await?;
-        let sentences = tx
-            .query(
-                "SELECT doc, paragraph, text, embedding FROM sentences
-                 ORDER BY doc, paragraph, position",
-                &[],
-            )
-            .await?;
+        let documents = read_documents(&tx, None, dim).await?;
         tx.commit().await?;
-        // Rows come sorted by `doc`, as the documents do: walk the three lists together.
-        let (mut paragraphs, mut sentences) =
-            (paragraphs.iter().peekable(), sentences.iter().peekable());
-        let mut out = Vec::with_capacity(documents.len());
-        for row in &documents {
-            let seq: i64 = row.get(0);
-            let mut document = DocumentRows::new(row.get(1), row.get(2), row.get(3));
-            while let Some(p) = paragraphs.next_if(|p| p.get::<_, i64>(0) == seq) {
-                let embedding: Option<Vector> = p.get(4);
-                document.paragraph(
-                    number(p.get(1))?,
-                    p.get(2),
-                    p.get(3),
-                    embedding.map(Vector::into),
-                );
-            }
-            while let Some(s) = sentences.next_if(|s| s.get::<_, i64>(0) == seq) {
-                let embedding: Option<Vector> = s.get(3);
-                document.sentence(number(s.get(1))?, s.get(2), embedding.map(Vector::into))?;
-            }
-            out.push(document.finish(dim));
-        }
-        Ok(out)
+        Ok(documents)
     }
 
-    async fn insert(&self, documents: &[NewDocument<'_>], model: &ModelId) -> Result<()> {
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    async fn generation(&self) -> Result<u64> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT coalesce(max(generation), 0) FROM changes", &[])
+            .await?;
+        Ok(generation(row.get(0)))
+    }
+
+    async fn changes_since(&self, since: u64, dim: usize) -> Result<Changes> {
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let since = i64::try_from(since).unwrap_or(i64::MAX);
+        let touched = tx
+            .query(
+                "SELECT doc_id, max(generation) FROM changes WHERE generation > $1
+                 GROUP BY doc_id ORDER BY max(generation)",
+                &[&since],
+            )
+            .await?;
+        let ids: Vec<String> = touched.iter().map(|r| r.get(0)).collect();
+        let now = touched
+            .iter()
+            .map(|r| r.get::<_, i64>(1))
+            .max()
+            .unwrap_or(since);
+        let mut stored = read_documents(&tx, Some(&ids), dim).await?;
+        tx.commit().await?;
+        let documents = ids
+            .into_iter()
+            .map(|id| {
+                let document = stored
+                    .iter()
+                    .position(|d| d.document.id == id)
+                    .map(|i| stored.swap_remove(i));
+                (id, document)
+            })
+            .collect();
+        Ok(Changes {
+            generation: generation(now),
+            documents,
+        })
+    }
+
+    async fn insert(&self, documents: &[NewDocument<'_>], model: &ModelId) -> Result<u64> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        let mut last = lock_for_writing(&tx).await?;
         write_model(&tx, model).await?;
         let insert_document = tx
             .prepare(
@@ -298,6 +327,12 @@ impl Store for PostgresStore {
                 .await
                 .map_err(|e| taken(e, &doc.id))?
                 .get(0);
+            last += 1;
+            tx.execute(
+                "INSERT INTO changes (generation, doc_id, inserted) VALUES ($1, $2, true)",
+                &[&last, &doc.id],
+            )
+            .await?;
             for row in new.rows() {
                 let para = row.paragraph;
                 let number = column(para.number)?;
@@ -319,15 +354,26 @@ impl Store for PostgresStore {
             }
         }
         tx.commit().await?;
-        Ok(())
+        Ok(generation(last))
     }
 
-    async fn delete(&self, id: &str) -> Result<bool> {
-        let client = self.client().await?;
-        let deleted = client
+    async fn delete(&self, id: &str) -> Result<Option<u64>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let last = lock_for_writing(&tx).await? + 1;
+        let deleted = tx
             .execute("DELETE FROM documents WHERE id = $1", &[&id])
             .await?;
-        Ok(deleted > 0)
+        if deleted == 0 {
+            return Ok(None);
+        }
+        tx.execute(
+            "INSERT INTO changes (generation, doc_id, inserted) VALUES ($1, $2, false)",
+            &[&last, &id],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(generation(last)))
     }
 
     async fn replace_vectors(&self, model: &ModelId, documents: &[NewDocument<'_>]) -> Result<()> {
@@ -364,6 +410,77 @@ impl Store for PostgresStore {
     }
 }
 
+/// Documents with their paragraphs, sentences and vectors, in the order they were stored: all,
+/// or those with the given ids (an id not stored is left out).
+async fn read_documents(
+    tx: &Transaction<'_>,
+    ids: Option<&[String]>,
+    dim: usize,
+) -> Result<Vec<StoredDocument>> {
+    let all = ids.is_none();
+    let ids = ids.unwrap_or_default();
+    let documents = tx
+        .query(
+            "SELECT seq, id, title, content_hash FROM documents
+             WHERE $1 OR id = ANY($2) ORDER BY seq",
+            &[&all, &ids],
+        )
+        .await?;
+    let seqs: Vec<i64> = documents.iter().map(|r| r.get(0)).collect();
+    let paragraphs = tx
+        .query(
+            "SELECT doc, number, text, is_content, embedding FROM paragraphs
+             WHERE doc = ANY($1) ORDER BY doc, number",
+            &[&seqs],
+        )
+        .await?;
+    let sentences = tx
+        .query(
+            "SELECT doc, paragraph, text, embedding FROM sentences
+             WHERE doc = ANY($1) ORDER BY doc, paragraph, position",
+            &[&seqs],
+        )
+        .await?;
+    // Rows come sorted by `doc`, as the documents do: walk the three lists together.
+    let mut paragraphs = paragraphs.iter().peekable();
+    let mut sentences = sentences.iter().peekable();
+    let mut out = Vec::with_capacity(documents.len());
+    for row in &documents {
+        let seq: i64 = row.get(0);
+        let mut document = DocumentRows::new(row.get(1), row.get(2), row.get(3));
+        while let Some(p) = paragraphs.next_if(|p| p.get::<_, i64>(0) == seq) {
+            let embedding: Option<Vector> = p.get(4);
+            document.paragraph(
+                number(p.get(1))?,
+                p.get(2),
+                p.get(3),
+                embedding.map(Vector::into),
+            );
+        }
+        while let Some(s) = sentences.next_if(|s| s.get::<_, i64>(0) == seq) {
+            let embedding: Option<Vector> = s.get(3);
+            document.sentence(number(s.get(1))?, s.get(2), embedding.map(Vector::into))?;
+        }
+        out.push(document.finish(dim));
+    }
+    Ok(out)
+}
+
+/// Takes the write lock for the rest of the transaction; the last change number committed.
+async fn lock_for_writing(tx: &Transaction<'_>) -> Result<i64> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+        .await?;
+    let row = tx
+        .query_one("SELECT coalesce(max(generation), 0) FROM changes", &[])
+        .await?;
+    Ok(row.get(0))
+}
+
+/// A change number as the store's generation (numbers start at 1 and only grow).
+fn generation(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
 async fn write_model(tx: &Transaction<'_>, model: &ModelId) -> Result<()> {
     set_meta(tx, "model_name", &model.name).await?;
     set_meta(tx, "model_fingerprint", &model.fingerprint).await?;
@@ -395,12 +512,16 @@ fn number(n: i32) -> Result<usize> {
     usize::try_from(n).map_err(|_| Error::StoreFormat(format!("negative number {n} stored")))
 }
 
-/// A document insert refused because its id is taken: the 409 of the API. (The service plans
-/// against what it loaded, so this is another writer's document.)
+/// A document insert refused because its id is taken (the 409 of the API), or because its text
+/// is: both happen when another process stored it since this one planned the write.
 fn taken(error: tokio_postgres::Error, id: &str) -> Error {
     let constraint = error.as_db_error().and_then(|e| e.constraint());
-    if error.code() == Some(&SqlState::UNIQUE_VIOLATION) && constraint == Some("documents_id_key") {
-        return Error::IdTaken(id.to_string());
+    if error.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+        match constraint {
+            Some("documents_id_key") => return Error::IdTaken(id.to_string()),
+            Some("documents_content_hash_key") => return Error::StoredMeanwhile,
+            _ => {}
+        }
     }
     error.into()
 }

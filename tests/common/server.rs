@@ -45,7 +45,7 @@ impl Server {
     /// Starts `footnote serve` on `data` in the working directory `cwd` (on the store `extra`
     /// names with `--store`, if it does) and waits until it is ready.
     pub async fn start_in(cwd: &Path, data: &Path, extra: &[&str]) -> Server {
-        let server = Server::launch_in(cwd, data, extra);
+        let mut server = Server::launch_in(cwd, data, extra);
         server.wait_ready().await;
         server
     }
@@ -92,10 +92,20 @@ impl Server {
         }
     }
 
-    /// Waits (up to the start-up limit) until `/readyz` says ready.
-    pub async fn wait_ready(&self) {
+    /// Waits (up to the start-up limit) until `/readyz` says ready; fails at once if the
+    /// service exits instead.
+    pub async fn wait_ready(&mut self) {
         let started = Instant::now();
         loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                if let Some(reader) = self.reader.take() {
+                    reader.join().unwrap();
+                }
+                panic!(
+                    "the service exited ({status}) before it was ready: {}",
+                    self.log()
+                );
+            }
             if let Ok(r) = self.client.get(self.url("/readyz")).send().await {
                 if r.status() == StatusCode::OK {
                     return;

@@ -237,7 +237,7 @@ pub async fn list_documents(
             "limit must be between 0 and {MAX_PAGE}"
         )));
     }
-    let snapshot = ready.corpus.snapshot();
+    let snapshot = ready.corpus.current().await?;
     let needle = query
         .q
         .as_deref()
@@ -329,7 +329,7 @@ pub async fn get_document(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DocumentView>, ApiError> {
-    let snapshot = state.ready()?.corpus.snapshot();
+    let snapshot = state.ready()?.corpus.current().await?;
     let doc = snapshot.document(&id).ok_or(Error::UnknownDocument(id))?;
     Ok(Json(DocumentView {
         id: doc.id.clone(),
@@ -363,7 +363,7 @@ pub async fn get_paragraph(
     State(state): State<AppState>,
     ApiPath((id, number)): ApiPath<(String, usize)>,
 ) -> Result<Json<ParagraphView>, ApiError> {
-    let snapshot = state.ready()?.corpus.snapshot();
+    let snapshot = state.ready()?.corpus.current().await?;
     let doc = snapshot.document(&id).ok_or(Error::UnknownDocument(id))?;
     let paragraph = doc.paragraph(number).ok_or_else(|| {
         ApiError::NotFound(format!(

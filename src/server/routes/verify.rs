@@ -61,7 +61,7 @@ pub async fn verify(
     let ready = state.ready()?;
     non_empty(request.documents.as_deref(), "documents")?;
     verify::check_text(&request.text)?;
-    let snapshot = ready.corpus.snapshot();
+    let snapshot = ready.corpus.current().await?;
     // Unknown documents are refused before any work is spent on the model.
     let only = match &request.documents {
         Some(ids) => Some(
