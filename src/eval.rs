@@ -710,6 +710,35 @@ pub fn summaries(engine: &Engine, path: &Path, limit: Option<usize>) -> Result<V
 mod tests {
     use super::*;
 
+    /// Here rather than beside `Index::candidate_documents`: it needs the answer step, which the
+    /// index must not depend on (tests/layers.rs).
+    #[test]
+    fn with_k_above_the_corpus_the_candidates_answer_as_the_whole_index_does() {
+        let index = crate::index::candidates::tests::corpus();
+        let (question, vector) = ("When did the bridge over the Tagus open?", [1.0, 0.2, 0.5]);
+        let limits = CandidateLimits::from_k(2 * index.sentences.len());
+        let candidates = index.candidate_documents(question, &vector, limits);
+        assert_eq!(candidates.len(), index.documents.len());
+        let named = AskOptions {
+            documents: Some(
+                candidates
+                    .iter()
+                    .map(|&d| index.documents[d].id.clone())
+                    .collect(),
+            ),
+            ..AskOptions::default()
+        };
+        let exact =
+            answer::answer_with_vector(&index, question, &vector, &AskOptions::default()).unwrap();
+        assert!(!exact.abstained, "{exact:?}");
+        let from_candidates =
+            answer::answer_with_vector(&index, question, &vector, &named).unwrap();
+        assert_eq!(from_candidates, exact);
+        // A small K does leave documents out of this corpus.
+        let few = index.candidate_documents(question, &vector, CandidateLimits::from_k(1));
+        assert!(few.len() < index.documents.len());
+    }
+
     #[test]
     fn the_claims_halves_split_groups_and_the_measures_count_supported_as_positive() {
         let groups: Vec<String> = (0..200).map(|i| format!("g{i}")).collect();

@@ -30,7 +30,7 @@ use crate::lexical::{Counted, SentenceTokens, Statistics};
 use crate::text::{content_terms, word_text};
 use crate::vector::cosine;
 
-mod candidates;
+pub(crate) mod candidates;
 pub use candidates::{CandidateLimits, KEYWORD_MAX_DF};
 
 /// Constant of reciprocal rank fusion (Cormack et al. 2009): damps the weight of the very top ranks.

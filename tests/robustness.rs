@@ -12,6 +12,7 @@ use common::server::{
     articles, assert_citations_resolve, Server, CALL_QUESTION, SEED, WHERE_QUESTION,
 };
 use footnote::document::Document;
+use footnote::store::{AnyStore, Store};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -413,6 +414,29 @@ async fn the_service_runs_on_a_postgres_store_across_restarts() {
         !server.log().contains("re-embedding"),
         "vectors read back, not made again"
     );
+    drop(server);
+
+    // A replica with another model must not re-embed a store others answer from: it refuses.
+    let client = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(client.1);
+    client
+        .0
+        .execute(
+            "UPDATE footnote_meta SET value = 'another-model' WHERE key = 'model_fingerprint'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_footnote"))
+        .env("FOOTNOTE_MODELS_DIR", common::settings().models_dir)
+        .args(["serve", "--addr", "127.0.0.1:0", "--store", &url])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("must run the same model"), "{stderr}");
 }
 
 /// A PostgreSQL cluster of this test's own (the database goes down and up, which the shared
@@ -541,6 +565,73 @@ async fn a_postgres_outage_is_503_and_recovers_without_a_restart() {
     let server = Server::start(unused.path(), &["--store", &url]).await;
     let (_, ready) = server.get("/readyz").await;
     assert_eq!(ready["documents"], 6);
+}
+
+/// kill -9 of a replica during a large ingest into PostgreSQL: every document is whole (all its
+/// paragraphs, sentences and vectors) or absent, and every acknowledged one is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_a_postgres_replica_leaves_every_document_whole_or_absent() {
+    let Some(url) = common::postgres::fresh_database("kill_9_postgres").await else {
+        return;
+    };
+    let unused = tempfile::tempdir().unwrap();
+    let seed_file = common::repo_path(&format!("seeds/{SEED}.txt"));
+    let args = [
+        "--store",
+        url.as_str(),
+        "--corpus",
+        seed_file.to_str().unwrap(),
+    ];
+    let mut server = Server::start(unused.path(), &args).await;
+    let all = articles("pgcrash", 200);
+    let texts: HashMap<String, String> = all.iter().cloned().collect();
+    let mut acked: Vec<String> = Vec::new();
+    for chunk in all.chunks(20).take(2) {
+        let body: Vec<Value> = chunk
+            .iter()
+            .map(|(id, text)| json!({"id": id, "text": text}))
+            .collect();
+        let (status, _) = server.post("/v1/documents", &json!(body)).await;
+        assert_eq!(status, StatusCode::CREATED);
+        acked.extend(chunk.iter().map(|(id, _)| id.clone()));
+    }
+    // The next one, killed while it is embedded or written.
+    let body: Vec<Value> = all[40..]
+        .iter()
+        .map(|(id, text)| json!({"id": id, "text": text}))
+        .collect();
+    let pending = server
+        .client
+        .post(server.url("/v1/documents"))
+        .json(&body)
+        .send();
+    let pending = tokio::spawn(pending);
+    server.wait_for_queued_request("the large ingest").await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    assert!(pending.await.unwrap().is_err(), "answered before the kill");
+    drop(server);
+
+    let store = AnyStore::open(&url.parse().unwrap()).await.unwrap();
+    let stored = store.load(384).await.unwrap();
+    for doc in &stored {
+        let Some(text) = texts.get(&doc.document.id) else {
+            continue;
+        };
+        let expected = Document::new(doc.document.id.clone(), None, text).unwrap();
+        assert_eq!(doc.document, expected, "a document stored in part");
+        assert!(
+            doc.vectors.is_some(),
+            "{} stored without its vectors",
+            expected.id
+        );
+    }
+    let ids: HashSet<&str> = stored.iter().map(|d| d.document.id.as_str()).collect();
+    assert!(
+        acked.iter().all(|id| ids.contains(id.as_str())),
+        "an acknowledged document was lost"
+    );
+    assert!(ids.len() < 201, "the kill came before the ingest finished");
 }
 
 /// Ids a replica lists (all pages).

@@ -88,14 +88,14 @@ fn top(scored: impl Iterator<Item = (usize, f32)>, k: usize) -> impl Iterator<It
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::answer::{answer_with_vector, AskOptions};
     use crate::doc_vectors::DocumentVectors;
     use crate::document::Document;
 
-    /// Five documents (ten sentences) with made-up three-wide vectors: `[1, document, 0.1 * row]`.
-    fn corpus() -> Index {
+    /// Five documents (ten sentences) with made-up three-wide vectors: `[1, document, 0.1 * row]`
+    /// (also the corpus of the eval's test that candidates answer as the whole index does).
+    pub(crate) fn corpus() -> Index {
         let texts = [
             "The bridge over the Tagus opened in 1966. It was then named after Salazar.",
             "Officials met on Monday.\n\nThey agreed to reopen the bridge in May.",
@@ -118,31 +118,6 @@ mod tests {
             })
             .collect();
         Index::from_vectors(docs, vectors, 3)
-    }
-
-    #[test]
-    fn with_k_above_the_corpus_the_candidates_answer_as_the_whole_index_does() {
-        let index = corpus();
-        let (question, vector) = ("When did the bridge over the Tagus open?", [1.0, 0.2, 0.5]);
-        let limits = CandidateLimits::from_k(2 * index.sentences.len());
-        let candidates = index.candidate_documents(question, &vector, limits);
-        assert_eq!(candidates.len(), index.documents.len());
-        let named = AskOptions {
-            documents: Some(
-                candidates
-                    .iter()
-                    .map(|&d| index.documents[d].id.clone())
-                    .collect(),
-            ),
-            ..AskOptions::default()
-        };
-        let exact = answer_with_vector(&index, question, &vector, &AskOptions::default()).unwrap();
-        assert!(!exact.abstained, "{exact:?}");
-        let from_candidates = answer_with_vector(&index, question, &vector, &named).unwrap();
-        assert_eq!(from_candidates, exact);
-        // A small K does leave documents out of this corpus.
-        let few = index.candidate_documents(question, &vector, CandidateLimits::from_k(1));
-        assert!(few.len() < index.documents.len());
     }
 
     #[test]

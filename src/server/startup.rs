@@ -74,6 +74,18 @@ pub(super) async fn start(
     let generation = store.generation().await?;
     let stored = store.load(model.dim).await?;
     let stored_model = store.model().await?;
+    if let Some(old) = stored_model.as_ref().filter(|_| store.is_shared()) {
+        // Re-embedding here would overwrite the vectors other replicas are answering from.
+        anyhow::ensure!(
+            old.same_vectors(&model),
+            "the shared store's vectors were made by {} ({}), this replica runs {} ({}): every \
+             replica on one database must run the same model",
+            old.name,
+            old.fingerprint,
+            model.name,
+            model.fingerprint
+        );
+    }
     if let Some(old) = stored_model.as_ref() {
         if old.same_vectors(&model) && old.name != model.name {
             tracing::info!(

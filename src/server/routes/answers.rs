@@ -83,7 +83,7 @@ pub(super) fn ask_rules() -> Vec<Value> {
         (status = 413, description = "The body is larger than --max-body-bytes", body = ErrorBody),
         (status = 415, description = "Not JSON (`Content-Type: application/json`)", body = ErrorBody),
         (status = 422, description = "A body the schema refuses: a blank question, wrong types, an unknown field, an empty `documents`, `max_sentences` or `max_tokens` out of range, `stream`, `show_unverified` or `max_tokens` without `generate`; or `generate` on a service without a writing model (`--llm`; `writer` is null in /readyz)", body = ErrorBody),
-        (status = 503, description = "Starting (`not_ready`), the model's or the writing model's queue is full (`overloaded`), or shutting down", body = ErrorBody),
+        (status = 503, description = "Starting, or the store's database cannot be reached (`not_ready`), the model's or the writing model's queue is full (`overloaded`), or shutting down", body = ErrorBody),
     )
 )]
 pub async fn ask(
@@ -218,7 +218,7 @@ pub enum SummarizeResponse {
         (status = 413, description = "The body is larger than --max-body-bytes", body = ErrorBody),
         (status = 415, description = "Not JSON (`Content-Type: application/json`)", body = ErrorBody),
         (status = 422, description = "A body the schema refuses: wrong types, an unknown field, an empty array, a length of 0, both `sentences` and `words`, both `documents` and `articles`, a blank text or a bad id in `articles`, `stream`, `show_unverified` or `max_tokens` without `generate`, `stream` with `per_document`; or `generate` on a service without a writing model (`--llm`; `writer` is null in /readyz)", body = ErrorBody),
-        (status = 503, description = "Starting (`not_ready`), the model's or the writing model's queue is full (`overloaded`), or shutting down", body = ErrorBody),
+        (status = 503, description = "Starting, or the store's database cannot be reached (`not_ready`), the model's or the writing model's queue is full (`overloaded`), or shutting down", body = ErrorBody),
     )
 )]
 pub async fn summarize(

@@ -146,7 +146,7 @@ pub enum IngestResponse {
         (status = 413, description = "The body is larger than --max-body-bytes", body = ErrorBody),
         (status = 415, description = "Not JSON (`Content-Type: application/json`)", body = ErrorBody),
         (status = 422, description = "A body the schema refuses: a missing or blank text, a bad id, wrong types, an unknown field, an empty array", body = ErrorBody),
-        (status = 503, description = "Starting (`not_ready`), the model's queue is full (`overloaded`), or shutting down", body = ErrorBody),
+        (status = 503, description = "Starting, or the store's database cannot be reached (`not_ready`), the model's queue is full (`overloaded`), or shutting down", body = ErrorBody),
         (status = 507, description = "The disk under the store is full (`storage_full`): nothing was stored", body = ErrorBody),
     )
 )]
@@ -222,7 +222,7 @@ pub struct DocumentEntry {
         (status = 200, description = "A page of documents", body = DocumentListing),
         (status = 400, description = "`offset` or `limit` is not a number from 0 to 2^64 - 1, or the query is not UTF-8", body = ErrorBody),
         (status = 422, description = "`limit` over 1000", body = ErrorBody),
-        (status = 503, description = "Starting (`not_ready`)", body = ErrorBody),
+        (status = 503, description = "Starting, or the store's database cannot be reached (`not_ready`)", body = ErrorBody),
     )
 )]
 pub async fn list_documents(
@@ -322,7 +322,7 @@ impl ParagraphView {
         (status = 200, description = "The document", body = DocumentView),
         (status = 400, description = "The id is not UTF-8 once percent-decoded", body = ErrorBody),
         (status = 404, description = "No such document", body = ErrorBody),
-        (status = 503, description = "Starting (`not_ready`)", body = ErrorBody),
+        (status = 503, description = "Starting, or the store's database cannot be reached (`not_ready`)", body = ErrorBody),
     )
 )]
 pub async fn get_document(
@@ -356,7 +356,7 @@ pub async fn get_document(
         (status = 200, description = "The paragraph", body = ParagraphView),
         (status = 400, description = "`n` is not a number from 0 to 2^64 - 1, or the id is not UTF-8", body = ErrorBody),
         (status = 404, description = "No such document, or no such paragraph (0 included)", body = ErrorBody),
-        (status = 503, description = "Starting (`not_ready`)", body = ErrorBody),
+        (status = 503, description = "Starting, or the store's database cannot be reached (`not_ready`)", body = ErrorBody),
     )
 )]
 pub async fn get_paragraph(
@@ -387,7 +387,7 @@ pub async fn get_paragraph(
         (status = 400, description = "The id is not UTF-8 once percent-decoded", body = ErrorBody),
         (status = 401, description = "The service has an API key and the request does not carry it", body = ErrorBody),
         (status = 404, description = "No such document", body = ErrorBody),
-        (status = 503, description = "Starting (`not_ready`)", body = ErrorBody),
+        (status = 503, description = "Starting, or the store's database cannot be reached (`not_ready`)", body = ErrorBody),
         (status = 507, description = "The disk under the store is full (`storage_full`): nothing was deleted", body = ErrorBody),
     )
 )]

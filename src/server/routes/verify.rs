@@ -51,7 +51,7 @@ from_objects_only!(VerifyRequest);
         (status = 413, description = "The body is larger than --max-body-bytes", body = ErrorBody),
         (status = 415, description = "Not JSON (`Content-Type: application/json`)", body = ErrorBody),
         (status = 422, description = "A body the schema refuses: a blank text, a text over 1,000,000 characters, wrong types, an unknown field, an empty `documents`", body = ErrorBody),
-        (status = 503, description = "Starting (`not_ready`), the model's queue is full (`overloaded`), or shutting down", body = ErrorBody),
+        (status = 503, description = "Starting, or the store's database cannot be reached (`not_ready`), the model's queue is full (`overloaded`), or shutting down", body = ErrorBody),
     )
 )]
 pub async fn verify(
