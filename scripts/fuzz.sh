@@ -82,8 +82,8 @@ for target in "${targets[@]}"; do
     "${cargo[@]}" run "${build_flags[@]}" "$target" "${dirs[@]}" -- "${flags[@]}" >"$log" 2>&1 ||
         status=$?
     elapsed=$(($(date +%s) - start))
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-    last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
+    last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
     cov=$(grep -oE 'cov: [0-9]+' <<<"$last" | grep -oE '[0-9]+' || true)
     ft=$(grep -oE 'ft: [0-9]+' <<<"$last" | grep -oE '[0-9]+' || true)
     units=$(grep -oE 'corp: [0-9]+' <<<"$last" | grep -oE '[0-9]+' || true)

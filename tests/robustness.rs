@@ -429,14 +429,28 @@ async fn the_service_runs_on_a_postgres_store_across_restarts() {
         )
         .await
         .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_footnote"))
-        .env("FOOTNOTE_MODELS_DIR", common::settings().models_dir)
-        .args(["serve", "--addr", "127.0.0.1:0", "--store", &url])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("must run the same model"), "{stderr}");
+    let mut refused = Server::launch_in(&common::repo_path(""), unused.path(), &["--store", &url]);
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = refused.child.try_wait().unwrap() {
+            break status;
+        }
+        // Only so that a replica that starts anyway fails the test instead of hanging it.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(300),
+            "started on another model's vectors: {}",
+            refused.log()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(!status.success());
+    assert!(
+        refused
+            .wait_for_log_line(|l| l.contains("must run the same model"))
+            .await,
+        "{}",
+        refused.log()
+    );
 }
 
 /// A PostgreSQL cluster of this test's own (the database goes down and up, which the shared

@@ -20,7 +20,7 @@ use footnote::server::routes::model::EmbedRequest;
 use footnote::server::routes::verify::VerifyRequest;
 use footnote::server::routes::written::WriteRequest;
 use footnote::summarize::Length;
-use footnote::verify::{check_text, parse, MAX_TEXT_BYTES};
+use footnote::verify::{check_text, parse, MAX_TEXT_CHARS};
 use libfuzzer_sys::fuzz_target;
 
 fn segment(input: DocumentInput) {
@@ -67,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
                 return;
             };
             if check_text(&r.text).is_ok() {
-                assert!(!r.text.trim().is_empty() && r.text.len() <= MAX_TEXT_BYTES);
+                assert!(!r.text.trim().is_empty() && r.text.chars().count() <= MAX_TEXT_CHARS);
                 let _ = parse(&r.text);
             }
         }

@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -28,6 +29,10 @@ use crate::index::Index;
 use crate::store::{AnyStore, Changes, ModelId, NewDocument, Store, StoredDocument};
 use crate::task::blocking;
 use crate::worker::{Priority, Worker};
+
+/// How long a request waits for the store's generation before it reads the last state seen: a
+/// database that stops answering must not hold up questions that memory can answer.
+const GENERATION_WAIT: Duration = Duration::from_millis(300);
 
 /// Documents in the store (gauge).
 pub const DOCUMENTS: &str = "footnote_documents_stored";
@@ -136,18 +141,27 @@ impl Corpus {
         if !self.store.is_shared() {
             return Ok(snapshot);
         }
-        match self.store.generation().await {
-            Ok(generation) if generation == snapshot.generation => return Ok(snapshot),
-            Ok(_) => {}
-            Err(Error::StoreUnavailable(why)) => {
+        let observed = match tokio::time::timeout(GENERATION_WAIT, self.store.generation()).await {
+            Ok(Ok(generation)) if generation == snapshot.generation => return Ok(snapshot),
+            Ok(Ok(generation)) => generation,
+            Ok(Err(Error::StoreUnavailable(why))) => {
                 tracing::debug!("store unavailable ({why}); reading the last state seen");
                 return Ok(snapshot);
             }
-            Err(e) => return Err(e),
-        }
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                tracing::debug!("store slow to answer; reading the last state seen");
+                return Ok(snapshot);
+            }
+        };
         let corpus = self.clone();
         to_the_end(async move {
             let _writing = corpus.writing.lock().await;
+            // Requests that saw the same change queue here; the first one applies it for all.
+            let published = corpus.snapshot();
+            if published.generation >= observed {
+                return Ok(published);
+            }
             corpus.catch_up().await
         })
         .await
@@ -272,17 +286,20 @@ impl Corpus {
                     return Err(e);
                 }
             };
-            if self.store.is_shared() && written != snapshot.generation + fresh.len() as u64 {
-                // Another process wrote between the plan and this commit: read it all, ours too.
-                self.catch_up().await?;
-            } else {
-                let added = fresh
-                    .into_iter()
-                    .map(|(i, v)| (documents[i].clone(), v))
-                    .collect();
-                let from = snapshot.clone();
+            let ours_only =
+                !self.store.is_shared() || written == snapshot.generation + fresh.len() as u64;
+            let added = fresh
+                .into_iter()
+                .map(|(i, v)| (documents[i].clone(), v))
+                .collect();
+            let from = snapshot.clone();
+            // Another process wrote between the plan and this commit: read it all, ours too.
+            if ours_only || self.catch_up().await.is_err() {
+                // Where catching up failed, at the old generation: the next catch-up applies the
+                // others' writes and finds ours already there (`apply` is idempotent).
+                let generation = if ours_only { written } else { from.generation };
                 let index = blocking(move || Ok(from.index.with_documents(added))).await?;
-                self.publish(index, written);
+                self.publish(index, generation);
             }
         }
         Ok(plan
@@ -328,18 +345,17 @@ impl Corpus {
             let _writing = corpus.writing.lock().await;
             let snapshot = corpus.catch_up().await?;
             let position = snapshot.position(&id)?;
-            match corpus.store.delete(&id).await? {
-                Some(written)
-                    if !corpus.store.is_shared() || written == snapshot.generation + 1 =>
-                {
-                    let index =
-                        blocking(move || Ok(snapshot.index.without_document(position))).await?;
-                    corpus.publish(index, written);
-                }
-                // Another process wrote meanwhile (or deleted this very document): read it all.
-                _ => {
-                    corpus.catch_up().await?;
-                }
+            let written = corpus.store.delete(&id).await?;
+            let ours_only = !corpus.store.is_shared() || written == Some(snapshot.generation + 1);
+            // Otherwise another process wrote meanwhile (or deleted this very document): read it
+            // all; where that fails, drop the document here at the old generation (as insert).
+            if ours_only || corpus.catch_up().await.is_err() {
+                let generation = match written {
+                    Some(written) if ours_only => written,
+                    _ => snapshot.generation,
+                };
+                let index = blocking(move || Ok(snapshot.index.without_document(position))).await?;
+                corpus.publish(index, generation);
             }
             Ok(())
         })
@@ -388,7 +404,8 @@ fn apply(index: &Index, changes: Changes) -> Index {
     match next {
         Some(next) if added.is_empty() => next,
         Some(next) => next.with_documents(added),
-        // Nothing added gives the same index again (its data shared, not copied).
+        // Nothing added gives the same index again (documents' data shared; the lists of
+        // sentences and the counts copied).
         None => index.with_documents(added),
     }
 }

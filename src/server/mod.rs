@@ -63,8 +63,9 @@ pub struct ServeArgs {
     /// `footnote.sqlite3` in it, unless --store names a store.
     #[arg(long, env = "FOOTNOTE_DATA", default_value = "data")]
     pub data: PathBuf,
-    /// The document store, as a URL: `sqlite:PATH` (an SQLite file, created if missing)
-    /// [default: sqlite:DATA/footnote.sqlite3, DATA being --data].
+    /// The document store, as a URL: `sqlite:PATH` (an SQLite file, created if missing) or
+    /// `postgres://user:password@host/database` (PostgreSQL with pgvector; several replicas may
+    /// share one) [default: sqlite:DATA/footnote.sqlite3, DATA being --data].
     #[arg(long, env = "FOOTNOTE_STORE", conflicts_with = "data")]
     pub store: Option<StoreUrl>,
     /// Documents (.txt, .jsonl or directories) ingested on first start, when the store has never

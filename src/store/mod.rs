@@ -181,8 +181,8 @@ impl DocumentRows {
     }
 }
 
-/// Where the store lives (`--store`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the store lives (`--store`). `Debug` and `Display` hide a password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum StoreUrl {
     /// `sqlite:PATH`: one SQLite file; its directory is created if missing.
     Sqlite(PathBuf),
@@ -215,6 +215,12 @@ impl FromStr for StoreUrl {
     }
 }
 
+impl std::fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StoreUrl({self})")
+    }
+}
+
 impl std::fmt::Display for StoreUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -224,20 +230,37 @@ impl std::fmt::Display for StoreUrl {
     }
 }
 
-/// The URL with its password, if any, replaced by `***`: fit for logs and error messages.
+/// The URL with its password, if any, replaced by `***`: fit for logs and error messages. Errs
+/// on the side of hiding: everything between the user name and the last `@` before the query
+/// (a password may hold `/` or `@`), and any `password=` parameter.
 fn redacted(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
+    let (before_query, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rest, None),
+    };
+    let mut out = format!("{scheme}://");
+    match before_query.rsplit_once('@') {
         Some((user_info, host)) if user_info.contains(':') => {
             let user = user_info.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}{path}")
+            out.push_str(&format!("{user}:***@{host}"));
         }
-        _ => url.to_string(),
+        _ => out.push_str(before_query),
     }
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
 }
 
 /// What other processes sharing a store changed since a [`Store::generation`]: the stored form
@@ -379,6 +402,40 @@ mod tests {
                 err.to_string().contains("expected sqlite:PATH"),
                 "{bad}: {err}"
             );
+        }
+        let url = "postgres://footnote:s3cret@db.example:5432/news?sslmode=disable";
+        assert_eq!(
+            url.parse::<StoreUrl>().unwrap(),
+            StoreUrl::Postgres(url.into())
+        );
+        assert!("postgres:news".parse::<StoreUrl>().is_err());
+    }
+
+    #[test]
+    fn passwords_never_reach_logs_or_errors() {
+        let url: StoreUrl = "postgres://footnote:s3cret@db.example:5432/news"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            url.to_string(),
+            "postgres://footnote:***@db.example:5432/news"
+        );
+        let plain = "postgresql://footnote@db.example/news";
+        assert_eq!(plain.parse::<StoreUrl>().unwrap().to_string(), plain);
+        let err = "mysql://root:hunter2@db/news"
+            .parse::<StoreUrl>()
+            .unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        for url in [
+            "postgres://footnote@db.example/news?password=hunter2&sslmode=disable",
+            "postgres://footnote:hun/ter2@db.example/news",
+            "postgres://footnote:hun@ter2@db.example/news",
+        ] {
+            let parsed: StoreUrl = url.parse().unwrap();
+            for shown in [parsed.to_string(), format!("{parsed:?}")] {
+                assert!(!shown.contains("ter2"), "{url} shown as {shown}");
+                assert!(shown.contains("db.example/news"), "{shown}");
+            }
         }
     }
 }

@@ -9,9 +9,10 @@
 //! Connections come from a pool; an unreachable database is [`Error::StoreUnavailable`], and the
 //! pool connects again once it is back.
 //!
-//! Where this stands (issue 18, docs/postgres-design.md): the service loads this store whole at
-//! start, as it loads SQLite, so one replica per database for now. Retrieval in SQL (HNSW and
-//! text search over candidate documents) and the cross-replica cache invalidation come next.
+//! Several replicas may share one database: writes are numbered in commit order in a change log
+//! ([`Store::generation`], [`Store::changes_since`]) that each replica follows. Where this stands
+//! (issue 18, docs/postgres-design.md): each replica loads the store whole at start, as with
+//! SQLite; retrieval in SQL (HNSW and text search over candidate documents) comes next.
 
 use std::time::Duration;
 
@@ -79,6 +80,8 @@ const MIGRATION_LOCK: i64 = 0x666e_6f74_6d69_6772;
 const POOL_SIZE: usize = 16;
 /// How long a call waits for a connection before the store counts as unavailable.
 const POOL_WAIT: Duration = Duration::from_secs(2);
+/// How long sent data may stay unacknowledged before the connection counts as lost.
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A PostgreSQL database holding footnote's tables.
 #[derive(Clone)]
@@ -89,9 +92,17 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects to `url` and brings its tables to this footnote's version.
     pub async fn open(url: &str) -> Result<Self> {
-        let config: tokio_postgres::Config = url
+        let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| Error::InvalidInput(format!("store URL: {e}")))?;
+        // A database host that stops answering (no reset) must not hold a connection for TCP's
+        // own timeouts, which run to many minutes: the URL's settings win where it has them.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(POOL_WAIT);
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(TCP_USER_TIMEOUT);
+        }
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -119,7 +130,7 @@ impl PostgresStore {
     /// a failed one leaves the database as it was.
     async fn migrate(&self) -> Result<()> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await?;
+        let tx = writing(&mut client).await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .await?;
         let foreign = tx
@@ -213,7 +224,7 @@ impl Store for PostgresStore {
 
     async fn set_model(&self, model: &ModelId) -> Result<()> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await?;
+        let tx = writing(&mut client).await?;
         write_model(&tx, model).await?;
         tx.commit().await?;
         Ok(())
@@ -269,6 +280,12 @@ impl Store for PostgresStore {
                 &[&since],
             )
             .await?;
+        if touched.is_empty() {
+            return Ok(Changes {
+                generation: generation(since),
+                documents: Vec::new(),
+            });
+        }
         let ids: Vec<String> = touched.iter().map(|r| r.get(0)).collect();
         let now = touched
             .iter()
@@ -295,7 +312,7 @@ impl Store for PostgresStore {
 
     async fn insert(&self, documents: &[NewDocument<'_>], model: &ModelId) -> Result<u64> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await?;
+        let tx = writing(&mut client).await?;
         let mut last = lock_for_writing(&tx).await?;
         write_model(&tx, model).await?;
         let insert_document = tx
@@ -359,7 +376,7 @@ impl Store for PostgresStore {
 
     async fn delete(&self, id: &str) -> Result<Option<u64>> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await?;
+        let tx = writing(&mut client).await?;
         let last = lock_for_writing(&tx).await? + 1;
         let deleted = tx
             .execute("DELETE FROM documents WHERE id = $1", &[&id])
@@ -378,7 +395,7 @@ impl Store for PostgresStore {
 
     async fn replace_vectors(&self, model: &ModelId, documents: &[NewDocument<'_>]) -> Result<()> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await?;
+        let tx = writing(&mut client).await?;
         write_model(&tx, model).await?;
         let paragraph = tx
             .prepare(
@@ -481,6 +498,17 @@ fn generation(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+/// A transaction for writing, READ COMMITTED whatever the database's default: statements after
+/// an advisory lock must see what was committed while it was awaited (under REPEATABLE READ the
+/// snapshot would be taken by the lock's own statement, before it was granted).
+async fn writing(client: &mut Object) -> Result<Transaction<'_>> {
+    Ok(client
+        .build_transaction()
+        .isolation_level(IsolationLevel::ReadCommitted)
+        .start()
+        .await?)
+}
+
 async fn write_model(tx: &Transaction<'_>, model: &ModelId) -> Result<()> {
     set_meta(tx, "model_name", &model.name).await?;
     set_meta(tx, "model_fingerprint", &model.fingerprint).await?;
@@ -530,12 +558,20 @@ fn taken(error: tokio_postgres::Error, id: &str) -> Error {
 impl From<tokio_postgres::Error> for Error {
     fn from(error: tokio_postgres::Error) -> Self {
         let Some(code) = error.code() else {
-            // No SQLSTATE: the connection failed or closed; the cause is in the source.
-            let cause = std::error::Error::source(&error).map(ToString::to_string);
-            return Error::StoreUnavailable(match cause {
+            // No SQLSTATE: a connection refused, reset or closed is an outage to wait out;
+            // anything else (TLS asked for, a bad setting, a type mismatch) is not.
+            let source = std::error::Error::source(&error);
+            let message = match source {
                 Some(cause) => format!("{error}: {cause}"),
                 None => error.to_string(),
-            });
+            };
+            let lost = error.is_closed()
+                || source.is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some());
+            return if lost {
+                Error::StoreUnavailable(message)
+            } else {
+                Error::Store(message)
+            };
         };
         let message = error
             .as_db_error()

@@ -386,13 +386,16 @@ fn check_is_ours(conn: &Connection, path: &Path) -> Result<()> {
     )))
 }
 
-/// A document insert refused because its id is taken: the 409 of the API.
+/// A document insert refused because its id (the 409 of the API) or its text is taken.
 fn taken(error: rusqlite::Error, id: &str) -> Error {
     let unique = error
         .sqlite_error()
         .is_some_and(|e| e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE);
     if unique && error.to_string().contains("documents.id") {
         return Error::IdTaken(id.to_string());
+    }
+    if unique && error.to_string().contains("documents.content_hash") {
+        return Error::StoredMeanwhile;
     }
     error.into()
 }
