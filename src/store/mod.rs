@@ -38,6 +38,19 @@ pub struct ModelId {
 }
 
 impl ModelId {
+    /// The model as a store records it (three values), when all three are there.
+    pub fn from_records(
+        name: Option<String>,
+        fingerprint: Option<String>,
+        dim: Option<String>,
+    ) -> Option<ModelId> {
+        Some(ModelId {
+            name: name?,
+            fingerprint: fingerprint?,
+            dim: dim?.parse().ok()?,
+        })
+    }
+
     /// Whether `other` makes the same vectors. The name is only how the model was asked for (a
     /// hub id or a directory holding the same files), so it does not count.
     pub fn same_vectors(&self, other: &ModelId) -> bool {

@@ -209,17 +209,11 @@ impl PostgresStore {
 
 impl Store for PostgresStore {
     async fn model(&self) -> Result<Option<ModelId>> {
-        let name = self.meta("model_name").await?;
-        let fingerprint = self.meta("model_fingerprint").await?;
-        let dim = self.meta("model_dim").await?.and_then(|d| d.parse().ok());
-        Ok(match (name, fingerprint, dim) {
-            (Some(name), Some(fingerprint), Some(dim)) => Some(ModelId {
-                name,
-                fingerprint,
-                dim,
-            }),
-            _ => None,
-        })
+        Ok(ModelId::from_records(
+            self.meta("model_name").await?,
+            self.meta("model_fingerprint").await?,
+            self.meta("model_dim").await?,
+        ))
     }
 
     async fn set_model(&self, model: &ModelId) -> Result<()> {
@@ -240,13 +234,7 @@ impl Store for PostgresStore {
 
     async fn load(&self, dim: usize) -> Result<Vec<StoredDocument>> {
         let mut client = self.client().await?;
-        // One state of the database for the three reads.
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
+        let tx = reading(&mut client).await?;
         let documents = read_documents(&tx, None, dim).await?;
         tx.commit().await?;
         Ok(documents)
@@ -266,12 +254,7 @@ impl Store for PostgresStore {
 
     async fn changes_since(&self, since: u64, dim: usize) -> Result<Changes> {
         let mut client = self.client().await?;
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
+        let tx = reading(&mut client).await?;
         let since = i64::try_from(since).unwrap_or(i64::MAX);
         let touched = tx
             .query(
@@ -496,6 +479,16 @@ async fn lock_for_writing(tx: &Transaction<'_>) -> Result<i64> {
 /// A change number as the store's generation (numbers start at 1 and only grow).
 fn generation(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
+}
+
+/// A read-only transaction that sees one state of the database for all its reads.
+async fn reading(client: &mut Object) -> Result<Transaction<'_>> {
+    Ok(client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?)
 }
 
 /// A transaction for writing, READ COMMITTED whatever the database's default: statements after

@@ -189,17 +189,11 @@ impl Sqlite {
 
     /// The model the stored vectors were made with; `None` for a new store.
     pub fn model(&self) -> Result<Option<ModelId>> {
-        let name = get_meta(&self.conn, "model_name")?;
-        let fingerprint = get_meta(&self.conn, "model_fingerprint")?;
-        let dim = get_meta(&self.conn, "model_dim")?.and_then(|d| d.parse().ok());
-        Ok(match (name, fingerprint, dim) {
-            (Some(name), Some(fingerprint), Some(dim)) => Some(ModelId {
-                name,
-                fingerprint,
-                dim,
-            }),
-            _ => None,
-        })
+        Ok(ModelId::from_records(
+            get_meta(&self.conn, "model_name")?,
+            get_meta(&self.conn, "model_fingerprint")?,
+            get_meta(&self.conn, "model_dim")?,
+        ))
     }
 
     /// Records `model` as the maker of the stored vectors (after a rename: same vectors).
@@ -448,31 +442,6 @@ mod tests {
         let mut values = (0..).map(|i| vec![i as f32; dim]);
         let texts = DocumentVectors::texts(doc).len();
         DocumentVectors::take(doc, &mut values.by_ref().take(texts))
-    }
-
-    #[test]
-    fn documents_round_trip_with_segmentation_and_vectors() {
-        let dir = tempfile::tempdir().unwrap();
-        let text = "Photo: Someone\n\nThe talks ended. Both sides spoke.\n\nA second block here.";
-        let doc = Document::new("d1", Some("Title".into()), text).unwrap();
-        let vectors = vectors_for(&doc, 3);
-        {
-            let mut store = Sqlite::open(&dir.path().join(FILE_NAME)).unwrap();
-            assert_eq!(store.model().unwrap(), None);
-            let new = NewDocument {
-                document: &doc,
-                vectors: &vectors,
-            };
-            store.insert(&[new], &model(3)).unwrap();
-        }
-        let store = Sqlite::open(&dir.path().join(FILE_NAME)).unwrap();
-        assert_eq!(store.model().unwrap(), Some(model(3)));
-        let loaded = store.load(3).unwrap();
-        assert_eq!(loaded.len(), 1);
-        assert_eq!(loaded[0].document, doc);
-        assert_eq!(loaded[0].vectors.as_ref(), Some(&vectors));
-        // Vectors of another width do not fit: the caller re-embeds.
-        assert!(store.load(4).unwrap()[0].vectors.is_none());
     }
 
     #[test]
