@@ -286,21 +286,15 @@ impl Corpus {
                     return Err(e);
                 }
             };
-            let ours_only =
-                !self.store.is_shared() || written == snapshot.generation + fresh.len() as u64;
+            let expected = snapshot.generation + fresh.len() as u64;
             let added = fresh
                 .into_iter()
                 .map(|(i, v)| (documents[i].clone(), v))
                 .collect();
-            let from = snapshot.clone();
-            // Another process wrote between the plan and this commit: read it all, ours too.
-            if ours_only || self.catch_up().await.is_err() {
-                // Where catching up failed, at the old generation: the next catch-up applies the
-                // others' writes and finds ours already there (`apply` is idempotent).
-                let generation = if ours_only { written } else { from.generation };
-                let index = blocking(move || Ok(from.index.with_documents(added))).await?;
-                self.publish(index, generation);
-            }
+            self.publish_write(snapshot.clone(), Some(written), expected, move |index| {
+                index.with_documents(added)
+            })
+            .await?;
         }
         Ok(plan
             .iter()
@@ -345,21 +339,41 @@ impl Corpus {
             let _writing = corpus.writing.lock().await;
             let snapshot = corpus.catch_up().await?;
             let position = snapshot.position(&id)?;
+            // `None`: another process deleted this very document meanwhile.
             let written = corpus.store.delete(&id).await?;
-            let ours_only = !corpus.store.is_shared() || written == Some(snapshot.generation + 1);
-            // Otherwise another process wrote meanwhile (or deleted this very document): read it
-            // all; where that fails, drop the document here at the old generation (as insert).
-            if ours_only || corpus.catch_up().await.is_err() {
-                let generation = match written {
-                    Some(written) if ours_only => written,
-                    _ => snapshot.generation,
-                };
-                let index = blocking(move || Ok(snapshot.index.without_document(position))).await?;
-                corpus.publish(index, generation);
-            }
-            Ok(())
+            let expected = snapshot.generation + 1;
+            corpus
+                .publish_write(snapshot, written, expected, move |index| {
+                    index.without_document(position)
+                })
+                .await
         })
         .await
+    }
+
+    /// Publishes the index after this process's own write, committed as `written`: derived
+    /// from `from` by `derive` when nothing else was committed in between (`written` is
+    /// `expected`, or the store is not shared), else read from the store with the others'
+    /// writes (`catch_up`). Where that read fails, derived anyway at `from`'s generation: the next
+    /// catch-up applies the others' writes and finds this one there (`apply` is idempotent).
+    async fn publish_write(
+        &self,
+        from: Arc<Snapshot>,
+        written: Option<u64>,
+        expected: u64,
+        derive: impl FnOnce(&Index) -> Index + Send + 'static,
+    ) -> Result<()> {
+        let ours_only = !self.store.is_shared() || written == Some(expected);
+        if !ours_only && self.catch_up().await.is_ok() {
+            return Ok(());
+        }
+        let generation = match written {
+            Some(written) if ours_only => written,
+            _ => from.generation,
+        };
+        let index = blocking(move || Ok(derive(&from.index))).await?;
+        self.publish(index, generation);
+        Ok(())
     }
 
     fn publish(&self, index: Index, generation: u64) -> Arc<Snapshot> {

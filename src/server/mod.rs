@@ -40,7 +40,7 @@ use tokio::sync::oneshot;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::store::{AnyStore, StoreUrl};
+use crate::store::StoreUrl;
 use crate::worker::{self, Worker};
 use crate::write_worker::{self, WriteWorker};
 use crate::writer::WriterSettings;
@@ -209,22 +209,7 @@ async fn run(
     }
     let cors = cors(&args.allow_origin)?;
     let metrics = install_metrics()?;
-    let url = args.store_url();
-    let store = match AnyStore::open(&url).await {
-        Ok(store) => {
-            tracing::info!("document store {url}");
-            Some(store)
-        }
-        // A database that is down or restarting: the service answers 503 `not_ready` and start-up
-        // opens the store once the database answers.
-        Err(crate::Error::StoreUnavailable(why)) => {
-            tracing::warn!("document store {url} unavailable ({why}); waiting for it");
-            None
-        }
-        Err(e) => {
-            return Err(anyhow::Error::new(e).context(format!("opening the document store {url}")))
-        }
-    };
+    let store = startup::open_store(&args.store_url()).await?;
     let listener = TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("listening on {}", args.addr))?;

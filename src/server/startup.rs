@@ -123,25 +123,31 @@ pub(super) async fn start(
     Ok(())
 }
 
+/// Opens the store at `url`; `None`, logged, when its database is down or restarting (the
+/// service then answers 503 `not_ready` until [`open_when_available`] gets it). Any other error
+/// ends start-up.
+pub(super) async fn open_store(url: &StoreUrl) -> anyhow::Result<Option<AnyStore>> {
+    match AnyStore::open(url).await {
+        Ok(store) => {
+            tracing::info!("document store {url}");
+            Ok(Some(store))
+        }
+        Err(crate::Error::StoreUnavailable(why)) => {
+            tracing::warn!("document store {url} unavailable ({why}); waiting for it");
+            Ok(None)
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!("opening the document store {url}"))),
+    }
+}
+
 /// Opens the store once its database answers, trying again after a wait that doubles from 1 s
-/// up to [`MAX_STORE_WAIT`]. Only unavailability is waited out; any other error ends start-up.
+/// up to [`MAX_STORE_WAIT`].
 async fn open_when_available(url: &StoreUrl) -> anyhow::Result<AnyStore> {
     let mut wait = Duration::from_secs(1);
     loop {
         tokio::time::sleep(wait).await;
-        match AnyStore::open(url).await {
-            Ok(store) => {
-                tracing::info!("document store {url} available");
-                return Ok(store);
-            }
-            Err(crate::Error::StoreUnavailable(why)) => {
-                tracing::warn!("document store {url} still unavailable ({why})");
-            }
-            Err(e) => {
-                return Err(
-                    anyhow::Error::new(e).context(format!("opening the document store {url}"))
-                )
-            }
+        if let Some(store) = open_store(url).await? {
+            return Ok(store);
         }
         wait = (wait * 2).min(MAX_STORE_WAIT);
     }

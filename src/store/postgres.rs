@@ -328,11 +328,7 @@ impl Store for PostgresStore {
                 .map_err(|e| taken(e, &doc.id))?
                 .get(0);
             last += 1;
-            tx.execute(
-                "INSERT INTO changes (generation, doc_id, inserted) VALUES ($1, $2, true)",
-                &[&last, &doc.id],
-            )
-            .await?;
+            record_change(&tx, last, &doc.id, true).await?;
             for row in new.rows() {
                 let para = row.paragraph;
                 let number = column(para.number)?;
@@ -367,11 +363,7 @@ impl Store for PostgresStore {
         if deleted == 0 {
             return Ok(None);
         }
-        tx.execute(
-            "INSERT INTO changes (generation, doc_id, inserted) VALUES ($1, $2, false)",
-            &[&last, &id],
-        )
-        .await?;
+        record_change(&tx, last, id, false).await?;
         tx.commit().await?;
         Ok(Some(generation(last)))
     }
@@ -474,6 +466,21 @@ async fn lock_for_writing(tx: &Transaction<'_>) -> Result<i64> {
         .query_one("SELECT coalesce(max(generation), 0) FROM changes", &[])
         .await?;
     Ok(row.get(0))
+}
+
+/// Logs a document stored (`inserted`) or deleted as change number `generation`.
+async fn record_change(
+    tx: &Transaction<'_>,
+    generation: i64,
+    id: &str,
+    inserted: bool,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO changes (generation, doc_id, inserted) VALUES ($1, $2, $3)",
+        &[&generation, &id, &inserted],
+    )
+    .await?;
+    Ok(())
 }
 
 /// A change number as the store's generation (numbers start at 1 and only grow).
