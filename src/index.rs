@@ -196,6 +196,20 @@ impl Index {
         Self::empty(dim).extended(added)
     }
 
+    /// An index over some documents of a larger corpus (a request's view of a shared store):
+    /// its idf and BM25 read `statistics`, the whole corpus's, instead of counting these
+    /// documents alone, so that scores are the ones an index over the whole corpus gives.
+    pub fn with_statistics(
+        documents: Vec<(Document, DocumentVectors)>,
+        dim: usize,
+        statistics: Statistics,
+    ) -> Self {
+        Index {
+            lexical: statistics,
+            ..Self::empty(dim).with_documents(documents)
+        }
+    }
+
     fn empty(dim: usize) -> Self {
         Index {
             documents: Vec::new(),

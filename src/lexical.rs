@@ -22,7 +22,7 @@ const B: f32 = 0.75;
 /// The crate's token id: a 32-bit hash of the term. Distinct terms that collide count as one, as
 /// they do in the crate (4 pairs among the 10,280 terms of the 391 news articles in
 /// `shared/eval`, which is why [`Statistics::idf`] counts terms, not tokens).
-fn token(term: &str) -> u32 {
+pub fn token(term: &str) -> u32 {
     <u32 as TokenEmbedder>::embed(term)
 }
 
@@ -83,6 +83,24 @@ pub struct Statistics {
 }
 
 impl Statistics {
+    /// Statistics counted elsewhere (a database's running counts, see
+    /// [`crate::store::postgres`]): `sentences` and `terms` of the whole corpus, and the
+    /// sentences per token and per term for whichever tokens and terms the reader will ask about
+    /// (any other counts as in no sentence).
+    pub fn from_counts(
+        sentences: usize,
+        terms: u64,
+        sentences_with_token: HashMap<u32, u32>,
+        sentences_with_term: HashMap<String, u32>,
+    ) -> Self {
+        Statistics {
+            sentences,
+            terms,
+            sentences_with_token,
+            sentences_with_term,
+        }
+    }
+
     pub fn add<'a>(&mut self, sentences: impl IntoIterator<Item = Counted<'a>>) {
         for (terms, tokens) in sentences {
             self.sentences += 1;

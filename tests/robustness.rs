@@ -484,10 +484,56 @@ impl Drop for OwnCluster {
     }
 }
 
+/// A replica on PostgreSQL answers, summarizes and verifies as the SQLite store does: with
+/// `--candidates` above the store's sentence count it reads the corpus whole, and its term
+/// counts (kept by SQL) must then give byte-identical JSON; with the default, retrieval runs
+/// (HNSW and text search) and must still find the call's answer, cited, on the seeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_replica_answers_as_the_sqlite_store_does() {
+    let Some(url) = common::postgres::fresh_database("parity").await else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let sqlite = Server::start(data.path(), &[]).await;
+    let whole = Server::start(data.path(), &["--store", &url, "--candidates", "1000"]).await;
+    let questions = [
+        CALL_QUESTION,
+        "What did Biden warn Putin about?",
+        "Who won the Super Bowl?",
+        "Where was Biden during the call?",
+    ];
+    let verify = json!({"text": format!(
+        "The call lasted 50 minutes [{SEED} ¶3]. Biden spoke from Delaware. Putin asked for the call."
+    )});
+    let requests: Vec<(&str, Value)> = questions
+        .iter()
+        .map(|q| ("/v1/ask", json!({"question": q})))
+        .chain([
+            ("/v1/summarize", json!({})),
+            ("/v1/summarize", json!({"documents": [SEED]})),
+            ("/v1/verify", verify.clone()),
+        ])
+        .collect();
+    for (path, body) in &requests {
+        let (status, expected) = sqlite.post(path, body).await;
+        assert_eq!(status, StatusCode::OK, "{path} {body}");
+        let (status, got) = whole.post(path, body).await;
+        assert_eq!(status, StatusCode::OK, "{path} {body}: {}", whole.log());
+        assert_eq!(got, expected, "{path} {body}");
+    }
+    drop(whole);
+    let searching = Server::start(data.path(), &["--store", &url]).await;
+    let (status, answer) = searching
+        .post("/v1/ask", &json!({"question": CALL_QUESTION}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(answer["answer"].as_str().unwrap().contains("50 minutes"));
+    assert_citations_resolve(&searching, &answer["sentences"]).await;
+}
+
 /// The database down at start, then during service: the API answers 503 `not_ready` with
-/// Retry-After where it needs the database (everything while starting; writes once running,
-/// while reads are served from memory), and recovers by itself when the database is back,
-/// with nothing lost.
+/// Retry-After (a replica holds no corpus of its own, so reads need the database as writes do)
+/// and recovers by itself when the database is back, with nothing lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_outage_is_503_and_recovers_without_a_restart() {
     // Only where PostgreSQL tests run (CI starts a cluster; this test starts one of its own).
@@ -558,18 +604,30 @@ async fn a_postgres_outage_is_503_and_recovers_without_a_restart() {
     assert_eq!(response.headers()["retry-after"], "1");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_ready", "{body}");
+    // Replicas hold no corpus: reads need the database too, and readiness says so.
+    let response = server
+        .client
+        .post(server.url("/v1/ask"))
+        .json(&json!({"question": CALL_QUESTION}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let (status, _) = server.get("/readyz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+
+    cluster.script("up");
     let (status, answer) = server
         .post("/v1/ask", &json!({"question": CALL_QUESTION}))
         .await;
-    assert_eq!(status, StatusCode::OK, "reads need no database");
+    assert_eq!(status, StatusCode::OK, "{}", server.log());
     assert!(answer["answer"].as_str().unwrap().contains("50 minutes"));
     let (_, ready) = server.get("/readyz").await;
     assert_eq!(
         ready["documents"], 5,
         "the refused write left the corpus as it was"
     );
-
-    cluster.script("up");
     let (status, _) = server
         .post("/v1/documents", &json!({"id": "ferry", "text": text}))
         .await;

@@ -8,7 +8,10 @@ mod common;
 use footnote::doc_vectors::DocumentVectors;
 use footnote::document::Document;
 use footnote::error::Error;
-use footnote::store::{AnyStore, ModelId, NewDocument, Store, StoreUrl};
+use footnote::index::{CandidateLimits, Index};
+use footnote::store::postgres::Need;
+use footnote::store::{AnyStore, ModelId, NewDocument, PostgresStore, Store, StoreUrl};
+use footnote::text::content_terms;
 
 fn model(dim: usize) -> ModelId {
     ModelId {
@@ -133,8 +136,8 @@ async fn delete_removes_a_document_whole_and_frees_its_id() {
             },
         ];
         store.insert(&rows, &model(2)).await.unwrap();
-        assert!(store.delete("a").await.unwrap().is_some(), "{url}");
-        assert_eq!(store.delete("a").await.unwrap(), None, "{url}");
+        assert!(store.delete("a").await.unwrap(), "{url}");
+        assert!(!store.delete("a").await.unwrap(), "{url}");
         let loaded = store.load(2).await.unwrap();
         assert_eq!(loaded.len(), 1, "{url}");
         assert_eq!(loaded[0].document, b, "{url}");
@@ -183,71 +186,167 @@ async fn seeding_is_recorded_and_vectors_can_be_replaced_under_a_new_model() {
     }
 }
 
-/// A store other processes write too numbers its commits, and tells a reader which documents
-/// changed since a number it saw, as they are stored now; one only the service writes does not.
+/// The PostgreSQL store keeps the corpus's term counts with every write, so that a request
+/// reading a few documents scores them as an index over all of them would: after inserts and a
+/// delete, idf and BM25 from a view equal those of an index built from the documents left.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_shared_store_reports_what_changed_since_a_generation() {
-    for (url, _dir) in stores("changes").await {
-        let store = open(&url).await;
-        let a = article("a", TEXT);
-        let b = article("b", "Kept. Still here.");
-        let (va, vb) = (vectors_for(&a, 2, 0.0), vectors_for(&b, 2, 50.0));
-        let start = store.generation().await.unwrap();
-        let written = store
-            .insert(
-                &[
-                    NewDocument {
-                        document: &a,
-                        vectors: &va,
-                    },
-                    NewDocument {
-                        document: &b,
-                        vectors: &vb,
-                    },
-                ],
-                &model(2),
-            )
-            .await
-            .unwrap();
-        let deleted = store.delete("a").await.unwrap();
-        if !store.is_shared() {
-            assert_eq!((start, written, deleted), (0, 0, Some(0)), "{url}");
-            assert!(store
-                .changes_since(0, 2)
-                .await
-                .unwrap()
-                .documents
-                .is_empty());
-            continue;
-        }
-        assert_eq!(written, start + 2, "{url}: one number per document");
-        assert_eq!(deleted, Some(start + 3), "{url}");
-        assert_eq!(store.generation().await.unwrap(), start + 3);
-        let changes = store.changes_since(start, 2).await.unwrap();
-        assert_eq!(changes.generation, start + 3);
-        let touched: Vec<(&str, bool)> = changes
-            .documents
-            .iter()
-            .map(|(id, d)| (id.as_str(), d.is_some()))
-            .collect();
-        assert_eq!(touched, [("b", true), ("a", false)]);
-        let b_now = changes.documents[0].1.as_ref().unwrap();
-        assert_eq!(b_now.document, b);
-        assert_eq!(b_now.vectors.as_ref(), Some(&vb));
-        let later = store.changes_since(start + 2, 2).await.unwrap();
-        assert_eq!(
-            later.documents.len(),
-            1,
-            "only the delete is after {}",
-            start + 2
-        );
-        assert!(store
-            .changes_since(start + 3, 2)
-            .await
-            .unwrap()
-            .documents
-            .is_empty());
+async fn postgres_term_counts_follow_writes_exactly() {
+    let Some(url) = common::postgres::fresh_database("term_counts").await else {
+        return;
+    };
+    let store = PostgresStore::open(&url).await.unwrap();
+    let docs = [
+        article("a", TEXT),
+        article(
+            "b",
+            "The council met again. The budget vote was close, 5 to 4.",
+        ),
+        article(
+            "c",
+            "Photo: Agency\n\nA bridge in March, a bridge in May. Budget talks.",
+        ),
+    ];
+    let vectors: Vec<DocumentVectors> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| vectors_for(d, 2, i as f32))
+        .collect();
+    let rows: Vec<NewDocument> = docs
+        .iter()
+        .zip(&vectors)
+        .map(|(document, vectors)| NewDocument { document, vectors })
+        .collect();
+    store.insert(&rows[..2], &model(2)).await.unwrap();
+    store.insert(&rows[2..], &model(2)).await.unwrap();
+    assert!(store.delete("b").await.unwrap());
+    let kept = [0, 2];
+    let rebuilt = Index::from_vectors(
+        kept.iter().map(|&i| docs[i].clone()).collect(),
+        kept.iter().map(|&i| vectors[i].clone()).collect(),
+        2,
+    );
+    let question = "Did the council pass the budget for the bridge?";
+    let terms = content_terms(question);
+    // A view of one document only: counts must still be the whole corpus's.
+    let ids = ["c".to_string()];
+    let need = Need {
+        ids: &ids,
+        terms: &terms,
+        ..Need::default()
+    };
+    let view = store.view(&need, 2).await.unwrap();
+    assert_eq!(view.documents.len(), 1);
+    let partial = view.into_index(2);
+    // The counts a view holds: its documents' terms and the ones asked for.
+    let text_of_c: Vec<&str> = docs[2].paragraphs.iter().map(|p| p.text.as_str()).collect();
+    for term in content_terms(&text_of_c.join(" "))
+        .into_iter()
+        .chain(terms.clone())
+        .chain(["unseen".to_string()])
+    {
+        assert_eq!(partial.idf(&term), rebuilt.idf(&term), "idf of {term}");
     }
+    // BM25 of document c's sentences for the question, read through the view and in full.
+    let lexical = |index: &Index| -> Vec<(String, u32)> {
+        let mut scores: Vec<(String, u32)> = index
+            .rank(question, &[1.0, 0.0], |e| index.documents[e.doc].id == "c")
+            .iter()
+            .map(|c| {
+                (
+                    index.sentence_text(c.sentence).to_string(),
+                    c.lexical.to_bits(),
+                )
+            })
+            .collect();
+        scores.sort();
+        scores
+    };
+    assert_eq!(lexical(&partial), lexical(&rebuilt));
+    assert!(lexical(&rebuilt).iter().any(|(_, bits)| *bits != 0));
+}
+
+/// The ids of the documents a view reads, sorted.
+async fn view_ids(store: &PostgresStore, need: &Need<'_>) -> Vec<String> {
+    let view = store.view(need, 2).await.unwrap();
+    let mut ids: Vec<String> = view
+        .documents
+        .iter()
+        .map(|d| d.stored.document.id.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// A view finds documents by vector (nearest sentences, nearest paragraphs) and by text search,
+/// and reads a small store whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_views_find_documents_by_vector_and_by_rare_terms() {
+    let Some(url) = common::postgres::fresh_database("views").await else {
+        return;
+    };
+    let store = PostgresStore::open(&url).await.unwrap();
+    store.index_vectors(2).await.unwrap();
+    // Twenty documents, each with its own direction; only document 7 names the Tagus.
+    let docs: Vec<Document> = (0..20)
+        .map(|i| {
+            let place = if i == 7 { "the Tagus" } else { "the river" };
+            article(
+                &format!("d{i}"),
+                &format!("Boats sailed on {place} in week {i}. Trade grew."),
+            )
+        })
+        .collect();
+    let vectors: Vec<DocumentVectors> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let angle = i as f32 * 0.15;
+            let n = DocumentVectors::texts(d).len();
+            let mut rows = (0..n).map(|_| vec![angle.cos(), angle.sin()]);
+            DocumentVectors::take(d, &mut rows)
+        })
+        .collect();
+    let rows: Vec<NewDocument> = docs
+        .iter()
+        .zip(&vectors)
+        .map(|(document, vectors)| NewDocument { document, vectors })
+        .collect();
+    store.insert(&rows, &model(2)).await.unwrap();
+    let near = [vec![(12.0f32 * 0.15).cos(), (12.0f32 * 0.15).sin()]];
+    let by_sentence = Need {
+        near: &near,
+        limits: CandidateLimits {
+            sentences: 2,
+            ..CandidateLimits::default()
+        },
+        ..Need::default()
+    };
+    assert_eq!(view_ids(&store, &by_sentence).await, ["d12"]);
+    let by_paragraph = Need {
+        near: &near,
+        limits: CandidateLimits {
+            paragraphs: 1,
+            ..CandidateLimits::default()
+        },
+        ..Need::default()
+    };
+    assert_eq!(view_ids(&store, &by_paragraph).await, ["d12"]);
+    // "tagus" is in 1 of 40 sentences; "trade" in 20 (over 10%): only the rare term searches.
+    let keywords = content_terms("Tagus trade");
+    let by_text = Need {
+        keywords: &keywords,
+        limits: CandidateLimits {
+            keyword: 5,
+            ..CandidateLimits::default()
+        },
+        ..Need::default()
+    };
+    assert_eq!(view_ids(&store, &by_text).await, ["d7"]);
+    let whole = Need {
+        whole_up_to: 40,
+        ..by_text
+    };
+    assert_eq!(view_ids(&store, &whole).await.len(), 20);
 }
 
 /// Replicas starting together on a new database: every one of them opens (a second application
@@ -289,7 +388,7 @@ async fn postgres_replicas_starting_together_migrate_once() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, [1, 2]);
+    assert_eq!(versions, [1, 2, 3]);
 }
 
 /// A database footnote did not make, or made by a newer footnote, is refused and left as it was.

@@ -24,7 +24,7 @@ use crate::vector::cosine;
 pub const KEYWORD_MAX_DF: f64 = 0.1;
 
 /// How many rows each of the design's three retrieval queries returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CandidateLimits {
     /// Top sentences by cosine with the question (`K_s`).
     pub sentences: usize,

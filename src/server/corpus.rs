@@ -1,23 +1,27 @@
-//! The live corpus: the stored documents and the index over them, kept in step.
+//! The live corpus: what a request reads, and the writes that change it.
 //!
-//! Readers take a [`Snapshot`] (an `Arc` copied under a lock held for that copy only) and use it
-//! for the whole request, so an answer and the paragraphs it cites come from one state of the
-//! corpus, whatever is ingested or deleted meanwhile. Writers are serialized by a lock: a write
-//! commits one transaction to the store, then derives the next index from the previous
-//! snapshot's with only the written documents' work ([`Index::with_documents`],
-//! [`Index::without_document`]: the others' data is shared, nothing is embedded again) and
-//! publishes it. Both happen in one task of their own, which runs to its end even when the
-//! request that started it times out or disconnects, so the store and the index never fall out
-//! of step.
+//! Two ways to hold it, one interface for the routes:
+//! - **In memory** (SQLite store): the whole index is kept. Readers take a [`Snapshot`] (an
+//!   `Arc` copied under a lock held for that copy only) and use it for the whole request, so an
+//!   answer and the paragraphs it cites come from one state of the corpus, whatever is ingested
+//!   or deleted meanwhile. Writers are serialized by a lock: a write commits one transaction to
+//!   the store, then derives the next index from the previous snapshot's with only the written
+//!   documents' work ([`Index::with_documents`], [`Index::without_document`]) and publishes it.
+//! - **Shared** (PostgreSQL store, several replicas): nothing is kept. Each request reads a view
+//!   of the documents it needs, found by SQL, with the whole corpus's term statistics, in one
+//!   snapshot of the database ([`PostgresStore::view`]); the same scoring code then runs over it.
+//!   A write is one transaction; what another replica committed is seen by the next request.
+//!
+//! Writes run in a task of their own, which runs to its end even when the request that started
+//! it times out or disconnects, so the store and the index never fall out of step.
 //!
 //! Documents are recognised by content hash: the same text again is not stored twice, and the
 //! existing id is returned. An id already used by a different text is refused (409); the client
 //! deletes the old document first or lets the id be derived from the text.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -25,29 +29,30 @@ use utoipa::ToSchema;
 use crate::doc_vectors::{self, DocumentVectors};
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::index::Index;
-use crate::store::{AnyStore, Changes, ModelId, NewDocument, Store, StoredDocument};
+use crate::index::{CandidateLimits, Index};
+use crate::store::postgres::{Known, Listed, Need};
+use crate::store::{AnyStore, ModelId, NewDocument, PostgresStore, Store};
 use crate::task::blocking;
+use crate::text::content_terms;
+use crate::verify::SUGGESTION_CANDIDATES;
 use crate::worker::{Priority, Worker};
-
-/// How long a request waits for the store's generation before it reads the last state seen: a
-/// database that stops answering must not hold up questions that memory can answer.
-const GENERATION_WAIT: Duration = Duration::from_millis(300);
 
 /// Documents in the store (gauge).
 pub const DOCUMENTS: &str = "footnote_documents_stored";
 
-/// One consistent state of the corpus.
+/// On a shared store, the most documents one summary of "every document" reads: past it the
+/// client names the documents (422), since the corpus is not held in memory.
+pub const MAX_WHOLE_CORPUS_DOCUMENTS: usize = 200;
+
+/// One consistent state of the corpus, or of the part of it a request reads.
 pub struct Snapshot {
     pub index: Index,
-    /// The store's generation this state reflects ([`Store::generation`]).
-    generation: u64,
     positions: HashMap<String, usize>,
     hashes: HashMap<String, usize>,
 }
 
 impl Snapshot {
-    fn new(index: Index, generation: u64) -> Self {
+    fn new(index: Index) -> Self {
         let positions = index
             .documents
             .iter()
@@ -62,7 +67,6 @@ impl Snapshot {
             .collect();
         Snapshot {
             index,
-            generation,
             positions,
             hashes,
         }
@@ -94,29 +98,78 @@ pub struct Ingested {
     pub created: bool,
 }
 
+/// A page of the stored documents ([`Corpus::list`]) and how many match in all.
+pub struct Listing {
+    pub documents: Vec<Listed>,
+    pub total: usize,
+}
+
 /// What to do with one posted document.
 enum Disposition {
     New,
-    /// Same text as the stored document at this position.
-    Stored(usize),
+    /// Same text as a stored document: its id and paragraph count.
+    Stored(String, usize),
     /// Same text as an earlier document of the same request.
     Earlier(usize),
 }
 
-pub struct Corpus {
+/// What a write plan needs to know of the stored documents.
+trait Stored {
+    /// The id and paragraph count of the stored document with this text.
+    fn with_hash(&self, hash: &str) -> Option<(String, usize)>;
+    fn has_id(&self, id: &str) -> bool;
+}
+
+impl Stored for Snapshot {
+    fn with_hash(&self, hash: &str) -> Option<(String, usize)> {
+        let doc = &self.index.documents[*self.hashes.get(hash)?];
+        Some((doc.id.clone(), doc.paragraphs.len()))
+    }
+    fn has_id(&self, id: &str) -> bool {
+        self.positions.contains_key(id)
+    }
+}
+
+impl Stored for Vec<Known> {
+    fn with_hash(&self, hash: &str) -> Option<(String, usize)> {
+        let known = self.iter().find(|k| k.content_hash == hash)?;
+        Some((known.id.clone(), known.paragraphs))
+    }
+    fn has_id(&self, id: &str) -> bool {
+        self.iter().any(|k| k.id == id)
+    }
+}
+
+/// The corpus held in memory over a store only this process writes.
+struct Memory {
     store: AnyStore,
     /// Held by a write from its plan to its publish.
     writing: tokio::sync::Mutex<()>,
     snapshot: RwLock<Arc<Snapshot>>,
+}
+
+/// A corpus in a database several replicas share, read per request.
+struct Shared {
+    store: PostgresStore,
+    /// `K` of the retrieval queries (`--candidates`).
+    candidates: usize,
+}
+
+enum Backing {
+    Memory(Memory),
+    Shared(Shared),
+}
+
+pub struct Corpus {
+    backing: Backing,
     model: ModelId,
 }
 
 impl Corpus {
-    /// The corpus over documents loaded from `store` when it was at `generation`, with their
-    /// vectors made by `model`.
-    pub fn new(
+    /// The corpus held in memory: `documents` loaded from `store` with their vectors, made by
+    /// `model`.
+    pub fn in_memory(
         store: AnyStore,
-        generation: u64,
         documents: Vec<Document>,
         vectors: Vec<DocumentVectors>,
         model: ModelId,
@@ -124,194 +177,194 @@ impl Corpus {
         let index = Index::from_vectors(documents, vectors, model.dim);
         metrics::gauge!(DOCUMENTS).set(index.documents.len() as f64);
         Corpus {
-            store,
-            writing: tokio::sync::Mutex::new(()),
-            snapshot: RwLock::new(Arc::new(Snapshot::new(index, generation))),
+            backing: Backing::Memory(Memory {
+                store,
+                writing: tokio::sync::Mutex::new(()),
+                snapshot: RwLock::new(Arc::new(Snapshot::new(index))),
+            }),
             model,
         }
     }
 
-    /// The corpus as it is now. On a store other processes write too (PostgreSQL), what they
-    /// committed since the last snapshot is applied first, so that a document stored through
-    /// another replica is answerable on the next request; that costs one query when nothing
-    /// changed. While the database cannot be reached, reads go on from the last state this
-    /// process saw.
-    pub async fn current(self: &Arc<Self>) -> Result<Arc<Snapshot>> {
-        let snapshot = self.snapshot();
-        if !self.store.is_shared() {
-            return Ok(snapshot);
+    /// The corpus in a shared database, whose vectors `model` made; each question reads the
+    /// documents of its `candidates` best sentences by vector and by text search and of its
+    /// `candidates / 2` best paragraphs.
+    pub fn shared(store: PostgresStore, model: ModelId, candidates: usize) -> Self {
+        Corpus {
+            backing: Backing::Shared(Shared { store, candidates }),
+            model,
         }
-        let observed = match tokio::time::timeout(GENERATION_WAIT, self.store.generation()).await {
-            Ok(Ok(generation)) if generation == snapshot.generation => return Ok(snapshot),
-            Ok(Ok(generation)) => generation,
-            Ok(Err(Error::StoreUnavailable(why))) => {
-                tracing::debug!("store unavailable ({why}); reading the last state seen");
-                return Ok(snapshot);
-            }
-            Ok(Err(e)) => return Err(e),
-            Err(_) => {
-                tracing::debug!("store slow to answer; reading the last state seen");
-                return Ok(snapshot);
+    }
+
+    /// What answering `question` (embedded as `vector`) reads: the documents it names, or those
+    /// retrieval finds.
+    pub async fn for_question(
+        &self,
+        question: &str,
+        vector: &[f32],
+        documents: Option<&[String]>,
+    ) -> Result<Arc<Snapshot>> {
+        let shared = match &self.backing {
+            Backing::Memory(memory) => return Ok(memory.snapshot()),
+            Backing::Shared(shared) => shared,
+        };
+        let terms = content_terms(question);
+        let near = [vector.to_vec()];
+        let need = match documents {
+            Some(ids) => Need {
+                ids,
+                terms: &terms,
+                ..Need::default()
+            },
+            None => Need::question(&terms, &near, shared.candidates),
+        };
+        self.view(shared, &need).await
+    }
+
+    /// What verifying a text reads: the documents it cites and those it is limited to, and,
+    /// unless it is limited, the documents of the paragraphs nearest each claim (`claims`, the
+    /// claims' vectors; none yet before they are embedded).
+    pub async fn for_claims(
+        &self,
+        documents: &[String],
+        claims: &[Vec<f32>],
+        limited: bool,
+        text: &str,
+    ) -> Result<Arc<Snapshot>> {
+        let shared = match &self.backing {
+            Backing::Memory(memory) => return Ok(memory.snapshot()),
+            Backing::Shared(shared) => shared,
+        };
+        let terms = content_terms(text);
+        let near = if limited { &[][..] } else { claims };
+        let need = Need {
+            ids: documents,
+            near,
+            limits: CandidateLimits {
+                paragraphs: SUGGESTION_CANDIDATES,
+                ..CandidateLimits::default()
+            },
+            terms: &terms,
+            whole_up_to: shared.candidates,
+            ..Need::default()
+        };
+        self.view(shared, &need).await
+    }
+
+    /// The documents named (every document for `None`): what a summary reads.
+    pub async fn of_documents(&self, ids: Option<&[String]>) -> Result<Arc<Snapshot>> {
+        let shared = match &self.backing {
+            Backing::Memory(memory) => return Ok(memory.snapshot()),
+            Backing::Shared(shared) => shared,
+        };
+        let all;
+        let ids = match ids {
+            Some(ids) => ids,
+            None => {
+                let (listed, total) = shared
+                    .store
+                    .list(None, 0, MAX_WHOLE_CORPUS_DOCUMENTS)
+                    .await?;
+                if total > MAX_WHOLE_CORPUS_DOCUMENTS {
+                    return Err(Error::InvalidInput(format!(
+                        "the store holds {total} documents; a summary of every document reads at \
+                         most {MAX_WHOLE_CORPUS_DOCUMENTS} on a shared store: name the documents"
+                    )));
+                }
+                all = listed.into_iter().map(|d| d.id).collect::<Vec<_>>();
+                &all
             }
         };
-        let corpus = self.clone();
-        to_the_end(async move {
-            let _writing = corpus.writing.lock().await;
-            // Requests that saw the same change queue here; the first one applies it for all.
-            let published = corpus.snapshot();
-            if published.generation >= observed {
-                return Ok(published);
+        let need = Need {
+            ids,
+            ..Need::default()
+        };
+        self.view(shared, &need).await
+    }
+
+    async fn view(&self, shared: &Shared, need: &Need<'_>) -> Result<Arc<Snapshot>> {
+        let dim = self.model.dim;
+        let view = shared.store.view(need, dim).await?;
+        blocking(move || Ok(Arc::new(Snapshot::new(view.into_index(dim))))).await
+    }
+
+    /// One stored document.
+    pub async fn document(&self, id: &str) -> Result<Option<Arc<Document>>> {
+        match &self.backing {
+            Backing::Memory(memory) => {
+                let snapshot = memory.snapshot();
+                let position = snapshot.positions.get(id);
+                Ok(position.map(|&p| snapshot.index.documents[p].clone()))
             }
-            corpus.catch_up().await
-        })
-        .await
+            Backing::Shared(shared) => Ok(shared
+                .store
+                .document(id, self.model.dim)
+                .await?
+                .map(Arc::new)),
+        }
     }
 
-    /// Applies what other processes committed since the published snapshot and publishes the
-    /// result. Call with `writing` held.
-    async fn catch_up(&self) -> Result<Arc<Snapshot>> {
-        let snapshot = self.snapshot();
-        if !self.store.is_shared() {
-            return Ok(snapshot);
-        }
-        let changes = self
-            .store
-            .changes_since(snapshot.generation, self.model.dim)
-            .await?;
-        if changes.generation <= snapshot.generation {
-            return Ok(snapshot);
-        }
-        let generation = changes.generation;
-        let from = snapshot.clone();
-        let index = blocking(move || Ok(apply(&from.index, changes))).await?;
-        Ok(self.publish(index, generation))
+    /// The stored documents, in the order they were stored, whose id or title contains `needle`
+    /// (any case): `limit` of them from `offset`.
+    pub async fn list(&self, needle: Option<&str>, offset: usize, limit: usize) -> Result<Listing> {
+        let needle = needle.map(str::to_lowercase);
+        let (documents, total) = match &self.backing {
+            Backing::Memory(memory) => {
+                let snapshot = memory.snapshot();
+                let matches = |d: &Document| match &needle {
+                    None => true,
+                    Some(needle) => {
+                        d.id.to_lowercase().contains(needle)
+                            || d.title
+                                .as_deref()
+                                .is_some_and(|t| t.to_lowercase().contains(needle))
+                    }
+                };
+                let all: Vec<&Document> = snapshot
+                    .index
+                    .documents
+                    .iter()
+                    .map(|d| &**d)
+                    .filter(|d| matches(d))
+                    .collect();
+                let page = all
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|d| Listed {
+                        id: d.id.clone(),
+                        title: d.title.clone(),
+                        paragraphs: d.paragraphs.len(),
+                    })
+                    .collect();
+                (page, all.len())
+            }
+            Backing::Shared(shared) => shared.store.list(needle.as_deref(), offset, limit).await?,
+        };
+        Ok(Listing { documents, total })
     }
 
-    pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+    /// How many documents are stored.
+    pub async fn count(&self) -> Result<usize> {
+        match &self.backing {
+            Backing::Memory(memory) => Ok(memory.snapshot().index.documents.len()),
+            Backing::Shared(shared) => shared.store.count().await,
+        }
     }
 
     /// Whether the initial corpus was ingested once already.
     pub async fn is_seeded(&self) -> Result<bool> {
-        self.store.is_seeded().await
+        match &self.backing {
+            Backing::Memory(memory) => memory.store.is_seeded().await,
+            Backing::Shared(shared) => shared.store.is_seeded().await,
+        }
     }
 
     pub async fn mark_seeded(&self) -> Result<()> {
-        self.store.mark_seeded().await
-    }
-
-    /// Positions of the posted documents that are new to the corpus as it is now: the ones to
-    /// embed before [`Corpus::insert`]. Fails if an id is taken by a different text.
-    async fn to_embed(self: &Arc<Self>, documents: &[Document]) -> Result<Vec<usize>> {
-        let plan = plan(&*self.current().await?, documents)?;
-        Ok(plan
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| matches!(d, Disposition::New))
-            .map(|(i, _)| i)
-            .collect())
-    }
-
-    /// Stores the new documents among `documents` in one transaction and publishes an index
-    /// with them. `vectors[i]` holds the vectors of `documents[i]` if they were embedded (see
-    /// [`Corpus::to_embed`]); a document that became new since (its twin was deleted meanwhile)
-    /// is embedded here. When another process stored one of the ids or texts meanwhile, the
-    /// corpus is brought up to date and the write planned again, once.
-    async fn insert(
-        &self,
-        documents: &[Document],
-        mut vectors: Vec<Option<DocumentVectors>>,
-        worker: &Worker,
-    ) -> Result<Vec<Ingested>> {
-        let _writing = self.writing.lock().await;
-        let mut retried = false;
-        loop {
-            let snapshot = self.catch_up().await?;
-            match self
-                .insert_planned(&snapshot, documents, &mut vectors, worker)
-                .await
-            {
-                // Another process stored one of these ids or texts since the plan: read what it
-                // did and plan again (the same text is then "already stored", another text
-                // under the id a 409).
-                Err(Error::StoredMeanwhile | Error::IdTaken(_)) if !retried => retried = true,
-                result => return result,
-            }
+        match &self.backing {
+            Backing::Memory(memory) => memory.store.mark_seeded().await,
+            Backing::Shared(shared) => shared.store.mark_seeded().await,
         }
-    }
-
-    /// [`Corpus::insert`] against `snapshot`; the vectors it stores are put back in `vectors`
-    /// if the store refuses them.
-    async fn insert_planned(
-        &self,
-        snapshot: &Arc<Snapshot>,
-        documents: &[Document],
-        vectors: &mut [Option<DocumentVectors>],
-        worker: &Worker,
-    ) -> Result<Vec<Ingested>> {
-        let plan = plan(snapshot, documents)?;
-        let mut fresh: Vec<(usize, DocumentVectors)> = Vec::new();
-        let mut missing: Vec<usize> = Vec::new();
-        for (i, disposition) in plan.iter().enumerate() {
-            if let Disposition::New = disposition {
-                match vectors.get_mut(i).and_then(Option::take) {
-                    Some(v) => fresh.push((i, v)),
-                    None => missing.push(i),
-                }
-            }
-        }
-        if !missing.is_empty() {
-            let docs: Vec<&Document> = missing.iter().map(|&i| &documents[i]).collect();
-            let embedded = embed_documents(worker, &docs, Priority::Bulk).await?;
-            fresh.extend(missing.into_iter().zip(embedded));
-            fresh.sort_by_key(|(i, _)| *i);
-        }
-        if !fresh.is_empty() {
-            let rows: Vec<NewDocument> = fresh
-                .iter()
-                .map(|(i, v)| NewDocument {
-                    document: &documents[*i],
-                    vectors: v,
-                })
-                .collect();
-            let written = match self.store.insert(&rows, &self.model).await {
-                Ok(generation) => generation,
-                Err(e) => {
-                    for (i, v) in fresh {
-                        vectors[i] = Some(v);
-                    }
-                    return Err(e);
-                }
-            };
-            let expected = snapshot.generation + fresh.len() as u64;
-            let added = fresh
-                .into_iter()
-                .map(|(i, v)| (documents[i].clone(), v))
-                .collect();
-            self.publish_write(snapshot.clone(), Some(written), expected, move |index| {
-                index.with_documents(added)
-            })
-            .await?;
-        }
-        Ok(plan
-            .iter()
-            .enumerate()
-            .map(|(i, disposition)| {
-                let (doc, created) = match *disposition {
-                    Disposition::New => (&documents[i], true),
-                    Disposition::Stored(p) => (&*snapshot.index.documents[p], false),
-                    Disposition::Earlier(j) => (&documents[j], false),
-                };
-                Ingested {
-                    id: doc.id.clone(),
-                    paragraphs: doc.paragraphs.len(),
-                    created,
-                }
-            })
-            .collect())
     }
 
     /// Embeds the documents that are new to the corpus and stores them: what `POST
@@ -321,7 +374,10 @@ impl Corpus {
         worker: &Worker,
         documents: Vec<Document>,
     ) -> Result<Vec<Ingested>> {
-        let new = self.to_embed(&documents).await?;
+        let plan = self.plan(&documents).await?;
+        let new: Vec<usize> = (0..documents.len())
+            .filter(|&i| matches!(plan[i], Disposition::New))
+            .collect();
         let to_embed: Vec<&Document> = new.iter().map(|&i| &documents[i]).collect();
         let embedded = embed_documents(worker, &to_embed, Priority::Bulk).await?;
         let mut vectors = vec![None; documents.len()];
@@ -332,96 +388,203 @@ impl Corpus {
         to_the_end(async move { corpus.insert(&documents, vectors, &worker).await }).await
     }
 
-    /// Deletes a document from the store and the index.
+    /// What to do with each posted document, given the corpus as it is now.
+    async fn plan(&self, documents: &[Document]) -> Result<Vec<Disposition>> {
+        match &self.backing {
+            Backing::Memory(memory) => plan(&*memory.snapshot(), documents),
+            Backing::Shared(shared) => {
+                let hashes: Vec<&str> = documents.iter().map(|d| d.content_hash.as_str()).collect();
+                let ids: Vec<&str> = documents.iter().map(|d| d.id.as_str()).collect();
+                plan(&shared.store.known(&hashes, &ids).await?, documents)
+            }
+        }
+    }
+
+    /// Stores the new documents among `documents` in one transaction (and, in memory, publishes
+    /// an index with them). `vectors[i]` holds the vectors of `documents[i]` if they were
+    /// embedded; a document that became new since (its twin was deleted meanwhile) is embedded
+    /// here. On a shared store, when another replica stored one of the ids or texts since the
+    /// plan, the write is planned again, once: the same text is then "already stored", another
+    /// text under the id a 409.
+    async fn insert(
+        &self,
+        documents: &[Document],
+        mut vectors: Vec<Option<DocumentVectors>>,
+        worker: &Worker,
+    ) -> Result<Vec<Ingested>> {
+        let memory = match &self.backing {
+            Backing::Memory(memory) => memory,
+            Backing::Shared(shared) => {
+                let mut retried = false;
+                loop {
+                    let plan = self.plan(documents).await?;
+                    match store_new(
+                        &shared.store,
+                        &self.model,
+                        &plan,
+                        documents,
+                        &mut vectors,
+                        worker,
+                    )
+                    .await
+                    {
+                        Err(Error::StoredMeanwhile | Error::IdTaken(_)) if !retried => {
+                            retried = true;
+                        }
+                        Err(e) => return Err(e),
+                        Ok(_) => {
+                            shared.count_documents().await;
+                            return Ok(ingested(&plan, documents));
+                        }
+                    }
+                }
+            }
+        };
+        let _writing = memory.writing.lock().await;
+        let snapshot = memory.snapshot();
+        let plan = plan(&*snapshot, documents)?;
+        let added = store_new(
+            &memory.store,
+            &self.model,
+            &plan,
+            documents,
+            &mut vectors,
+            worker,
+        )
+        .await?;
+        if !added.is_empty() {
+            let index = blocking(move || Ok(snapshot.index.with_documents(added))).await?;
+            memory.publish(index);
+        }
+        Ok(ingested(&plan, documents))
+    }
+
+    /// Deletes a document from the store (and the index in memory).
     pub async fn delete(self: &Arc<Self>, id: String) -> Result<()> {
         let corpus = self.clone();
         to_the_end(async move {
-            let _writing = corpus.writing.lock().await;
-            let snapshot = corpus.catch_up().await?;
-            let position = snapshot.position(&id)?;
-            // `None`: another process deleted this very document meanwhile.
-            let written = corpus.store.delete(&id).await?;
-            let expected = snapshot.generation + 1;
-            corpus
-                .publish_write(snapshot, written, expected, move |index| {
-                    index.without_document(position)
-                })
-                .await
+            match &corpus.backing {
+                Backing::Memory(memory) => {
+                    let _writing = memory.writing.lock().await;
+                    let snapshot = memory.snapshot();
+                    let position = snapshot.position(&id)?;
+                    memory.store.delete(&id).await?;
+                    let index =
+                        blocking(move || Ok(snapshot.index.without_document(position))).await?;
+                    memory.publish(index);
+                    Ok(())
+                }
+                Backing::Shared(shared) => match shared.store.delete(&id).await? {
+                    true => {
+                        shared.count_documents().await;
+                        Ok(())
+                    }
+                    false => Err(Error::UnknownDocument(id)),
+                },
+            }
         })
         .await
     }
+}
 
-    /// Publishes the index after this process's own write, committed as `written`: derived
-    /// from `from` by `derive` when nothing else was committed in between (`written` is
-    /// `expected`, or the store is not shared), else read from the store with the others'
-    /// writes (`catch_up`). Where that read fails, derived anyway at `from`'s generation: the next
-    /// catch-up applies the others' writes and finds this one there (`apply` is idempotent).
-    async fn publish_write(
-        &self,
-        from: Arc<Snapshot>,
-        written: Option<u64>,
-        expected: u64,
-        derive: impl FnOnce(&Index) -> Index + Send + 'static,
-    ) -> Result<()> {
-        let ours_only = !self.store.is_shared() || written == Some(expected);
-        if !ours_only && self.catch_up().await.is_ok() {
-            return Ok(());
+impl Shared {
+    /// Sets the documents gauge after a write (to the count this replica saw last: others'
+    /// writes move it too).
+    async fn count_documents(&self) {
+        if let Ok(n) = self.store.count().await {
+            metrics::gauge!(DOCUMENTS).set(n as f64);
         }
-        let generation = match written {
-            Some(written) if ours_only => written,
-            _ => from.generation,
-        };
-        let index = blocking(move || Ok(derive(&from.index))).await?;
-        self.publish(index, generation);
-        Ok(())
-    }
-
-    fn publish(&self, index: Index, generation: u64) -> Arc<Snapshot> {
-        metrics::gauge!(DOCUMENTS).set(index.documents.len() as f64);
-        let snapshot = Arc::new(Snapshot::new(index, generation));
-        *self
-            .snapshot
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = snapshot.clone();
-        snapshot
     }
 }
 
-/// `index` with `changes` applied: each touched id's document as stored now replaces the one
-/// held (or is added, or, deleted, is removed); a document held in the same form stays as it is.
-fn apply(index: &Index, changes: Changes) -> Index {
-    let mut next: Option<Index> = None;
-    let mut added = Vec::new();
-    for (id, stored) in changes.documents {
-        let current = next.as_ref().unwrap_or(index);
-        if let Some(p) = current.documents.iter().position(|d| d.id == id) {
-            let same = stored
-                .as_ref()
-                .is_some_and(|s| s.document.content_hash == current.documents[p].content_hash);
-            if same {
-                continue;
+impl Memory {
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn publish(&self, index: Index) {
+        metrics::gauge!(DOCUMENTS).set(index.documents.len() as f64);
+        *self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(Snapshot::new(index));
+    }
+}
+
+/// Stores the documents `plan` calls new, in one transaction, with their vectors (embedding
+/// those not embedded yet); returns them with their vectors. The vectors are put back in
+/// `vectors` if the store refuses the write.
+async fn store_new(
+    store: &impl Store,
+    model: &ModelId,
+    plan: &[Disposition],
+    documents: &[Document],
+    vectors: &mut [Option<DocumentVectors>],
+    worker: &Worker,
+) -> Result<Vec<(Document, DocumentVectors)>> {
+    let mut fresh: Vec<(usize, DocumentVectors)> = Vec::new();
+    let mut missing: Vec<usize> = Vec::new();
+    for (i, disposition) in plan.iter().enumerate() {
+        if let Disposition::New = disposition {
+            match vectors.get_mut(i).and_then(Option::take) {
+                Some(v) => fresh.push((i, v)),
+                None => missing.push(i),
             }
-            next = Some(current.without_document(p));
-        }
-        match stored {
-            Some(StoredDocument {
-                document,
-                vectors: Some(vectors),
-            }) => added.push((document, vectors)),
-            Some(_) => tracing::warn!(
-                "document `{id}` was stored by another process without vectors of this model; \
-                 it is left out until this service restarts"
-            ),
-            None => {}
         }
     }
-    match next {
-        Some(next) if added.is_empty() => next,
-        Some(next) => next.with_documents(added),
-        // Nothing added gives the same index again (documents' data shared; the lists of
-        // sentences and the counts copied).
-        None => index.with_documents(added),
+    if !missing.is_empty() {
+        let docs: Vec<&Document> = missing.iter().map(|&i| &documents[i]).collect();
+        let embedded = embed_documents(worker, &docs, Priority::Bulk).await?;
+        fresh.extend(missing.into_iter().zip(embedded));
+        fresh.sort_by_key(|(i, _)| *i);
     }
+    if fresh.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<NewDocument> = fresh
+        .iter()
+        .map(|(i, v)| NewDocument {
+            document: &documents[*i],
+            vectors: v,
+        })
+        .collect();
+    if let Err(e) = store.insert(&rows, model).await {
+        for (i, v) in fresh {
+            vectors[i] = Some(v);
+        }
+        return Err(e);
+    }
+    Ok(fresh
+        .into_iter()
+        .map(|(i, v)| (documents[i].clone(), v))
+        .collect())
+}
+
+/// What ingesting each posted document did, by its plan.
+fn ingested(plan: &[Disposition], documents: &[Document]) -> Vec<Ingested> {
+    plan.iter()
+        .enumerate()
+        .map(|(i, disposition)| match disposition {
+            Disposition::New => Ingested {
+                id: documents[i].id.clone(),
+                paragraphs: documents[i].paragraphs.len(),
+                created: true,
+            },
+            Disposition::Stored(id, paragraphs) => Ingested {
+                id: id.clone(),
+                paragraphs: *paragraphs,
+                created: false,
+            },
+            Disposition::Earlier(j) => Ingested {
+                id: documents[*j].id.clone(),
+                paragraphs: documents[*j].paragraphs.len(),
+                created: false,
+            },
+        })
+        .collect()
 }
 
 /// Runs a write in a task of its own and waits for it: dropping the wait (a request that timed
@@ -434,23 +597,21 @@ async fn to_the_end<T: Send + 'static>(
         .map_err(|e| Error::TaskFailed(e.to_string()))?
 }
 
-/// Decides what to do with each posted document, given the corpus as it is.
-fn plan(snapshot: &Snapshot, documents: &[Document]) -> Result<Vec<Disposition>> {
+/// Decides what to do with each posted document, given what is stored.
+fn plan(stored: &impl Stored, documents: &[Document]) -> Result<Vec<Disposition>> {
     let mut earlier_hashes: HashMap<&str, usize> = HashMap::new();
-    let mut earlier_ids: HashMap<&str, usize> = HashMap::new();
+    let mut earlier_ids: HashSet<&str> = HashSet::new();
     let mut plan = Vec::with_capacity(documents.len());
     for (i, doc) in documents.iter().enumerate() {
-        let disposition = if let Some(&p) = snapshot.hashes.get(&doc.content_hash) {
-            Disposition::Stored(p)
+        let disposition = if let Some((id, paragraphs)) = stored.with_hash(&doc.content_hash) {
+            Disposition::Stored(id, paragraphs)
         } else if let Some(&j) = earlier_hashes.get(doc.content_hash.as_str()) {
             Disposition::Earlier(j)
-        } else if snapshot.positions.contains_key(&doc.id)
-            || earlier_ids.contains_key(doc.id.as_str())
-        {
+        } else if stored.has_id(&doc.id) || earlier_ids.contains(doc.id.as_str()) {
             return Err(Error::IdTaken(doc.id.clone()));
         } else {
             earlier_hashes.insert(&doc.content_hash, i);
-            earlier_ids.insert(&doc.id, i);
+            earlier_ids.insert(&doc.id);
             Disposition::New
         };
         plan.push(disposition);

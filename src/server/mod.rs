@@ -68,6 +68,13 @@ pub struct ServeArgs {
     /// share one) [default: sqlite:DATA/footnote.sqlite3, DATA being --data].
     #[arg(long, env = "FOOTNOTE_STORE", conflicts_with = "data")]
     pub store: Option<StoreUrl>,
+    /// On a PostgreSQL store, how many sentences each of a question's searches returns (by
+    /// vector, and by text; half as many paragraphs by vector): the question is answered from
+    /// their documents. A store of at most this many sentences is read whole, exactly as SQLite
+    /// would answer.
+    #[arg(long, env = "FOOTNOTE_CANDIDATES", default_value_t = 100,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
+    pub candidates: usize,
     /// Documents (.txt, .jsonl or directories) ingested on first start, when the store has never
     /// been seeded [default: seeds].
     #[arg(long, env = "FOOTNOTE_CORPUS", value_delimiter = ',')]

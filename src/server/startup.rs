@@ -1,8 +1,9 @@
 //! Start-up of the service, after the address is bound: load the model onto its worker (and the
 //! writing model onto its own, with `--llm`), open the store if its database was down at first
-//! (trying again until it answers), read the store (embedding again, once, the documents whose
-//! vectors another model made), seed a store that was never seeded, then hand the corpus to the
-//! handlers. Until this is done the API answers 503 (see [`super::AppState`]).
+//! (trying again until it answers), read a SQLite store whole (embedding again, once, the
+//! documents whose vectors another model made) or check a PostgreSQL store's model and vector
+//! indexes (its documents stay there), seed a store that was never seeded, then hand the corpus
+//! to the handlers. Until this is done the API answers 503 (see [`super::AppState`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,23 +70,26 @@ pub(super) async fn start(
         Some(store) => store,
         None => open_when_available(&args.store_url()).await?,
     };
-    // Read before the documents: what is committed in between is applied again on the first
-    // request, which changes nothing (see `Corpus::current`).
-    let generation = store.generation().await?;
-    let stored = store.load(model.dim).await?;
     let stored_model = store.model().await?;
-    if let Some(old) = stored_model.as_ref().filter(|_| store.is_shared()) {
-        // Re-embedding here would overwrite the vectors other replicas are answering from.
-        anyhow::ensure!(
-            old.same_vectors(&model),
-            "the shared store's vectors were made by {} ({}), this replica runs {} ({}): every \
-             replica on one database must run the same model",
-            old.name,
-            old.fingerprint,
-            model.name,
-            model.fingerprint
-        );
+    if let AnyStore::Postgres(shared) = store {
+        if let Some(old) = &stored_model {
+            // Re-embedding here would overwrite the vectors other replicas are answering from.
+            anyhow::ensure!(
+                old.same_vectors(&model),
+                "the shared store's vectors were made by {} ({}), this replica runs {} ({}): \
+                 every replica on one database must run the same model",
+                old.name,
+                old.fingerprint,
+                model.name,
+                model.fingerprint
+            );
+        }
+        shared.set_model(&model).await?;
+        shared.index_vectors(model.dim).await?;
+        let corpus = Corpus::shared(shared, model, args.candidates);
+        return make_ready(state, corpus, worker, writer, &args.corpus).await;
     }
+    let stored = store.load(model.dim).await?;
     if let Some(old) = stored_model.as_ref() {
         if old.same_vectors(&model) && old.name != model.name {
             tracing::info!(
@@ -100,14 +104,26 @@ pub(super) async fn start(
     let (documents, vectors) =
         refresh_vectors(&worker, &store, stored, stored_model, &model).await?;
     tracing::info!(documents = documents.len(), "store loaded");
-    let had_documents = !documents.is_empty();
+    let corpus = Corpus::in_memory(store, documents, vectors, model);
+    make_ready(state, corpus, worker, writer, &args.corpus).await
+}
+
+/// Seeds the store if it never was, then makes the service ready.
+async fn make_ready(
+    state: AppState,
+    corpus: Corpus,
+    worker: Worker,
+    writer: Option<WriteWorker>,
+    seeds: &[PathBuf],
+) -> anyhow::Result<()> {
     let ready = Ready {
-        corpus: Arc::new(Corpus::new(store, generation, documents, vectors, model)),
+        corpus: Arc::new(corpus),
         worker,
         writer,
     };
     if !ready.corpus.is_seeded().await? {
-        let seeded = seed(&ready, &args.corpus).await?;
+        let had_documents = ready.corpus.count().await? > 0;
+        let seeded = seed(&ready, seeds).await?;
         // With nothing to seed from, an empty store stays unseeded, so that a later start where
         // the corpus exists still seeds it; a store that already holds documents is someone's
         // corpus, which seeds are not mixed into later.
@@ -115,7 +131,7 @@ pub(super) async fn start(
             ready.corpus.mark_seeded().await?;
         }
     }
-    let documents = ready.corpus.snapshot().index.documents.len();
+    let documents = ready.corpus.count().await?;
     if !state.set_ready(ready) {
         anyhow::bail!("start-up ran twice");
     }

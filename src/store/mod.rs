@@ -8,7 +8,9 @@
 //!
 //! Where it lives is a [`StoreUrl`] (`--store`): `sqlite:PATH`, one file ([`sqlite`], the
 //! default, in `--data`), or `postgres://...`, a PostgreSQL database with pgvector
-//! ([`postgres`]). The service talks to an [`AnyStore`] and never knows which one it has.
+//! ([`postgres`]). The answering and summarizing code never knows which one it has: it reads an
+//! index either way, the whole corpus held in memory (SQLite) or a request's view read from
+//! PostgreSQL ([`postgres::PostgresStore::view`]).
 //!
 //! Why an enum and not `dyn Store`: the trait's methods return futures, which `dyn` cannot hold
 //! without boxing every call; an enum dispatches with a `match` and keeps handlers' futures `Send`.
@@ -276,16 +278,6 @@ fn redacted(url: &str) -> String {
     out
 }
 
-/// What other processes sharing a store changed since a [`Store::generation`]: the stored form
-/// of every document id they touched, or nothing for an id they deleted.
-#[derive(Debug, Default)]
-pub struct Changes {
-    /// The generation these changes bring the reader to.
-    pub generation: u64,
-    /// Ids inserted or deleted since, each with its document as stored now (`None`: deleted).
-    pub documents: Vec<(String, Option<StoredDocument>)>,
-}
-
 /// What the service needs of a store. Futures are `Send`, so handlers can hold them across
 /// `.await`; implementations run blocking I/O off the async threads themselves.
 pub trait Store: Send + Sync + 'static {
@@ -297,30 +289,18 @@ pub trait Store: Send + Sync + 'static {
     /// deleted seed documents stay deleted).
     fn is_seeded(&self) -> impl Future<Output = Result<bool>> + Send;
     fn mark_seeded(&self) -> impl Future<Output = Result<()>> + Send;
-    /// Whether other processes may write to this store too, so that a reader must follow
-    /// [`Store::generation`] (PostgreSQL); a SQLite file has one writer, the service.
-    fn is_shared(&self) -> bool;
-    /// A number that grows with every committed write (0 for a store that is not shared).
-    fn generation(&self) -> impl Future<Output = Result<u64>> + Send;
-    /// The writes committed after `generation`, documents read with vectors `dim` wide.
-    fn changes_since(
-        &self,
-        generation: u64,
-        dim: usize,
-    ) -> impl Future<Output = Result<Changes>> + Send;
     /// Every document, in the order they were stored, with its vectors when they are `dim` wide.
     fn load(&self, dim: usize) -> impl Future<Output = Result<Vec<StoredDocument>>> + Send;
     /// Stores documents and their vectors, made by `model`, in one transaction: all or none.
-    /// A text another process stored meanwhile is [`Error::StoredMeanwhile`]. Returns the
-    /// generation the write committed as (0 for a store that is not shared).
+    /// A text another process stored meanwhile is [`Error::StoredMeanwhile`], an id another
+    /// process took meanwhile [`Error::IdTaken`].
     fn insert(
         &self,
         documents: &[NewDocument<'_>],
         model: &ModelId,
-    ) -> impl Future<Output = Result<u64>> + Send;
-    /// Deletes a document with its paragraphs and sentences; `None` if there was none, else the
-    /// generation the delete committed as.
-    fn delete(&self, id: &str) -> impl Future<Output = Result<Option<u64>>> + Send;
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Deletes a document with its paragraphs and sentences; false if there was none.
+    fn delete(&self, id: &str) -> impl Future<Output = Result<bool>> + Send;
     /// Replaces the vectors of the given documents and records the model that made them, in one
     /// transaction (after a model change).
     fn replace_vectors(
@@ -358,15 +338,6 @@ macro_rules! dispatch {
 }
 
 impl Store for AnyStore {
-    fn is_shared(&self) -> bool {
-        dispatch!(self, s => s.is_shared())
-    }
-    async fn generation(&self) -> Result<u64> {
-        dispatch!(self, s => s.generation().await)
-    }
-    async fn changes_since(&self, generation: u64, dim: usize) -> Result<Changes> {
-        dispatch!(self, s => s.changes_since(generation, dim).await)
-    }
     async fn model(&self) -> Result<Option<ModelId>> {
         dispatch!(self, s => s.model().await)
     }
@@ -382,10 +353,10 @@ impl Store for AnyStore {
     async fn load(&self, dim: usize) -> Result<Vec<StoredDocument>> {
         dispatch!(self, s => s.load(dim).await)
     }
-    async fn insert(&self, documents: &[NewDocument<'_>], model: &ModelId) -> Result<u64> {
+    async fn insert(&self, documents: &[NewDocument<'_>], model: &ModelId) -> Result<()> {
         dispatch!(self, s => s.insert(documents, model).await)
     }
-    async fn delete(&self, id: &str) -> Result<Option<u64>> {
+    async fn delete(&self, id: &str) -> Result<bool> {
         dispatch!(self, s => s.delete(id).await)
     }
     async fn replace_vectors(&self, model: &ModelId, documents: &[NewDocument<'_>]) -> Result<()> {

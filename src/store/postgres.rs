@@ -9,10 +9,12 @@
 //! Connections come from a pool; an unreachable database is [`Error::StoreUnavailable`], and the
 //! pool connects again once it is back.
 //!
-//! Several replicas may share one database: writes are numbered in commit order in a change log
-//! ([`Store::generation`], [`Store::changes_since`]) that each replica follows. Where this stands
-//! (issue 18, docs/postgres-design.md): each replica loads the store whole at start, as with
-//! SQLite; retrieval in SQL (HNSW and text search over candidate documents) comes next.
+//! Several replicas may share one database, and none keeps the corpus in memory: a request reads
+//! a *view* ([`PostgresStore::view`]), the documents it needs, found by SQL (pgvector HNSW
+//! indexes for the nearest sentences and paragraphs, a GIN-indexed `tsvector` of footnote's own
+//! content terms for the keyword side), with the whole corpus's term statistics (`term_df`,
+//! `corpus_stats`, kept by every write in its transaction), all read in one snapshot
+//! transaction. See docs/postgres-design.md.
 
 use std::time::Duration;
 
@@ -24,8 +26,17 @@ use pgvector::Vector;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls};
 
-use super::{Changes, DocumentRows, ModelId, NewDocument, Store, StoredDocument};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use lru::LruCache;
+
+use super::{DocumentRows, ModelId, NewDocument, Store, StoredDocument};
+use crate::document::Document;
 use crate::error::{Error, Result};
+use crate::index::{CandidateLimits, Index, KEYWORD_MAX_DF};
+use crate::lexical::{token, Statistics};
+use crate::text::content_terms;
 
 /// Migrations, in order: (version, what it does, SQL). Append only: a released one never changes.
 const MIGRATIONS: &[(i32, &str, &str)] = &[
@@ -68,10 +79,45 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
          inserted boolean NOT NULL,
          at timestamptz NOT NULL DEFAULT now());",
     ),
+    (
+        3,
+        "keyword search and corpus statistics; replicas read views instead of a change log",
+        // `tsv`: a content sentence's content terms (footnote's, stemmed, with positions), NULL
+        // for other sentences; `term_count`: its BM25 length. `term_df` and `corpus_stats` are
+        // the corpus's BM25 and idf counts, updated by every write; existing rows are counted by
+        // `backfill_terms` in the same transaction.
+        "DROP TABLE changes;
+     ALTER TABLE sentences ADD COLUMN tsv tsvector, ADD COLUMN term_count int;
+     CREATE INDEX sentences_tsv ON sentences USING gin (tsv);
+     CREATE TABLE term_df (
+         term text PRIMARY KEY,
+         token bigint NOT NULL,
+         df int NOT NULL CHECK (df >= 0));
+     CREATE INDEX term_df_token ON term_df (token);
+     CREATE TABLE corpus_stats (
+         one boolean PRIMARY KEY DEFAULT true CHECK (one),
+         documents bigint NOT NULL,
+         sentences bigint NOT NULL,
+         terms bigint NOT NULL,
+         generation bigint NOT NULL);
+     INSERT INTO corpus_stats (documents, sentences, terms, generation) VALUES (0, 0, 0, 0);",
+    ),
 ];
 
+/// The migration whose existing rows [`backfill_terms`] counts.
+const TERMS_MIGRATION: i32 = 3;
+
+/// Longest term the keyword index holds (PostgreSQL refuses longer lexemes): a longer "word" (a
+/// pasted URL or code) is left out of the keyword index and of the term counts alike.
+const MAX_TERM_BYTES: usize = 2046;
+/// The keyword query ranks at most this many matching sentences per candidate it returns:
+/// the question's terms, rarest first, are searched for while their counts fit.
+const KEYWORD_ROWS_PER_CANDIDATE: usize = 20;
+/// Highest word position a `tsvector` holds.
+const MAX_POSITION: usize = 16383;
+
 /// The advisory lock every write transaction takes first ("fnotwrit"): writes commit one at a
-/// time, so change numbers follow commit order and no reader skips one still in flight.
+/// time, so that the term counts' rows are never locked by two writes in different orders.
 const WRITE_LOCK: i64 = 0x666e_6f74_7772_6974;
 
 /// The advisory lock migrations run under ("fnotmigr").
@@ -87,6 +133,7 @@ const TCP_USER_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    cache: Arc<Mutex<ViewCache>>,
 }
 
 impl PostgresStore {
@@ -117,7 +164,10 @@ impl PostgresStore {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| Error::Store(e.to_string()))?;
-        let store = PostgresStore { pool };
+        let store = PostgresStore {
+            pool,
+            cache: Arc::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -182,6 +232,9 @@ impl PostgresStore {
                     other => other,
                 }
             })?;
+            if *version == TERMS_MIGRATION {
+                backfill_terms(&tx).await?;
+            }
             tx.execute(
                 "INSERT INTO footnote_migrations (version, name) VALUES ($1, $2)",
                 &[version, name],
@@ -205,6 +258,500 @@ impl PostgresStore {
         let client = self.client().await?;
         set_meta(&client, key, value).await
     }
+}
+
+/// What a request reads from a shared store ([`PostgresStore::view`]).
+#[derive(Default)]
+pub struct Need<'a> {
+    /// Documents wanted by id (an id not stored is left out).
+    pub ids: &'a [String],
+    /// Vectors (a question's, claims') whose nearest sentences' and paragraphs' documents are
+    /// wanted, `limits.sentences` and `limits.paragraphs` of them per vector.
+    pub near: &'a [Vec<f32>],
+    /// Content terms of a question: the documents of the `limits.keyword` sentences text search
+    /// ranks best on its rarer terms are wanted (terms in at most [`KEYWORD_MAX_DF`] of the
+    /// sentences, rarest first, while they match at most [`KEYWORD_ROWS_PER_CANDIDATE`] rows per
+    /// sentence wanted).
+    pub keywords: &'a [String],
+    pub limits: CandidateLimits,
+    /// Terms whose counts the reader needs besides those of the documents' own terms.
+    pub terms: &'a [String],
+    /// A corpus of at most this many content sentences is read whole instead of searched: every
+    /// document is then a candidate, which is what an exact search would find too.
+    pub whole_up_to: usize,
+}
+
+impl<'a> Need<'a> {
+    /// What answering a question reads: the documents of its `candidates` nearest sentences,
+    /// `candidates / 2` nearest paragraphs and `candidates` best sentences by text search
+    /// (`terms`: its content terms, `near`: its vector), or the whole store when it holds at
+    /// most `candidates` sentences.
+    pub fn question(terms: &'a [String], near: &'a [Vec<f32>], candidates: usize) -> Self {
+        Need {
+            near,
+            keywords: terms,
+            limits: CandidateLimits::from_k(candidates),
+            terms,
+            whole_up_to: candidates,
+            ..Need::default()
+        }
+    }
+}
+
+/// The documents a request reads, with the whole corpus's term counts for their terms.
+pub struct View {
+    pub documents: Vec<Arc<CachedDocument>>,
+    pub statistics: Statistics,
+}
+
+impl View {
+    /// The index the answering code reads: these documents, scored with the corpus's counts.
+    pub fn into_index(self, dim: usize) -> Index {
+        let documents = self
+            .documents
+            .into_iter()
+            .map(|d| {
+                let vectors = d.stored.vectors.clone().unwrap_or_default();
+                (d.stored.document.clone(), vectors)
+            })
+            .collect();
+        Index::with_statistics(documents, dim, self.statistics)
+    }
+}
+
+/// A stored document as a listing shows it.
+pub struct Listed {
+    pub id: String,
+    pub title: Option<String>,
+    pub paragraphs: usize,
+}
+
+/// A stored document that a posted one matches, by text or by id.
+pub struct Known {
+    pub id: String,
+    pub content_hash: String,
+    pub paragraphs: usize,
+}
+
+impl PostgresStore {
+    /// Builds the HNSW indexes for `dim`-wide vectors unless they exist (replicas starting
+    /// together build them once: under the migration lock). On a large store this is the slow
+    /// part of the first start; PostgreSQL's `maintenance_work_mem` decides how slow.
+    pub async fn index_vectors(&self, dim: usize) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = writing(&mut client).await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        for table in ["sentences", "paragraphs"] {
+            tx.batch_execute(&format!(
+                "CREATE INDEX IF NOT EXISTS {table}_embedding_{dim} ON {table}
+                 USING hnsw ((embedding::vector({dim})) vector_cosine_ops)"
+            ))
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// What a request needs, read in one snapshot of the database: the documents wanted by id
+    /// and those the searches find, each with its vectors (`dim` wide; a document without them
+    /// is left out), in the order they were stored, and the corpus-wide counts of every term
+    /// they hold and of `need.terms`. Documents and counts this replica read before come from
+    /// its cache ([`ViewCache`]).
+    pub async fn view(&self, need: &Need<'_>, dim: usize) -> Result<View> {
+        let mut client = self.client().await?;
+        let tx = reading(&mut client).await?;
+        let totals = tx
+            .query_one("SELECT sentences, terms, generation FROM corpus_stats", &[])
+            .await?;
+        let (sentences, terms, generation): (i64, i64, i64) =
+            (totals.get(0), totals.get(1), totals.get(2));
+        let by_id = tx
+            .prepare_cached("SELECT seq FROM documents WHERE id = ANY($1)")
+            .await?;
+        let mut seqs: Vec<i64> = tx
+            .query(&by_id, &[&need.ids])
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let searching = !need.near.is_empty() || !need.keywords.is_empty();
+        if searching && sentences <= need.whole_up_to as i64 {
+            seqs = tx
+                .query("SELECT seq FROM documents", &[])
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+        } else if searching {
+            seqs.extend(search(&tx, need, sentences, dim).await?);
+        }
+        seqs.sort_unstable();
+        seqs.dedup();
+        let (mut documents, missing) = self.cache().documents(&seqs);
+        let read: Vec<Arc<CachedDocument>> = read_documents(&tx, Which::Seqs(&missing), dim)
+            .await?
+            .into_iter()
+            .filter(|d| d.1.vectors.is_some())
+            .map(|(seq, stored)| Arc::new(CachedDocument::new(seq, stored)))
+            .collect();
+        documents.extend(read.iter().cloned());
+        documents.sort_by_key(|d| d.seq);
+        let wanted: HashSet<&str> = documents
+            .iter()
+            .flat_map(|d| d.terms.iter())
+            .chain(need.terms)
+            .map(String::as_str)
+            .collect();
+        let (mut term_df, unknown) = self.cache().term_counts(generation, &wanted);
+        let by_term = tx
+            .prepare_cached("SELECT term, df FROM term_df WHERE term = ANY($1)")
+            .await?;
+        let mut found = HashMap::new();
+        for row in tx.query(&by_term, &[&unknown]).await? {
+            found.insert(row.get::<_, String>(0), count(row.get::<_, i32>(1)));
+        }
+        // BM25 scores the question's tokens; a token's count sums its terms' (terms colliding
+        // on one 32-bit token, 4 pairs in 10,280 news terms, count twice in a sentence holding
+        // both, where the in-memory index counts once).
+        let tokens: Vec<i64> = need.terms.iter().map(|t| i64::from(token(t))).collect();
+        let by_token = tx
+            .prepare_cached(
+                "SELECT token, sum(df)::bigint FROM term_df WHERE token = ANY($1) GROUP BY token",
+            )
+            .await?;
+        let mut token_df = HashMap::new();
+        for row in tx.query(&by_token, &[&tokens]).await? {
+            let token = u32::try_from(row.get::<_, i64>(0)).unwrap_or_default();
+            token_df.insert(token, count(row.get::<_, i64>(1)));
+        }
+        tx.commit().await?;
+        {
+            let mut cache = self.cache();
+            cache.keep_documents(read);
+            cache.keep_term_counts(generation, &unknown, &found);
+        }
+        term_df.extend(found);
+        let statistics = Statistics::from_counts(
+            usize::try_from(sentences).unwrap_or_default(),
+            u64::try_from(terms).unwrap_or_default(),
+            token_df,
+            term_df,
+        );
+        Ok(View {
+            documents,
+            statistics,
+        })
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, ViewCache> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The stored documents holding one of these texts (content hashes) or ids.
+    pub async fn known(&self, hashes: &[&str], ids: &[&str]) -> Result<Vec<Known>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id, content_hash, paragraph_count FROM documents
+                 WHERE content_hash = ANY($1) OR id = ANY($2)",
+                &[&hashes, &ids],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Known {
+                    id: r.get(0),
+                    content_hash: r.get(1),
+                    paragraphs: number(r.get(2))?,
+                })
+            })
+            .collect()
+    }
+
+    /// One document, with its vectors when they are `dim` wide.
+    pub async fn document(&self, id: &str, dim: usize) -> Result<Option<Document>> {
+        let mut client = self.client().await?;
+        let tx = reading(&mut client).await?;
+        let ids = [id.to_string()];
+        let mut found = read_documents(&tx, Which::Ids(&ids), dim).await?;
+        tx.commit().await?;
+        Ok(found.pop().map(|(_, d)| d.document))
+    }
+
+    /// The documents, in the order they were stored, whose id or title contains `needle`
+    /// (lower-case; all without one): `limit` of them from `offset`, and how many there are.
+    pub async fn list(
+        &self,
+        needle: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Listed>, usize)> {
+        let mut client = self.client().await?;
+        let tx = reading(&mut client).await?;
+        let matching = "$1::text IS NULL OR strpos(lower(id), $1) > 0
+                        OR strpos(lower(coalesce(title, '')), $1) > 0";
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = tx
+            .query(
+                &format!(
+                    "SELECT id, title, paragraph_count FROM documents WHERE {matching}
+                     ORDER BY seq OFFSET $2 LIMIT $3"
+                ),
+                &[&needle, &offset, &limit],
+            )
+            .await?;
+        let total: i64 = tx
+            .query_one(
+                &format!("SELECT count(*) FROM documents WHERE {matching}"),
+                &[&needle],
+            )
+            .await?
+            .get(0);
+        tx.commit().await?;
+        let listed = rows
+            .iter()
+            .map(|r| {
+                Ok(Listed {
+                    id: r.get(0),
+                    title: r.get(1),
+                    paragraphs: number(r.get(2))?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok((listed, count(total) as usize))
+    }
+
+    /// How many documents are stored.
+    pub async fn count(&self) -> Result<usize> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT documents FROM corpus_stats", &[])
+            .await?;
+        Ok(count(row.get::<_, i64>(0)) as usize)
+    }
+}
+
+/// How many bytes of documents a replica keeps between requests.
+const CACHE_BYTES: usize = 256 << 20;
+/// How many term counts a replica keeps between writes at most.
+const CACHE_TERMS: usize = 1 << 20;
+
+/// A document as a view holds it: with its `seq` and the distinct terms whose counts a view of
+/// it needs.
+pub struct CachedDocument {
+    seq: i64,
+    pub stored: StoredDocument,
+    terms: Vec<String>,
+    bytes: usize,
+}
+
+impl CachedDocument {
+    fn new(seq: i64, stored: StoredDocument) -> Self {
+        let doc = &stored.document;
+        let mut terms: Vec<String> = doc
+            .content()
+            .flat_map(|p| p.sentences.iter().flat_map(|s| content_terms(s)))
+            .filter(|t| t.len() <= MAX_TERM_BYTES)
+            .collect();
+        terms.sort_unstable();
+        terms.dedup();
+        let vectors = stored.vectors.as_ref().map_or(0, |v| {
+            v.sentences
+                .iter()
+                .chain(&v.passages)
+                .map(|r| 4 * r.len())
+                .sum()
+        });
+        let text: usize = doc.paragraphs.iter().map(|p| 2 * p.text.len()).sum();
+        let bytes = vectors + text + terms.iter().map(|t| t.len() + 24).sum::<usize>();
+        CachedDocument {
+            seq,
+            stored,
+            terms,
+            bytes,
+        }
+    }
+}
+
+/// What a replica keeps between requests, all of it safe to keep. A stored document never
+/// changes (a write gives a new `seq`; a deleted one is simply never found again), so documents
+/// are kept by `seq` until [`CACHE_BYTES`] is reached, least recently used out first. Term
+/// counts change with every write, so they are kept only while `corpus_stats.generation` stays
+/// where it was when they were read.
+#[derive(Default)]
+struct ViewCache {
+    documents: Option<LruCache<i64, Arc<CachedDocument>>>,
+    bytes: usize,
+    generation: i64,
+    term_df: HashMap<String, u32>,
+}
+
+impl ViewCache {
+    fn lru(&mut self) -> &mut LruCache<i64, Arc<CachedDocument>> {
+        self.documents.get_or_insert_with(LruCache::unbounded)
+    }
+
+    /// The documents held among `seqs`, and the `seqs` not held.
+    fn documents(&mut self, seqs: &[i64]) -> (Vec<Arc<CachedDocument>>, Vec<i64>) {
+        let lru = self.lru();
+        let mut held = Vec::new();
+        let mut missing = Vec::new();
+        for seq in seqs {
+            match lru.get(seq) {
+                Some(d) => held.push(d.clone()),
+                None => missing.push(*seq),
+            }
+        }
+        (held, missing)
+    }
+
+    fn keep_documents(&mut self, read: Vec<Arc<CachedDocument>>) {
+        for d in read {
+            self.bytes += d.bytes;
+            if let Some((_, old)) = self.lru().push(d.seq, d) {
+                self.bytes -= old.bytes;
+            }
+        }
+        while self.bytes > CACHE_BYTES {
+            match self.lru().pop_lru() {
+                Some((_, old)) => self.bytes -= old.bytes,
+                None => break,
+            }
+        }
+    }
+
+    /// The counts held of `wanted` terms at `generation`, and the terms not held.
+    fn term_counts(
+        &mut self,
+        generation: i64,
+        wanted: &HashSet<&str>,
+    ) -> (HashMap<String, u32>, Vec<String>) {
+        if generation != self.generation {
+            self.term_df.clear();
+            self.generation = generation;
+        }
+        let mut held = HashMap::new();
+        let mut unknown = Vec::new();
+        for &term in wanted {
+            match self.term_df.get(term) {
+                Some(&df) => {
+                    held.insert(term.to_string(), df);
+                }
+                None => unknown.push(term.to_string()),
+            }
+        }
+        (held, unknown)
+    }
+
+    /// Keeps the counts read at `generation` (a term not found counts 0).
+    fn keep_term_counts(
+        &mut self,
+        generation: i64,
+        asked: &[String],
+        found: &HashMap<String, u32>,
+    ) {
+        if generation != self.generation {
+            return;
+        }
+        if self.term_df.len() + asked.len() > CACHE_TERMS {
+            self.term_df.clear();
+        }
+        for term in asked {
+            let df = found.get(term).copied().unwrap_or(0);
+            self.term_df.insert(term.clone(), df);
+        }
+    }
+}
+
+/// The documents (`seq`) of the rows the need's searches find: nearest sentences and paragraphs
+/// by pgvector's HNSW indexes, best sentences by text search.
+async fn search(
+    tx: &Transaction<'_>,
+    need: &Need<'_>,
+    sentences: i64,
+    dim: usize,
+) -> Result<Vec<i64>> {
+    let limits = need.limits;
+    // HNSW returns at most `ef_search` rows: at least the limit, with room for recall.
+    let ef_search = (2 * limits.sentences.max(limits.paragraphs)).clamp(40, 1000);
+    tx.batch_execute(&format!("SET LOCAL hnsw.ef_search = {ef_search}"))
+        .await?;
+    let nearest = |table: &str, limit: usize| {
+        format!(
+            "SELECT doc FROM {table} WHERE embedding IS NOT NULL
+             ORDER BY embedding::vector({dim}) <=> $1::vector({dim}) LIMIT {limit}"
+        )
+    };
+    let by_sentence = tx
+        .prepare_cached(&nearest("sentences", limits.sentences))
+        .await?;
+    let by_paragraph = tx
+        .prepare_cached(&nearest("paragraphs", limits.paragraphs))
+        .await?;
+    let mut seqs = Vec::new();
+    for v in need.near {
+        let v = vector(v);
+        for (statement, limit) in [
+            (&by_sentence, limits.sentences),
+            (&by_paragraph, limits.paragraphs),
+        ] {
+            if limit > 0 {
+                seqs.extend(
+                    tx.query(statement, &[&v])
+                        .await?
+                        .iter()
+                        .map(|r| r.get::<_, i64>(0)),
+                );
+            }
+        }
+    }
+    if limits.keyword > 0 && !need.keywords.is_empty() {
+        let max_df = (KEYWORD_MAX_DF * sentences as f64).floor() as i32;
+        let counted = tx
+            .prepare_cached("SELECT term, df FROM term_df WHERE term = ANY($1) AND df <= $2")
+            .await?;
+        let mut counted: Vec<(i32, String)> = tx
+            .query(&counted, &[&need.keywords, &max_df])
+            .await?
+            .iter()
+            .map(|r| (r.get(1), r.get(0)))
+            .collect();
+        // Rarest first, while the sentences they match stay within the budget (the rarest
+        // always): BM25's best sentences are those holding the rare terms, and every matched
+        // row is ranked, so common terms would cost most and change least.
+        counted.sort_unstable();
+        counted.dedup();
+        let budget = (KEYWORD_ROWS_PER_CANDIDATE * limits.keyword) as i64;
+        let mut matched = 0i64;
+        let rare: Vec<String> = counted
+            .into_iter()
+            .take_while(|(df, _)| {
+                matched += i64::from(*df);
+                matched <= budget || matched == i64::from(*df)
+            })
+            .map(|(_, term)| quoted(&term))
+            .collect();
+        if !rare.is_empty() {
+            let query = rare.join(" | ");
+            let by_text = tx
+                .prepare_cached(&format!(
+                    "SELECT doc FROM sentences WHERE tsv @@ $1::text::tsquery
+                     ORDER BY ts_rank_cd(tsv, $1::text::tsquery, 1) DESC LIMIT {}",
+                    limits.keyword
+                ))
+                .await?;
+            let rows = tx.query(&by_text, &[&query]).await?;
+            seqs.extend(rows.iter().map(|r| r.get::<_, i64>(0)));
+        }
+    }
+    Ok(seqs)
+}
+
+/// A count read from the database (never negative there).
+fn count(n: impl TryInto<u32>) -> u32 {
+    n.try_into().unwrap_or_default()
 }
 
 impl Store for PostgresStore {
@@ -235,68 +782,16 @@ impl Store for PostgresStore {
     async fn load(&self, dim: usize) -> Result<Vec<StoredDocument>> {
         let mut client = self.client().await?;
         let tx = reading(&mut client).await?;
-        let documents = read_documents(&tx, None, dim).await?;
+        let documents = read_documents(&tx, Which::All, dim).await?;
+        let documents = documents.into_iter().map(|(_, d)| d).collect();
         tx.commit().await?;
         Ok(documents)
     }
 
-    fn is_shared(&self) -> bool {
-        true
-    }
-
-    async fn generation(&self) -> Result<u64> {
-        let client = self.client().await?;
-        let row = client
-            .query_one("SELECT coalesce(max(generation), 0) FROM changes", &[])
-            .await?;
-        Ok(generation(row.get(0)))
-    }
-
-    async fn changes_since(&self, since: u64, dim: usize) -> Result<Changes> {
-        let mut client = self.client().await?;
-        let tx = reading(&mut client).await?;
-        let since = i64::try_from(since).unwrap_or(i64::MAX);
-        let touched = tx
-            .query(
-                "SELECT doc_id, max(generation) FROM changes WHERE generation > $1
-                 GROUP BY doc_id ORDER BY max(generation)",
-                &[&since],
-            )
-            .await?;
-        if touched.is_empty() {
-            return Ok(Changes {
-                generation: generation(since),
-                documents: Vec::new(),
-            });
-        }
-        let ids: Vec<String> = touched.iter().map(|r| r.get(0)).collect();
-        let now = touched
-            .iter()
-            .map(|r| r.get::<_, i64>(1))
-            .max()
-            .unwrap_or(since);
-        let mut stored = read_documents(&tx, Some(&ids), dim).await?;
-        tx.commit().await?;
-        let documents = ids
-            .into_iter()
-            .map(|id| {
-                let document = stored
-                    .iter()
-                    .position(|d| d.document.id == id)
-                    .map(|i| stored.swap_remove(i));
-                (id, document)
-            })
-            .collect();
-        Ok(Changes {
-            generation: generation(now),
-            documents,
-        })
-    }
-
-    async fn insert(&self, documents: &[NewDocument<'_>], model: &ModelId) -> Result<u64> {
+    async fn insert(&self, documents: &[NewDocument<'_>], model: &ModelId) -> Result<()> {
         let mut client = self.client().await?;
         let tx = writing(&mut client).await?;
-        let mut last = lock_for_writing(&tx).await?;
+        lock_for_writing(&tx).await?;
         write_model(&tx, model).await?;
         let insert_document = tx
             .prepare(
@@ -304,18 +799,10 @@ impl Store for PostgresStore {
                  VALUES ($1, $2, $3, $4) RETURNING seq",
             )
             .await?;
-        let insert_paragraph = tx
-            .prepare(
-                "INSERT INTO paragraphs (doc, number, text, is_content, embedding)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .await?;
-        let insert_sentence = tx
-            .prepare(
-                "INSERT INTO sentences (doc, paragraph, position, text, embedding)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .await?;
+        // Paragraphs and sentences go in as columns, one statement per table for the request.
+        let mut paragraphs = ParagraphColumns::default();
+        let mut sentences = SentenceColumns::default();
+        let mut counts = TermCounts::default();
         for new in documents {
             let doc = new.document;
             let paragraph_count = column(doc.paragraphs.len())?;
@@ -327,45 +814,102 @@ impl Store for PostgresStore {
                 .await
                 .map_err(|e| taken(e, &doc.id))?
                 .get(0);
-            last += 1;
-            record_change(&tx, last, &doc.id, true).await?;
             for row in new.rows() {
                 let para = row.paragraph;
                 let number = column(para.number)?;
-                let embedding = row.embedding.map(vector);
-                tx.execute(
-                    &insert_paragraph,
-                    &[&seq, &number, &para.text, &para.is_content, &embedding],
-                )
-                .await?;
+                paragraphs.doc.push(seq);
+                paragraphs.number.push(number);
+                paragraphs.text.push(&para.text);
+                paragraphs.is_content.push(para.is_content);
+                paragraphs.embedding.push(row.embedding.map(vector));
                 for (position, (text, embedding)) in row.sentences.into_iter().enumerate() {
-                    let position = column(position)?;
-                    let embedding = embedding.map(vector);
-                    tx.execute(
-                        &insert_sentence,
-                        &[&seq, &number, &position, &text, &embedding],
-                    )
-                    .await?;
+                    let (tsv, term_count) = if para.is_content {
+                        let terms = content_terms(text);
+                        (Some(counts.sentence(&terms)), Some(column(terms.len())?))
+                    } else {
+                        (None, None)
+                    };
+                    sentences.doc.push(seq);
+                    sentences.paragraph.push(number);
+                    sentences.position.push(column(position)?);
+                    sentences.text.push(text);
+                    sentences.embedding.push(embedding.map(vector));
+                    sentences.tsv.push(tsv);
+                    sentences.term_count.push(term_count);
                 }
             }
         }
+        tx.execute(
+            "INSERT INTO paragraphs (doc, number, text, is_content, embedding)
+             SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::boolean[],
+                                  $5::vector[])",
+            &[
+                &paragraphs.doc,
+                &paragraphs.number,
+                &paragraphs.text,
+                &paragraphs.is_content,
+                &paragraphs.embedding,
+            ],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO sentences (doc, paragraph, position, text, embedding, tsv, term_count)
+             SELECT d, p, n, t, e, v::tsvector, c
+             FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::vector[],
+                         $6::text[], $7::int[]) AS u (d, p, n, t, e, v, c)",
+            &[
+                &sentences.doc,
+                &sentences.paragraph,
+                &sentences.position,
+                &sentences.text,
+                &sentences.embedding,
+                &sentences.tsv,
+                &sentences.term_count,
+            ],
+        )
+        .await?;
+        change_counts(&tx, &counts, documents.len() as i64).await?;
         tx.commit().await?;
-        Ok(generation(last))
+        Ok(())
     }
 
-    async fn delete(&self, id: &str) -> Result<Option<u64>> {
+    async fn delete(&self, id: &str) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = writing(&mut client).await?;
-        let last = lock_for_writing(&tx).await? + 1;
-        let deleted = tx
-            .execute("DELETE FROM documents WHERE id = $1", &[&id])
+        lock_for_writing(&tx).await?;
+        let Some(row) = tx
+            .query_opt("SELECT seq FROM documents WHERE id = $1", &[&id])
+            .await?
+        else {
+            return Ok(false);
+        };
+        let seq: i64 = row.get(0);
+        // What the document added to the counts, read back from its rows, taken away again.
+        let mut counts = TermCounts::default();
+        let totals = tx
+            .query_one(
+                "SELECT count(tsv), coalesce(sum(term_count), 0)::bigint FROM sentences
+                 WHERE doc = $1",
+                &[&seq],
+            )
             .await?;
-        if deleted == 0 {
-            return Ok(None);
+        counts.sentences = -totals.get::<_, i64>(0);
+        counts.terms = -totals.get::<_, i64>(1);
+        for row in tx
+            .query(
+                "SELECT u.lexeme, count(*)::int FROM sentences s, unnest(s.tsv) u
+                 WHERE s.doc = $1 GROUP BY u.lexeme",
+                &[&seq],
+            )
+            .await?
+        {
+            counts.df.insert(row.get(0), -row.get::<_, i32>(1));
         }
-        record_change(&tx, last, id, false).await?;
+        change_counts(&tx, &counts, -1).await?;
+        tx.execute("DELETE FROM documents WHERE seq = $1", &[&seq])
+            .await?;
         tx.commit().await?;
-        Ok(Some(generation(last)))
+        Ok(true)
     }
 
     async fn replace_vectors(&self, model: &ModelId, documents: &[NewDocument<'_>]) -> Result<()> {
@@ -402,20 +946,30 @@ impl Store for PostgresStore {
     }
 }
 
-/// Documents with their paragraphs, sentences and vectors, in the order they were stored: all,
-/// or those with the given ids (an id not stored is left out).
+/// Which documents to read.
+enum Which<'a> {
+    All,
+    Ids(&'a [String]),
+    Seqs(&'a [i64]),
+}
+
+/// Documents with their paragraphs, sentences and vectors, in the order they were stored (one
+/// not stored is left out).
 async fn read_documents(
     tx: &Transaction<'_>,
-    ids: Option<&[String]>,
+    which: Which<'_>,
     dim: usize,
-) -> Result<Vec<StoredDocument>> {
-    let all = ids.is_none();
-    let ids = ids.unwrap_or_default();
+) -> Result<Vec<(i64, StoredDocument)>> {
+    let (all, ids, seqs) = match which {
+        Which::All => (true, &[][..], &[][..]),
+        Which::Ids(ids) => (false, ids, &[][..]),
+        Which::Seqs(seqs) => (false, &[][..], seqs),
+    };
     let documents = tx
         .query(
             "SELECT seq, id, title, content_hash FROM documents
-             WHERE $1 OR id = ANY($2) ORDER BY seq",
-            &[&all, &ids],
+             WHERE $1 OR id = ANY($2) OR seq = ANY($3) ORDER BY seq",
+            &[&all, &ids, &seqs],
         )
         .await?;
     let seqs: Vec<i64> = documents.iter().map(|r| r.get(0)).collect();
@@ -453,39 +1007,153 @@ async fn read_documents(
             let embedding: Option<Vector> = s.get(3);
             document.sentence(number(s.get(1))?, s.get(2), embedding.map(Vector::into))?;
         }
-        out.push(document.finish(dim));
+        out.push((seq, document.finish(dim)));
     }
     Ok(out)
 }
 
-/// Takes the write lock for the rest of the transaction; the last change number committed.
-async fn lock_for_writing(tx: &Transaction<'_>) -> Result<i64> {
+/// Takes the write lock for the rest of the transaction.
+async fn lock_for_writing(tx: &Transaction<'_>) -> Result<()> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
         .await?;
-    let row = tx
-        .query_one("SELECT coalesce(max(generation), 0) FROM changes", &[])
-        .await?;
-    Ok(row.get(0))
+    Ok(())
 }
 
-/// Logs a document stored (`inserted`) or deleted as change number `generation`.
-async fn record_change(
-    tx: &Transaction<'_>,
-    generation: i64,
-    id: &str,
-    inserted: bool,
-) -> Result<()> {
+/// The paragraph rows of one insert, column by column.
+#[derive(Default)]
+struct ParagraphColumns<'a> {
+    doc: Vec<i64>,
+    number: Vec<i32>,
+    text: Vec<&'a str>,
+    is_content: Vec<bool>,
+    embedding: Vec<Option<Vector>>,
+}
+
+/// The sentence rows of one insert, column by column.
+#[derive(Default)]
+struct SentenceColumns<'a> {
+    doc: Vec<i64>,
+    paragraph: Vec<i32>,
+    position: Vec<i32>,
+    text: Vec<&'a str>,
+    embedding: Vec<Option<Vector>>,
+    /// `tsvector` literals ([`TermCounts::sentence`]), NULL for a sentence that is not content.
+    tsv: Vec<Option<String>>,
+    term_count: Vec<Option<i32>>,
+}
+
+/// What a write changes in the corpus's counts (`corpus_stats`, `term_df`): positive for
+/// sentences stored, negative for sentences deleted.
+#[derive(Default)]
+struct TermCounts {
+    sentences: i64,
+    terms: i64,
+    /// Sentences holding each term; sorted, so that writes lock `term_df` rows in one order.
+    df: BTreeMap<String, i32>,
+}
+
+impl TermCounts {
+    /// Counts a content sentence with these content terms (in order); its `tsvector` literal,
+    /// each term with its positions.
+    fn sentence(&mut self, terms: &[String]) -> String {
+        self.sentences += 1;
+        self.terms += terms.len() as i64;
+        let mut positions: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, term) in terms.iter().enumerate() {
+            if term.len() <= MAX_TERM_BYTES {
+                let at = positions.entry(term).or_default();
+                let position = (i + 1).min(MAX_POSITION);
+                if at.last() != Some(&position) {
+                    at.push(position);
+                }
+            }
+        }
+        let mut tsv = Vec::with_capacity(positions.len());
+        for (term, at) in positions {
+            *self.df.entry(term.to_string()).or_default() += 1;
+            let at: Vec<String> = at.iter().map(usize::to_string).collect();
+            tsv.push(format!("{}:{}", quoted(term), at.join(",")));
+        }
+        tsv.join(" ")
+    }
+}
+
+/// A term as a `tsvector` or `tsquery` lexeme: quoted, taken as it is (no parsing, no stemming
+/// by PostgreSQL: footnote's own content terms are the lexemes).
+fn quoted(term: &str) -> String {
+    format!("'{}'", term.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// Applies a write's counts: `documents` more (or fewer) documents, and `counts`.
+async fn change_counts(tx: &Transaction<'_>, counts: &TermCounts, documents: i64) -> Result<()> {
+    let terms: Vec<&str> = counts.df.keys().map(String::as_str).collect();
+    let tokens: Vec<i64> = terms.iter().map(|t| i64::from(token(t))).collect();
+    let df: Vec<i32> = counts.df.values().copied().collect();
+    // Counts that grow may add a term; counts that shrink only update (a new row with a
+    // negative count would fail the table's check before its conflict is seen).
     tx.execute(
-        "INSERT INTO changes (generation, doc_id, inserted) VALUES ($1, $2, $3)",
-        &[&generation, &id, &inserted],
+        "INSERT INTO term_df (term, token, df)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[]) AS u (term, token, df)
+         WHERE u.df > 0
+         ON CONFLICT (term) DO UPDATE SET df = term_df.df + excluded.df",
+        &[&terms, &tokens, &df],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE term_df t SET df = t.df + u.df
+         FROM unnest($1::text[], $2::int[]) AS u (term, df)
+         WHERE t.term = u.term AND u.df < 0",
+        &[&terms, &df],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM term_df WHERE term = ANY($1) AND df = 0",
+        &[&terms],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE corpus_stats SET documents = documents + $1, sentences = sentences + $2,
+                                 terms = terms + $3, generation = generation + 1",
+        &[&documents, &counts.sentences, &counts.terms],
     )
     .await?;
     Ok(())
 }
 
-/// A change number as the store's generation (numbers start at 1 and only grow).
-fn generation(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
+/// Counts the rows stored before the counts existed (migration [`TERMS_MIGRATION`]).
+async fn backfill_terms(tx: &Transaction<'_>) -> Result<()> {
+    let rows = tx
+        .query(
+            "SELECT s.doc, s.paragraph, s.position, s.text FROM sentences s
+             JOIN paragraphs p ON p.doc = s.doc AND p.number = s.paragraph
+             WHERE p.is_content",
+            &[],
+        )
+        .await?;
+    let mut counts = TermCounts::default();
+    let (mut doc, mut paragraph, mut position) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut tsv, mut term_count) = (Vec::new(), Vec::new());
+    for row in &rows {
+        let terms = content_terms(row.get::<_, &str>(3));
+        doc.push(row.get::<_, i64>(0));
+        paragraph.push(row.get::<_, i32>(1));
+        position.push(row.get::<_, i32>(2));
+        tsv.push(counts.sentence(&terms));
+        term_count.push(column(terms.len())?);
+    }
+    tx.execute(
+        "UPDATE sentences s SET tsv = u.v::tsvector, term_count = u.c
+         FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::int[])
+              AS u (d, p, n, v, c)
+         WHERE s.doc = u.d AND s.paragraph = u.p AND s.position = u.n",
+        &[&doc, &paragraph, &position, &tsv, &term_count],
+    )
+    .await?;
+    let documents: i64 = tx
+        .query_one("SELECT count(*) FROM documents", &[])
+        .await?
+        .get(0);
+    change_counts(tx, &counts, documents).await
 }
 
 /// A read-only transaction that sees one state of the database for all its reads.

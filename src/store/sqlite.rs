@@ -98,15 +98,6 @@ fn borrowed(documents: &[(Document, DocumentVectors)]) -> Vec<NewDocument<'_>> {
 }
 
 impl Store for SqliteStore {
-    fn is_shared(&self) -> bool {
-        false
-    }
-    async fn generation(&self) -> Result<u64> {
-        Ok(0)
-    }
-    async fn changes_since(&self, _generation: u64, _dim: usize) -> Result<super::Changes> {
-        Ok(super::Changes::default())
-    }
     async fn model(&self) -> Result<Option<ModelId>> {
         self.with(|s| s.model()).await
     }
@@ -123,16 +114,14 @@ impl Store for SqliteStore {
     async fn load(&self, dim: usize) -> Result<Vec<StoredDocument>> {
         self.with(move |s| s.load(dim)).await
     }
-    async fn insert(&self, documents: &[NewDocument<'_>], model: &ModelId) -> Result<u64> {
+    async fn insert(&self, documents: &[NewDocument<'_>], model: &ModelId) -> Result<()> {
         let (documents, model) = (owned(documents), model.clone());
         self.with(move |s| s.insert(&borrowed(&documents), &model))
-            .await?;
-        Ok(0)
+            .await
     }
-    async fn delete(&self, id: &str) -> Result<Option<u64>> {
+    async fn delete(&self, id: &str) -> Result<bool> {
         let id = id.to_string();
-        let deleted = self.with(move |s| s.delete(&id)).await?;
-        Ok(deleted.then_some(0))
+        self.with(move |s| s.delete(&id)).await
     }
     async fn replace_vectors(&self, model: &ModelId, documents: &[NewDocument<'_>]) -> Result<()> {
         let (documents, model) = (owned(documents), model.clone());

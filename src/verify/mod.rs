@@ -40,7 +40,7 @@ pub const MAX_TEXT_CHARS: usize = 1_000_000;
 const SUGGESTIONS: usize = 3;
 
 /// Paragraphs (closest by cosine) checked as suggestions for each claim.
-const SUGGESTION_CANDIDATES: usize = 12;
+pub const SUGGESTION_CANDIDATES: usize = 12;
 
 /// What the cited paragraphs say of a sentence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -8,6 +8,8 @@
 //! without its markers, and each group goes to the sentence it follows. A malformed group never
 //! fails the text: it becomes a problem of its claim, which is then `invalid_citation`.
 
+use std::collections::HashSet;
+
 use crate::citation::Citation;
 use crate::segment::sentences;
 
@@ -27,6 +29,16 @@ pub struct Claim {
 pub struct Parsed {
     pub claims: Vec<Claim>,
     pub skipped: usize,
+}
+
+impl Parsed {
+    /// The ids of the documents the claims cite.
+    pub fn cited(&self) -> HashSet<&str> {
+        self.claims
+            .iter()
+            .flat_map(|c| c.citations.iter().map(|c| c.doc.as_str()))
+            .collect()
+    }
 }
 
 /// A citation group found in a line: where it was cut out of the cleaned line, and what it says.

@@ -4,7 +4,7 @@
 //! Only the others are embedded. On the seeds a short sentence costs about 5 ms of forward pass
 //! on 2 cores, and judging it well under 1 ms, so this is most of a draft's cost.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::error::{Error, Result};
 use crate::index::Index;
@@ -19,11 +19,7 @@ pub struct ClaimVectors {
 impl ClaimVectors {
     /// Looks up every claim among the sentences of the documents it cites.
     pub fn new(index: &Index, parsed: &Parsed) -> Self {
-        let cited: HashSet<&str> = parsed
-            .claims
-            .iter()
-            .flat_map(|c| c.citations.iter().map(|c| c.doc.as_str()))
-            .collect();
+        let cited = parsed.cited();
         // The sentences of the cited documents, by document id, in one pass over the index.
         let mut sentences: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, entry) in index.sentences.iter().enumerate() {

@@ -112,7 +112,10 @@ pub async fn ask(
         .await?
         .pop()
         .unwrap_or_default();
-    let snapshot = ready.corpus.current().await?;
+    let snapshot = ready
+        .corpus
+        .for_question(&question, &query_vector, options.documents.as_deref())
+        .await?;
     if let Some(write) = write {
         // Unknown document ids are refused before the request waits for the writing model.
         answer::check_request(&snapshot.index, &question, &options)?;
@@ -277,7 +280,7 @@ pub async fn summarize(
             .await?
         }
         (ids, None) => {
-            let snapshot = ready.corpus.current().await?;
+            let snapshot = ready.corpus.of_documents(ids.as_deref()).await?;
             let wanted = match ids {
                 Some(ids) => ids
                     .iter()

@@ -237,43 +237,22 @@ pub async fn list_documents(
             "limit must be between 0 and {MAX_PAGE}"
         )));
     }
-    let snapshot = ready.corpus.current().await?;
-    let needle = query
-        .q
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-        .map(str::to_lowercase);
-    let matches = |d: &Document| match &needle {
-        None => true,
-        Some(needle) => {
-            d.id.to_lowercase().contains(needle)
-                || d.title
-                    .as_deref()
-                    .is_some_and(|t| t.to_lowercase().contains(needle))
-        }
-    };
-    let all: Vec<&Document> = snapshot
-        .index
+    let needle = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let listing = ready.corpus.list(needle, offset, limit).await?;
+    let documents: Vec<DocumentEntry> = listing
         .documents
-        .iter()
-        .map(|d| &**d)
-        .filter(|d| matches(d))
-        .collect();
-    let documents: Vec<DocumentEntry> = all
-        .iter()
-        .skip(offset)
-        .take(limit)
+        .into_iter()
         .map(|d| DocumentEntry {
-            id: d.id.clone(),
-            title: d.title.clone(),
-            paragraphs: d.paragraphs.len(),
+            id: d.id,
+            title: d.title,
+            paragraphs: d.paragraphs,
         })
         .collect();
-    let next_offset = Some(offset.saturating_add(limit)).filter(|&n| limit > 0 && n < all.len());
+    let total = listing.total;
+    let next_offset = Some(offset.saturating_add(limit)).filter(|&n| limit > 0 && n < total);
     Ok(Json(DocumentListing {
         documents,
-        total: all.len(),
+        total,
         offset,
         limit,
         next_offset,
@@ -329,15 +308,15 @@ pub async fn get_document(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DocumentView>, ApiError> {
-    let snapshot = state.ready()?.corpus.current().await?;
-    let doc = snapshot.document(&id).ok_or(Error::UnknownDocument(id))?;
+    let found = state.ready()?.corpus.document(&id).await?;
+    let doc = found.ok_or(Error::UnknownDocument(id))?;
     Ok(Json(DocumentView {
         id: doc.id.clone(),
         title: doc.title.clone(),
         paragraphs: doc
             .paragraphs
             .iter()
-            .map(|p| ParagraphView::new(doc, p))
+            .map(|p| ParagraphView::new(&doc, p))
             .collect(),
     }))
 }
@@ -363,8 +342,8 @@ pub async fn get_paragraph(
     State(state): State<AppState>,
     ApiPath((id, number)): ApiPath<(String, usize)>,
 ) -> Result<Json<ParagraphView>, ApiError> {
-    let snapshot = state.ready()?.corpus.current().await?;
-    let doc = snapshot.document(&id).ok_or(Error::UnknownDocument(id))?;
+    let found = state.ready()?.corpus.document(&id).await?;
+    let doc = found.ok_or(Error::UnknownDocument(id))?;
     let paragraph = doc.paragraph(number).ok_or_else(|| {
         ApiError::NotFound(format!(
             "document `{}` has no paragraph {number}: its paragraphs are numbered 1 to {}",
@@ -372,7 +351,7 @@ pub async fn get_paragraph(
             doc.paragraphs.len()
         ))
     })?;
-    Ok(Json(ParagraphView::new(doc, paragraph)))
+    Ok(Json(ParagraphView::new(&doc, paragraph)))
 }
 
 /// Delete a stored document.

@@ -47,7 +47,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, Ap
     Ok(Json(Readiness {
         status: "ready",
         model: ready.worker.model().name.clone(),
-        documents: ready.corpus.snapshot().index.documents.len(),
+        documents: ready.corpus.count().await?,
         writer: ready.writer.as_ref().map(|w| w.model().to_string()),
     }))
 }

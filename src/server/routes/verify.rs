@@ -61,21 +61,31 @@ pub async fn verify(
     let ready = state.ready()?;
     non_empty(request.documents.as_deref(), "documents")?;
     verify::check_text(&request.text)?;
-    let snapshot = ready.corpus.current().await?;
-    // Unknown documents are refused before any work is spent on the model.
-    let only = match &request.documents {
-        Some(ids) => Some(
-            ids.iter()
-                .map(|id| snapshot.position(id))
-                .collect::<Result<HashSet<usize>, _>>()?,
-        ),
-        None => None,
-    };
     let text = request.text;
-    let index_snapshot = snapshot.clone();
+    let parsed = blocking(move || Ok(verify::parse(&text))).await?;
+    // The cited documents and those the text is checked against: what the claims' vectors are
+    // looked up in first, then (with the nearest paragraphs' documents) what is read.
+    let limited = request.documents.is_some();
+    let mut wanted: Vec<String> = parsed.cited().into_iter().map(String::from).collect();
+    wanted.extend(request.documents.iter().flatten().cloned());
+    let claims_text: String = parsed
+        .claims
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let cited = ready
+        .corpus
+        .for_claims(&wanted, &[], limited, &claims_text)
+        .await?;
+    // Unknown documents are refused before any work is spent on the model.
+    if let Some(ids) = &request.documents {
+        for id in ids {
+            cited.position(id)?;
+        }
+    }
     let (parsed, known) = blocking(move || {
-        let parsed = verify::parse(&text);
-        let known = verify::ClaimVectors::new(&index_snapshot.index, &parsed);
+        let known = verify::ClaimVectors::new(&cited.index, &parsed);
         Ok((parsed, known))
     })
     .await?;
@@ -92,6 +102,18 @@ pub async fn verify(
         ready.worker.embed(claims, Priority::Interactive).await?
     };
     let vectors = known.complete(embedded)?;
+    let snapshot = ready
+        .corpus
+        .for_claims(&wanted, &vectors, limited, &claims_text)
+        .await?;
+    let only = match &request.documents {
+        Some(ids) => Some(
+            ids.iter()
+                .map(|id| snapshot.position(id))
+                .collect::<Result<HashSet<usize>, _>>()?,
+        ),
+        None => None,
+    };
     let report =
         blocking(move || verify::report(&snapshot.index, only.as_ref(), parsed, vectors)).await?;
     for sentence in &report.sentences {
