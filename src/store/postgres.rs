@@ -965,6 +965,9 @@ async fn read_documents(
         Which::Ids(ids) => (false, ids, &[][..]),
         Which::Seqs(seqs) => (false, &[][..], seqs),
     };
+    if !all && ids.is_empty() && seqs.is_empty() {
+        return Ok(Vec::new());
+    }
     let documents = tx
         .query(
             "SELECT seq, id, title, content_hash FROM documents
