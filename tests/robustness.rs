@@ -574,17 +574,7 @@ async fn a_postgres_outage_is_503_and_recovers_without_a_restart() {
         "{}",
         server.log()
     );
-    let response = server
-        .client
-        .post(server.url("/v1/ask"))
-        .json(&json!({"question": CALL_QUESTION}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(response.headers()["retry-after"], "1");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "not_ready");
+    assert_not_ready(&server, "/v1/ask", &json!({"question": CALL_QUESTION})).await;
 
     cluster.script("up");
     server.wait_ready().await;
@@ -593,27 +583,14 @@ async fn a_postgres_outage_is_503_and_recovers_without_a_restart() {
 
     cluster.script("down");
     let text = "The ferry service resumed on Tuesday after the storm.";
-    let response = server
-        .client
-        .post(server.url("/v1/documents"))
-        .json(&json!({"id": "ferry", "text": text}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(response.headers()["retry-after"], "1");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "not_ready", "{body}");
+    assert_not_ready(
+        &server,
+        "/v1/documents",
+        &json!({"id": "ferry", "text": text}),
+    )
+    .await;
     // Replicas hold no corpus: reads need the database too, and readiness says so.
-    let response = server
-        .client
-        .post(server.url("/v1/ask"))
-        .json(&json!({"question": CALL_QUESTION}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(response.headers()["retry-after"], "1");
+    assert_not_ready(&server, "/v1/ask", &json!({"question": CALL_QUESTION})).await;
     let (status, _) = server.get("/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 
@@ -637,6 +614,21 @@ async fn a_postgres_outage_is_503_and_recovers_without_a_restart() {
     let server = Server::start(unused.path(), &["--store", &url]).await;
     let (_, ready) = server.get("/readyz").await;
     assert_eq!(ready["documents"], 6);
+}
+
+/// Posts `body` to `path` and checks the answer is 503 `not_ready` with `Retry-After: 1`.
+async fn assert_not_ready(server: &Server, path: &str, body: &Value) {
+    let response = server
+        .client
+        .post(server.url(path))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+    assert_eq!(response.headers()["retry-after"], "1", "{path}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_ready", "{path}: {body}");
 }
 
 /// kill -9 of a replica during a large ingest into PostgreSQL: every document is whole (all its
