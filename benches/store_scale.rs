@@ -423,31 +423,34 @@ async fn measure(tier: &Tier, base: &Base, engine: &Engine, model: &ModelId) {
         "SELECT doc, paragraph, position FROM sentences WHERE embedding IS NOT NULL
          ORDER BY embedding::vector({dim}) <=> $1::vector({dim}) LIMIT 10"
     );
-    let (mut hits, mut total) = (0, 0);
-    let mut hnsw_ms = Vec::new();
-    for v in &question_vectors {
-        let v = pgvector::Vector::from(v.clone());
-        client
-            .batch_execute("BEGIN; SET LOCAL hnsw.ef_search = 200")
-            .await
-            .unwrap();
-        let t = Instant::now();
-        let approximate = top10(&client, &query, &v).await;
-        hnsw_ms.push(ms(t.elapsed()));
-        client
-            .batch_execute("SET LOCAL enable_indexscan = off")
-            .await
-            .unwrap();
-        let exact = top10(&client, &query, &v).await;
-        client.batch_execute("COMMIT").await.unwrap();
-        hits += exact.iter().filter(|e| approximate.contains(e)).count();
-        total += exact.len();
+    // The service's ef_search first (200: twice `--candidates`), then higher ones.
+    for ef_search in [200, 400, 1000] {
+        let (mut hits, mut total) = (0, 0);
+        let mut hnsw_ms = Vec::new();
+        for v in &question_vectors {
+            let v = pgvector::Vector::from(v.clone());
+            client
+                .batch_execute(&format!("BEGIN; SET LOCAL hnsw.ef_search = {ef_search}"))
+                .await
+                .unwrap();
+            let t = Instant::now();
+            let approximate = top10(&client, &query, &v).await;
+            hnsw_ms.push(ms(t.elapsed()));
+            client
+                .batch_execute("SET LOCAL enable_indexscan = off")
+                .await
+                .unwrap();
+            let exact = top10(&client, &query, &v).await;
+            client.batch_execute("COMMIT").await.unwrap();
+            hits += exact.iter().filter(|e| approximate.contains(e)).count();
+            total += exact.len();
+        }
+        println!(
+            "HNSW recall@10 at ef_search {ef_search}: {:.3} ({hits}/{total}); top-10 query p50 {:.2} ms",
+            hits as f64 / total as f64,
+            percentile(&mut hnsw_ms, 0.5)
+        );
     }
-    println!(
-        "HNSW recall@10 {:.3} ({hits}/{total}); HNSW top-10 query p50 {:.2} ms",
-        hits as f64 / total as f64,
-        percentile(&mut hnsw_ms, 0.5)
-    );
 
     // Ask in process, as a replica does: view (SQL) + scoring; then the in-memory index.
     let options = AskOptions::default();
