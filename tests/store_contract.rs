@@ -322,6 +322,11 @@ async fn postgres_views_find_documents_by_vector_and_by_rare_terms() {
         ..Need::default()
     };
     assert_eq!(view_ids(&store, &by_sentence).await, ["d12"]);
+    let searched_wider = Need {
+        ef_search: 1000,
+        ..by_sentence
+    };
+    assert_eq!(view_ids(&store, &searched_wider).await, ["d12"]);
     let by_paragraph = Need {
         near: &near,
         limits: CandidateLimits {

@@ -153,6 +153,8 @@ struct Shared {
     store: PostgresStore,
     /// `K` of the retrieval queries (`--candidates`).
     candidates: usize,
+    /// `hnsw.ef_search` (`--ef-search`; 0: the store's default for `candidates`).
+    ef_search: usize,
 }
 
 enum Backing {
@@ -188,10 +190,20 @@ impl Corpus {
 
     /// The corpus in a shared database, whose vectors `model` made; each question reads the
     /// documents of its `candidates` best sentences by vector and by text search and of its
-    /// `candidates / 2` best paragraphs.
-    pub fn shared(store: PostgresStore, model: ModelId, candidates: usize) -> Self {
+    /// `candidates / 2` best paragraphs, searching vectors with `ef_search` (0: the store's
+    /// default).
+    pub fn shared(
+        store: PostgresStore,
+        model: ModelId,
+        candidates: usize,
+        ef_search: usize,
+    ) -> Self {
         Corpus {
-            backing: Backing::Shared(Shared { store, candidates }),
+            backing: Backing::Shared(Shared {
+                store,
+                candidates,
+                ef_search,
+            }),
             model,
         }
     }
@@ -216,7 +228,10 @@ impl Corpus {
                 terms: &terms,
                 ..Need::default()
             },
-            None => Need::question(&terms, &near, shared.candidates),
+            None => Need {
+                ef_search: shared.ef_search,
+                ..Need::question(&terms, &near, shared.candidates)
+            },
         };
         self.view(shared, &need).await
     }
@@ -246,6 +261,7 @@ impl Corpus {
             },
             terms: &terms,
             whole_up_to: shared.candidates,
+            ef_search: shared.ef_search,
             ..Need::default()
         };
         self.view(shared, &need).await

@@ -75,6 +75,13 @@ pub struct ServeArgs {
     #[arg(long, env = "FOOTNOTE_CANDIDATES", default_value_t = 100,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
     pub candidates: usize,
+    /// On a PostgreSQL store, how many candidates pgvector's HNSW search keeps
+    /// (`hnsw.ef_search`, at most 1000): higher finds the true nearest sentences more often and
+    /// costs more per question (at 1M sentences here: recall@10 0.75 at 200, 0.84 at 400, 0.96
+    /// at 1000; BENCHMARKS.md) [default: twice --candidates].
+    #[arg(long, env = "FOOTNOTE_EF_SEARCH",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
+    pub ef_search: Option<usize>,
     /// Documents (.txt, .jsonl or directories) ingested on first start, when the store has never
     /// been seeded [default: seeds].
     #[arg(long, env = "FOOTNOTE_CORPUS", value_delimiter = ',')]

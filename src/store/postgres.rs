@@ -113,6 +113,8 @@ const MAX_TERM_BYTES: usize = 2046;
 /// The keyword query ranks at most this many matching sentences per candidate it returns:
 /// the question's terms, rarest first, are searched for while their counts fit.
 const KEYWORD_ROWS_PER_CANDIDATE: usize = 20;
+/// pgvector's highest `hnsw.ef_search`.
+const MAX_EF_SEARCH: usize = 1000;
 /// Highest word position a `tsvector` holds.
 const MAX_POSITION: usize = 16383;
 
@@ -279,6 +281,9 @@ pub struct Need<'a> {
     /// A corpus of at most this many content sentences is read whole instead of searched: every
     /// document is then a candidate, which is what an exact search would find too.
     pub whole_up_to: usize,
+    /// pgvector's `hnsw.ef_search` for the vector searches (never below their limits); 0 for
+    /// twice the larger limit, within 40..=1000.
+    pub ef_search: usize,
 }
 
 impl<'a> Need<'a> {
@@ -675,7 +680,11 @@ async fn search(
 ) -> Result<Vec<i64>> {
     let limits = need.limits;
     // HNSW returns at most `ef_search` rows: at least the limit, with room for recall.
-    let ef_search = (2 * limits.sentences.max(limits.paragraphs)).clamp(40, 1000);
+    let limit = limits.sentences.max(limits.paragraphs);
+    let ef_search = match need.ef_search {
+        0 => (2 * limit).clamp(40, MAX_EF_SEARCH),
+        set => set.max(limit).min(MAX_EF_SEARCH),
+    };
     tx.batch_execute(&format!("SET LOCAL hnsw.ef_search = {ef_search}"))
         .await?;
     let nearest = |table: &str, limit: usize| {
