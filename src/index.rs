@@ -158,6 +158,34 @@ impl Derived {
     }
 }
 
+/// A document with what an index derives from it alone (terms, BM25 counts, vectors laid out),
+/// made once and shared by every index assembled from it ([`Index::assemble`]): a replica's
+/// cache keeps these, so a request does not tokenize its documents again.
+#[derive(Clone)]
+pub struct Indexed {
+    document: Arc<Document>,
+    derived: Arc<Derived>,
+}
+
+impl Indexed {
+    pub fn new(document: Document, vectors: DocumentVectors, dim: usize) -> Self {
+        let derived = Derived::new(&document, Vectors::All(vectors), dim);
+        Indexed {
+            document: Arc::new(document),
+            derived: Arc::new(derived),
+        }
+    }
+
+    pub fn document(&self) -> &Document {
+        &self.document
+    }
+
+    /// The content terms of its content sentences, each occurrence.
+    pub fn terms(&self) -> impl Iterator<Item = &String> {
+        self.derived.sentence_terms.iter().flatten()
+    }
+}
+
 pub struct Index {
     pub documents: Vec<Arc<Document>>,
     pub sentences: Vec<SentenceEntry>,
@@ -196,18 +224,17 @@ impl Index {
         Self::empty(dim).extended(added)
     }
 
-    /// An index over some documents of a larger corpus (a request's view of a shared store):
-    /// its idf and BM25 read `statistics`, the whole corpus's, instead of counting these
-    /// documents alone, so that scores are the ones an index over the whole corpus gives.
-    pub fn with_statistics(
-        documents: Vec<(Document, DocumentVectors)>,
-        dim: usize,
-        statistics: Statistics,
-    ) -> Self {
-        Index {
-            lexical: statistics,
-            ..Self::empty(dim).with_documents(documents)
+    /// An index over some documents of a larger corpus (a request's view of a shared store),
+    /// each already [`Indexed`]: its idf and BM25 read `statistics`, the whole corpus's, instead
+    /// of counting these documents alone, so that scores are the ones an index over the whole
+    /// corpus gives.
+    pub fn assemble(documents: Vec<Indexed>, dim: usize, statistics: Statistics) -> Self {
+        let mut index = Self::empty(dim);
+        for Indexed { document, derived } in documents {
+            index.push(document, derived);
         }
+        index.lexical = statistics;
+        index
     }
 
     fn empty(dim: usize) -> Self {

@@ -271,7 +271,7 @@ async fn view_ids(store: &PostgresStore, need: &Need<'_>) -> Vec<String> {
     let mut ids: Vec<String> = view
         .documents
         .iter()
-        .map(|d| d.stored.document.id.clone())
+        .map(|d| d.document().id.clone())
         .collect();
     ids.sort();
     ids

@@ -30,12 +30,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lru::LruCache;
+use rayon::prelude::*;
 
 use super::{DocumentRows, ModelId, NewDocument, Store, StoredDocument};
+use crate::doc_vectors::DocumentVectors;
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::index::{CandidateLimits, Index, KEYWORD_MAX_DF};
+use crate::index::{CandidateLimits, Index, Indexed, KEYWORD_MAX_DF};
 use crate::lexical::{token, Statistics};
+use crate::task::blocking;
 use crate::text::content_terms;
 
 /// Migrations, in order: (version, what it does, SQL). Append only: a released one never changes.
@@ -312,15 +315,8 @@ pub struct View {
 impl View {
     /// The index the answering code reads: these documents, scored with the corpus's counts.
     pub fn into_index(self, dim: usize) -> Index {
-        let documents = self
-            .documents
-            .into_iter()
-            .map(|d| {
-                let vectors = d.stored.vectors.clone().unwrap_or_default();
-                (d.stored.document.clone(), vectors)
-            })
-            .collect();
-        Index::with_statistics(documents, dim, self.statistics)
+        let documents = self.documents.iter().map(|d| d.indexed.clone()).collect();
+        Index::assemble(documents, dim, self.statistics)
     }
 }
 
@@ -394,12 +390,23 @@ impl PostgresStore {
         seqs.sort_unstable();
         seqs.dedup();
         let (mut documents, missing) = self.cache().documents(&seqs);
-        let read: Vec<Arc<CachedDocument>> = read_documents(&tx, Which::Seqs(&missing), dim)
-            .await?
-            .into_iter()
-            .filter(|d| d.1.vectors.is_some())
-            .map(|(seq, stored)| Arc::new(CachedDocument::new(seq, stored)))
-            .collect();
+        let read = read_documents(&tx, Which::Seqs(&missing), dim).await?;
+        // Tokenizing is most of the work of a document read; documents are independent.
+        let read: Vec<Arc<CachedDocument>> = blocking(move || {
+            Ok(read
+                .into_par_iter()
+                .filter_map(|(seq, stored)| {
+                    let vectors = stored.vectors?;
+                    Some(Arc::new(CachedDocument::new(
+                        seq,
+                        stored.document,
+                        vectors,
+                        dim,
+                    )))
+                })
+                .collect())
+        })
+        .await?;
         documents.extend(read.iter().cloned());
         documents.sort_by_key(|d| d.seq);
         let wanted: HashSet<&str> = documents
@@ -543,40 +550,44 @@ const CACHE_BYTES: usize = 256 << 20;
 /// How many term counts a replica keeps between writes at most.
 const CACHE_TERMS: usize = 1 << 20;
 
-/// A document as a view holds it: with its `seq` and the distinct terms whose counts a view of
-/// it needs.
+/// A document as a view holds it: with its `seq`, indexed (tokenized once, when it is read), and
+/// the distinct terms whose counts a view of it needs.
 pub struct CachedDocument {
     seq: i64,
-    pub stored: StoredDocument,
+    indexed: Indexed,
     terms: Vec<String>,
     bytes: usize,
 }
 
 impl CachedDocument {
-    fn new(seq: i64, stored: StoredDocument) -> Self {
-        let doc = &stored.document;
-        let mut terms: Vec<String> = doc
-            .content()
-            .flat_map(|p| p.sentences.iter().flat_map(|s| content_terms(s)))
+    /// `vectors`: the document's, `dim` wide.
+    fn new(seq: i64, document: Document, vectors: DocumentVectors, dim: usize) -> Self {
+        let vector_bytes: usize = vectors
+            .sentences
+            .iter()
+            .chain(&vectors.passages)
+            .map(|r| 4 * r.len())
+            .sum();
+        let text: usize = document.paragraphs.iter().map(|p| 2 * p.text.len()).sum();
+        let indexed = Indexed::new(document, vectors, dim);
+        let mut terms: Vec<String> = indexed
+            .terms()
             .filter(|t| t.len() <= MAX_TERM_BYTES)
+            .cloned()
             .collect();
         terms.sort_unstable();
         terms.dedup();
-        let vectors = stored.vectors.as_ref().map_or(0, |v| {
-            v.sentences
-                .iter()
-                .chain(&v.passages)
-                .map(|r| 4 * r.len())
-                .sum()
-        });
-        let text: usize = doc.paragraphs.iter().map(|p| 2 * p.text.len()).sum();
-        let bytes = vectors + text + terms.iter().map(|t| t.len() + 24).sum::<usize>();
+        let bytes = vector_bytes + text + terms.iter().map(|t| t.len() + 24).sum::<usize>();
         CachedDocument {
             seq,
-            stored,
+            indexed,
             terms,
             bytes,
         }
+    }
+
+    pub fn document(&self) -> &Document {
+        self.indexed.document()
     }
 }
 
