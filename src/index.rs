@@ -278,11 +278,14 @@ impl Index {
             lexical: self.lexical.clone(),
         };
         for (doc, derived) in added {
+            next.lexical.add(derived.counted());
             next.push(doc, derived);
         }
         next
     }
 
+    /// Appends a document's entries; its term counts are the caller's to add (an assembled
+    /// index is given the corpus's counts instead).
     fn push(&mut self, doc: Arc<Document>, derived: Arc<Derived>) {
         let d = self.documents.len();
         let mut sentence_ordinal = 0;
@@ -310,7 +313,6 @@ impl Index {
                 sentence_ordinal += 1;
             }
         }
-        self.lexical.add(derived.counted());
         self.documents.push(doc);
         self.derived.push(derived);
     }

@@ -18,7 +18,7 @@
 //! whose fitted weights are a data file (`support_model.tsv`, written by
 //! `scripts/fit_support_model.py`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -215,7 +215,7 @@ pub fn answer_with_vector(
         confidence,
         sentences,
         disagreements,
-        citations: cited_paragraphs(index, chosen.iter().map(|s| &s.candidate)),
+        citations: cited_paragraphs(index, chosen.iter().map(|s| &s.candidate), chosen.len()),
         related: Vec::new(),
         mode: Mode::Extractive,
         dropped: Vec::new(),
@@ -236,16 +236,11 @@ pub fn ranked_paragraphs(
     let candidates = index.rank(question, query_vector, |e| {
         wanted_docs.as_ref().is_none_or(|set| set.contains(&e.doc))
     });
-    let mut paragraphs = cited_paragraphs(index, candidates.iter());
-    paragraphs.truncate(limit);
-    Ok(paragraphs)
+    Ok(cited_paragraphs(index, candidates.iter(), limit))
 }
 
 fn abstain(index: &Index, question: &str, candidates: &[Candidate], confidence: f32) -> Answer {
-    let related: Vec<CitedParagraph> = cited_paragraphs(index, candidates.iter())
-        .into_iter()
-        .take(RELATED_PASSAGES)
-        .collect();
+    let related = cited_paragraphs(index, candidates.iter(), RELATED_PASSAGES);
     let answer = if related.is_empty() {
         include_str!("../../prompts/abstain-empty.txt")
     } else {
@@ -268,30 +263,42 @@ fn abstain(index: &Index, question: &str, candidates: &[Candidate], confidence: 
     }
 }
 
-/// The distinct paragraphs of the given candidates, in order, each scored by its best sentence.
+/// The distinct paragraphs of the given candidates, in order, each scored by its best sentence;
+/// the first `limit` of them.
 fn cited_paragraphs<'a>(
     index: &Index,
     candidates: impl Iterator<Item = &'a Candidate>,
+    limit: usize,
 ) -> Vec<CitedParagraph> {
-    let mut out: Vec<CitedParagraph> = Vec::new();
+    // (a sentence of the paragraph, its best score), first seen first. Candidates can be every
+    // sentence of the index: each paragraph is found by its passage position, not searched for,
+    // and only the paragraphs returned are copied out.
+    let mut paragraphs: Vec<(usize, f32)> = Vec::new();
+    let mut listed: HashMap<usize, usize> = HashMap::new();
     for c in candidates {
-        let citation = index.citation(c.sentence);
         let score = c.dense.max(c.passage_dense);
-        if let Some(existing) = out
-            .iter_mut()
-            .find(|p| p.doc == citation.doc && p.paragraph == citation.paragraph)
-        {
-            existing.score = existing.score.max(score);
-            continue;
+        let passage = index.sentences[c.sentence].passage;
+        match listed.get(&passage) {
+            Some(&at) => paragraphs[at].1 = paragraphs[at].1.max(score),
+            None => {
+                listed.insert(passage, paragraphs.len());
+                paragraphs.push((c.sentence, score));
+            }
         }
-        out.push(CitedParagraph {
-            doc: citation.doc,
-            paragraph: citation.paragraph,
-            text: index.sentence_paragraph(c.sentence).text.clone(),
-            score,
-        });
     }
-    out
+    paragraphs
+        .into_iter()
+        .take(limit)
+        .map(|(sentence, score)| {
+            let citation = index.citation(sentence);
+            CitedParagraph {
+                doc: citation.doc,
+                paragraph: citation.paragraph,
+                text: index.sentence_paragraph(sentence).text.clone(),
+                score,
+            }
+        })
+        .collect()
 }
 
 /// Maps requested document ids to indices; unknown ids are an error naming them.
