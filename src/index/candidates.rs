@@ -6,7 +6,7 @@
 //! (top `K_s` by sentence vector, top `K_p` paragraphs by paragraph vector, top `K_t` by text
 //! search), and the request is answered from their documents, with corpus-wide statistics. Here
 //! the three queries are exact (no HNSW approximation), and the keyword query is BM25 from the
-//! index's own lexical statistics, a stand-in for `ts_rank_cd`, over the question's content terms
+//! index's own lexical statistics, a stand-in for `ts_rank`, over the question's content terms
 //! that at most [`KEYWORD_MAX_DF`] of the sentences contain, as in the design. Answering from the
 //! candidates is then [`crate::answer::answer_with_vector`] with the candidate documents as the
 //! request's documents: [`Index::rank`] ranks within them (reciprocal rank fusion over the kept

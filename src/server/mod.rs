@@ -82,6 +82,13 @@ pub struct ServeArgs {
     #[arg(long, env = "FOOTNOTE_EF_SEARCH",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
     pub ef_search: Option<usize>,
+    /// On a PostgreSQL store, how many MiB of documents a replica keeps between requests, read
+    /// and indexed once for every later question that needs them (stored documents never
+    /// change, so a larger cache costs memory, never freshness). The replica's memory grows
+    /// by about this much when the cache is full.
+    #[arg(long, env = "FOOTNOTE_CACHE_MIB", default_value_t = 256,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1 << 20))]
+    pub cache_mib: usize,
     /// Documents (.txt, .jsonl or directories) ingested on first start, when the store has never
     /// been seeded [default: seeds].
     #[arg(long, env = "FOOTNOTE_CORPUS", value_delimiter = ',')]

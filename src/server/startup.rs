@@ -86,6 +86,7 @@ pub(super) async fn start(
         }
         shared.set_model(&model).await?;
         shared.index_vectors(model.dim).await?;
+        shared.set_cache_bytes(args.cache_mib << 20);
         let corpus = Corpus::shared(shared, model, args.candidates, args.ef_search.unwrap_or(0));
         return make_ready(state, corpus, worker, writer, &args.corpus).await;
     }

@@ -26,11 +26,12 @@ use pgvector::Vector;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls};
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lru::LruCache;
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{DocumentRows, ModelId, NewDocument, Store, StoredDocument};
 use crate::doc_vectors::DocumentVectors;
@@ -354,12 +355,22 @@ impl PostgresStore {
         Ok(())
     }
 
-    /// What a request needs, read in one snapshot of the database: the documents wanted by id
-    /// and those the searches find, each with its vectors (`dim` wide; a document without them
-    /// is left out), in the order they were stored, and the corpus-wide counts of every term
-    /// they hold and of `need.terms`. Documents and counts this replica read before come from
+    /// What a request needs: the documents wanted by id and those the searches find, each with
+    /// its vectors (`dim` wide; a document without them is left out), in the order they were
+    /// stored, and the corpus-wide counts of every term they hold and of `need.terms`, all read
+    /// in one snapshot of the database. Documents and counts this replica read before come from
     /// its cache ([`ViewCache`]).
     pub async fn view(&self, need: &Need<'_>, dim: usize) -> Result<View> {
+        let searching = !need.near.is_empty() || !need.keywords.is_empty();
+        // The searches run before the snapshot is taken, each on a connection of its own, so
+        // that they run at once and a request never holds one connection while it waits for
+        // another. What they find is only a list of candidates: the snapshot decides which
+        // of them still exist.
+        let found = if searching {
+            self.search(need, dim).await?
+        } else {
+            Vec::new()
+        };
         let mut client = self.client().await?;
         let tx = reading(&mut client).await?;
         let totals = tx
@@ -367,26 +378,17 @@ impl PostgresStore {
             .await?;
         let (sentences, terms, generation): (i64, i64, i64) =
             (totals.get(0), totals.get(1), totals.get(2));
-        let by_id = tx
-            .prepare_cached("SELECT seq FROM documents WHERE id = ANY($1)")
-            .await?;
-        let mut seqs: Vec<i64> = tx
-            .query(&by_id, &[&need.ids])
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        let searching = !need.near.is_empty() || !need.keywords.is_empty();
-        if searching && sentences <= need.whole_up_to as i64 {
-            seqs = tx
-                .query("SELECT seq FROM documents", &[])
-                .await?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-        } else if searching {
-            seqs.extend(search(&tx, need, sentences, dim).await?);
+        let mut seqs: Vec<i64> = if searching && sentences <= need.whole_up_to as i64 {
+            tx.query("SELECT seq FROM documents", &[]).await?
+        } else {
+            let by_id = tx
+                .prepare_cached("SELECT seq FROM documents WHERE id = ANY($1) OR seq = ANY($2)")
+                .await?;
+            tx.query(&by_id, &[&need.ids, &found]).await?
         }
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
         seqs.sort_unstable();
         seqs.dedup();
         let (mut documents, missing) = self.cache().documents(&seqs);
@@ -409,7 +411,9 @@ impl PostgresStore {
         .await?;
         documents.extend(read.iter().cloned());
         documents.sort_by_key(|d| d.seq);
-        let wanted: HashSet<&str> = documents
+        // Fx, not SipHash: every term of every document goes through this set on each request
+        // (tens of thousands at a million sentences), and none of them is chosen by a client.
+        let wanted: FxHashSet<&str> = documents
             .iter()
             .flat_map(|d| d.terms.iter())
             .chain(need.terms)
@@ -454,6 +458,15 @@ impl PostgresStore {
             documents,
             statistics,
         })
+    }
+
+    /// Keeps at most `bytes` of documents between requests (the default is [`CACHE_BYTES`]): a
+    /// question whose documents are all kept reads none of them from the database. Documents
+    /// never change once stored, so a larger cache costs memory, never freshness.
+    pub fn set_cache_bytes(&self, bytes: usize) {
+        let mut cache = self.cache();
+        cache.limit = bytes;
+        cache.keep_documents(Vec::new());
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, ViewCache> {
@@ -545,8 +558,9 @@ impl PostgresStore {
     }
 }
 
-/// How many bytes of documents a replica keeps between requests.
-const CACHE_BYTES: usize = 256 << 20;
+/// How many bytes of documents a replica keeps between requests, unless told
+/// ([`PostgresStore::set_cache_bytes`]).
+pub const CACHE_BYTES: usize = 256 << 20;
 /// How many term counts a replica keeps between writes at most.
 const CACHE_TERMS: usize = 1 << 20;
 
@@ -593,15 +607,27 @@ impl CachedDocument {
 
 /// What a replica keeps between requests, all of it safe to keep. A stored document never
 /// changes (a write gives a new `seq`; a deleted one is simply never found again), so documents
-/// are kept by `seq` until [`CACHE_BYTES`] is reached, least recently used out first. Term
+/// are kept by `seq` until `limit` bytes are reached, least recently used out first. Term
 /// counts change with every write, so they are kept only while `corpus_stats.generation` stays
 /// where it was when they were read.
-#[derive(Default)]
 struct ViewCache {
     documents: Option<LruCache<i64, Arc<CachedDocument>>>,
     bytes: usize,
+    limit: usize,
     generation: i64,
-    term_df: HashMap<String, u32>,
+    term_df: FxHashMap<String, u32>,
+}
+
+impl Default for ViewCache {
+    fn default() -> Self {
+        ViewCache {
+            documents: None,
+            bytes: 0,
+            limit: CACHE_BYTES,
+            generation: 0,
+            term_df: FxHashMap::default(),
+        }
+    }
 }
 
 impl ViewCache {
@@ -630,7 +656,7 @@ impl ViewCache {
                 self.bytes -= old.bytes;
             }
         }
-        while self.bytes > CACHE_BYTES {
+        while self.bytes > self.limit {
             match self.lru().pop_lru() {
                 Some((_, old)) => self.bytes -= old.bytes,
                 None => break,
@@ -642,7 +668,7 @@ impl ViewCache {
     fn term_counts(
         &mut self,
         generation: i64,
-        wanted: &HashSet<&str>,
+        wanted: &FxHashSet<&str>,
     ) -> (HashMap<String, u32>, Vec<String>) {
         if generation != self.generation {
             self.term_df.clear();
@@ -683,57 +709,76 @@ impl ViewCache {
 
 /// The documents (`seq`) of the rows the need's searches find: nearest sentences and paragraphs
 /// by pgvector's HNSW indexes, best sentences by text search.
-async fn search(
-    tx: &Transaction<'_>,
-    need: &Need<'_>,
-    sentences: i64,
-    dim: usize,
-) -> Result<Vec<i64>> {
-    let limits = need.limits;
-    // HNSW returns at most `ef_search` rows: at least the limit, with room for recall.
-    let limit = limits.sentences.max(limits.paragraphs);
-    let ef_search = match need.ef_search {
-        0 => (2 * limit).clamp(40, MAX_EF_SEARCH),
-        set => set.max(limit).min(MAX_EF_SEARCH),
-    };
-    tx.batch_execute(&format!("SET LOCAL hnsw.ef_search = {ef_search}"))
-        .await?;
-    let nearest = |table: &str, limit: usize| {
-        format!(
-            "SELECT doc FROM {table} WHERE embedding IS NOT NULL
-             ORDER BY embedding::vector({dim}) <=> $1::vector({dim}) LIMIT {limit}"
-        )
-    };
-    let by_sentence = tx
-        .prepare_cached(&nearest("sentences", limits.sentences))
-        .await?;
-    let by_paragraph = tx
-        .prepare_cached(&nearest("paragraphs", limits.paragraphs))
-        .await?;
-    let mut seqs = Vec::new();
-    for v in need.near {
-        let v = vector(v);
-        for (statement, limit) in [
-            (&by_sentence, limits.sentences),
-            (&by_paragraph, limits.paragraphs),
-        ] {
-            if limit > 0 {
-                seqs.extend(
-                    tx.query(statement, &[&v])
-                        .await?
-                        .iter()
-                        .map(|r| r.get::<_, i64>(0)),
-                );
-            }
-        }
+impl PostgresStore {
+    /// The `seq`s of the documents holding what `need` searches for: its nearest sentences and
+    /// paragraphs by vector (pgvector's HNSW indexes) and its best sentences by text rank,
+    /// the three searches at once, each on a connection of its own.
+    async fn search(&self, need: &Need<'_>, dim: usize) -> Result<Vec<i64>> {
+        let limits = need.limits;
+        // HNSW returns at most `ef_search` rows: at least the limit, with room for recall.
+        let limit = limits.sentences.max(limits.paragraphs);
+        let ef_search = match need.ef_search {
+            0 => (2 * limit).clamp(40, MAX_EF_SEARCH),
+            set => set.max(limit).min(MAX_EF_SEARCH),
+        };
+        let (mut seqs, by_paragraph, by_text) = tokio::try_join!(
+            self.nearest("sentences", need.near, limits.sentences, ef_search, dim),
+            self.nearest("paragraphs", need.near, limits.paragraphs, ef_search, dim),
+            self.by_text(need.keywords, limits.keyword),
+        )?;
+        seqs.extend(by_paragraph);
+        seqs.extend(by_text);
+        Ok(seqs)
     }
-    if limits.keyword > 0 && !need.keywords.is_empty() {
+
+    /// The documents of the `limit` rows of `table` nearest to each of `near`.
+    async fn nearest(
+        &self,
+        table: &str,
+        near: &[Vec<f32>],
+        limit: usize,
+        ef_search: usize,
+        dim: usize,
+    ) -> Result<Vec<i64>> {
+        if limit == 0 || near.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut client = self.client().await?;
+        let tx = reading(&mut client).await?;
+        tx.batch_execute(&format!("SET LOCAL hnsw.ef_search = {ef_search}"))
+            .await?;
+        let statement = tx
+            .prepare_cached(&format!(
+                "SELECT doc FROM {table} WHERE embedding IS NOT NULL
+                 ORDER BY embedding::vector({dim}) <=> $1::vector({dim}) LIMIT {limit}"
+            ))
+            .await?;
+        let mut seqs = Vec::new();
+        for v in near {
+            let rows = tx.query(&statement, &[&vector(v)]).await?;
+            seqs.extend(rows.iter().map(|r| r.get::<_, i64>(0)));
+        }
+        tx.commit().await?;
+        Ok(seqs)
+    }
+
+    /// The documents of the `limit` sentences ranked best by text search for `keywords`.
+    async fn by_text(&self, keywords: &[String], limit: usize) -> Result<Vec<i64>> {
+        if limit == 0 || keywords.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut client = self.client().await?;
+        let tx = reading(&mut client).await?;
+        let sentences: i64 = tx
+            .query_one("SELECT sentences FROM corpus_stats", &[])
+            .await?
+            .get(0);
         let max_df = (KEYWORD_MAX_DF * sentences as f64).floor() as i32;
         let counted = tx
             .prepare_cached("SELECT term, df FROM term_df WHERE term = ANY($1) AND df <= $2")
             .await?;
         let mut counted: Vec<(i32, String)> = tx
-            .query(&counted, &[&need.keywords, &max_df])
+            .query(&counted, &[&keywords, &max_df])
             .await?
             .iter()
             .map(|r| (r.get(1), r.get(0)))
@@ -743,7 +788,7 @@ async fn search(
         // row is ranked, so common terms would cost most and change least.
         counted.sort_unstable();
         counted.dedup();
-        let budget = (KEYWORD_ROWS_PER_CANDIDATE * limits.keyword) as i64;
+        let budget = (KEYWORD_ROWS_PER_CANDIDATE * limit) as i64;
         let mut matched = 0i64;
         let rare: Vec<String> = counted
             .into_iter()
@@ -753,20 +798,23 @@ async fn search(
             })
             .map(|(_, term)| quoted(&term))
             .collect();
+        let mut seqs = Vec::new();
         if !rare.is_empty() {
-            let query = rare.join(" | ");
+            // `ts_rank` (term frequency over 1 + log length), not `ts_rank_cd`: it only picks
+            // which documents the index then scores with BM25, and cover density cost 2.5x as
+            // much per matched row for the same answers (BENCHMARKS.md, the store at scale).
             let by_text = tx
                 .prepare_cached(&format!(
                     "SELECT doc FROM sentences WHERE tsv @@ $1::text::tsquery
-                     ORDER BY ts_rank_cd(tsv, $1::text::tsquery, 1) DESC LIMIT {}",
-                    limits.keyword
+                     ORDER BY ts_rank(tsv, $1::text::tsquery, 1) DESC LIMIT {limit}"
                 ))
                 .await?;
-            let rows = tx.query(&by_text, &[&query]).await?;
+            let rows = tx.query(&by_text, &[&rare.join(" | ")]).await?;
             seqs.extend(rows.iter().map(|r| r.get::<_, i64>(0)));
         }
+        tx.commit().await?;
+        Ok(seqs)
     }
-    Ok(seqs)
 }
 
 /// A count read from the database (never negative there).
