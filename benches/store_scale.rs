@@ -23,7 +23,7 @@ use footnote::answer::{answer_with_vector, AskOptions};
 use footnote::doc_vectors::DocumentVectors;
 use footnote::document::Document;
 use footnote::index::Index;
-use footnote::store::postgres::Need;
+use footnote::store::postgres::{Need, CACHE_BYTES};
 use footnote::store::sqlite::Sqlite;
 use footnote::store::{ModelId, NewDocument, PostgresStore, Store};
 use footnote::text::content_terms;
@@ -315,6 +315,7 @@ async fn main() {
         match phase.as_str() {
             "load" => load(&tier, server, &base, &model).await,
             "measure" => measure(&tier, &base, &engine, &model).await,
+            "ask" => ask_only(&tier, &base, &engine).await,
             _ => {
                 eprintln!("{USAGE}");
                 std::process::exit(2);
@@ -323,7 +324,7 @@ async fn main() {
     }
 }
 
-const USAGE: &str = "usage: cargo bench --bench store_scale -- postgres://USER@HOST:PORT load|measure [SENTENCES...]";
+const USAGE: &str = "usage: cargo bench --bench store_scale -- postgres://USER@HOST:PORT load|measure|ask [SENTENCES...]";
 
 /// Where one tier's stores are.
 struct Tier {
@@ -390,6 +391,131 @@ async fn load(tier: &Tier, server: &str, base: &Base, model: &ModelId) {
     println!("VACUUM ANALYZE in {:.1}s", t.elapsed().as_secs_f64());
 }
 
+/// Where the time of an in-process ask goes, one sample per question (ms).
+#[derive(Default)]
+struct AskTimes {
+    /// Embedding the question (zero when given its vector).
+    embed: Vec<f64>,
+    /// The SQL view: searches, then documents and term counts (from the cache when it has them).
+    view: Vec<f64>,
+    /// The view's index assembled from its documents.
+    assemble: Vec<f64>,
+    /// The answering code over that index.
+    answer: Vec<f64>,
+    total: Vec<f64>,
+    /// Each question's answer text, in turn.
+    answers: Vec<String>,
+}
+
+impl AskTimes {
+    fn summary(&mut self) -> String {
+        let p50 = |v: &mut Vec<f64>| percentile(v, 0.5);
+        format!(
+            "p50 {:.1} ms p99 {:.1} ms (p50s: embedding {:.1}, SQL view {:.1}, assembling {:.1}, answering {:.1} ms)",
+            p50(&mut self.total),
+            percentile(&mut self.total, 0.99),
+            p50(&mut self.embed),
+            p50(&mut self.view),
+            p50(&mut self.assemble),
+            p50(&mut self.answer)
+        )
+    }
+}
+
+/// Every question asked once in process, as a replica asks: the view (SQL), its index, the
+/// answer; with the question embedded first when `embedding` is given.
+async fn ask_round(
+    store: &PostgresStore,
+    base: &Base,
+    vectors: &[Vec<f32>],
+    embedding: Option<&Engine>,
+    dim: usize,
+) -> AskTimes {
+    let options = AskOptions::default();
+    let mut times = AskTimes::default();
+    for (q, v) in base.questions.iter().zip(vectors) {
+        let t = Instant::now();
+        let vector = match embedding {
+            Some(engine) => engine.embedder.embed(&[q.as_str()]).unwrap().remove(0),
+            None => v.clone(),
+        };
+        times.embed.push(ms(t.elapsed()));
+        let terms = content_terms(q);
+        let near = [vector.clone()];
+        let step = Instant::now();
+        let view = store
+            .view(&Need::question(&terms, &near, CANDIDATES), dim)
+            .await
+            .unwrap();
+        times.view.push(ms(step.elapsed()));
+        let step = Instant::now();
+        let index = view.into_index(dim);
+        times.assemble.push(ms(step.elapsed()));
+        let step = Instant::now();
+        let answer = answer_with_vector(&index, q, &vector, &options).unwrap();
+        times.answer.push(ms(step.elapsed()));
+        times.answers.push(answer.answer);
+        times.total.push(ms(t.elapsed()));
+    }
+    times
+}
+
+/// Only the in-process asks on PostgreSQL, with where their time goes: a cold round, then
+/// `STORE_SCALE_ROUNDS` (default 3) warm rounds together, with a document cache of
+/// `STORE_SCALE_CACHE_MIB` (default the service's, 256).
+async fn ask_only(tier: &Tier, base: &Base, engine: &Engine) {
+    let dim = engine.embedder.dim();
+    let store = PostgresStore::open(&tier.url)
+        .await
+        .expect("opening the store");
+    let questions: Vec<&str> = base.questions.iter().map(String::as_str).collect();
+    let vectors = engine.embedder.embed(&questions).expect("embed");
+    let setting = |name: &str, default: usize| -> usize {
+        std::env::var(name)
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(default)
+    };
+    let rounds = setting("STORE_SCALE_ROUNDS", 3);
+    let cache_mib = setting("STORE_SCALE_CACHE_MIB", CACHE_BYTES >> 20);
+    store.set_cache_bytes(cache_mib << 20);
+    let mut cold = ask_round(&store, base, &vectors, None, dim).await;
+    let mut warm = AskTimes::default();
+    for _ in 0..rounds {
+        let round = ask_round(&store, base, &vectors, None, dim).await;
+        warm.embed.extend(round.embed);
+        warm.view.extend(round.view);
+        warm.assemble.extend(round.assemble);
+        warm.answer.extend(round.answer);
+        warm.total.extend(round.total);
+        warm.answers = round.answers;
+    }
+    println!(
+        "ask on PostgreSQL ({cache_mib} MiB document cache), embedding excluded: cold cache {}; warm ({rounds} rounds) {}",
+        cold.summary(),
+        warm.summary()
+    );
+    if tier.sentences <= MEMORY_ASKS_UP_TO {
+        // What the searches leave out, seen in the answers: the in-memory index ranks every
+        // sentence of the corpus, a replica only those of the documents its searches found.
+        let (documents, document_vectors): (Vec<Document>, Vec<DocumentVectors>) =
+            documents(base, tier.sentences).flatten().unzip();
+        let index = Index::from_vectors(documents, document_vectors, dim);
+        let options = AskOptions::default();
+        let asking = Instant::now();
+        let (mut same, mut asked) = (0, 0);
+        for ((q, v), replica) in base.questions.iter().zip(&vectors).zip(&warm.answers) {
+            if asking.elapsed() > MEMORY_BUDGET {
+                break;
+            }
+            asked += 1;
+            same +=
+                usize::from(answer_with_vector(&index, q, v, &options).unwrap().answer == *replica);
+        }
+        println!("same answer as the in-memory index (every sentence ranked): {same} of {asked}");
+    }
+}
+
 /// A plain connection to `url`.
 async fn admin_of(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
@@ -453,44 +579,16 @@ async fn measure(tier: &Tier, base: &Base, engine: &Engine, model: &ModelId) {
     }
 
     // Ask in process, as a replica does: view (SQL) + scoring; then the in-memory index.
-    let options = AskOptions::default();
     // Three rounds of every question: with the replica's cache empty, then warm, then warm with
-    // the question embedded as part of the ask. `view`: the SQL reads; `total`: view + scoring.
-    let mut view_ms = [Vec::new(), Vec::new(), Vec::new()];
-    let mut total_ms = [Vec::new(), Vec::new(), Vec::new()];
-    for round in 0..3 {
-        for (q, v) in base.questions.iter().zip(&question_vectors) {
-            let t = Instant::now();
-            let vector = if round == 2 {
-                engine.embedder.embed(&[q.as_str()]).unwrap().remove(0)
-            } else {
-                v.clone()
-            };
-            let terms = content_terms(q);
-            let near = [vector.clone()];
-            let v0 = Instant::now();
-            let view = store
-                .view(&Need::question(&terms, &near, CANDIDATES), dim)
-                .await
-                .unwrap();
-            view_ms[round].push(ms(v0.elapsed()));
-            let index = view.into_index(dim);
-            answer_with_vector(&index, q, &vector, &options).unwrap();
-            total_ms[round].push(ms(t.elapsed()));
-        }
-    }
-    let [cold_view, warm_view, _] = &mut view_ms;
-    let [cold, warm, embedded] = &mut total_ms;
+    // the question embedded as part of the ask.
+    let mut cold = ask_round(&store, base, &question_vectors, None, dim).await;
+    let mut warm = ask_round(&store, base, &question_vectors, None, dim).await;
+    let mut embedded = ask_round(&store, base, &question_vectors, Some(engine), dim).await;
     println!(
-        "ask on PostgreSQL, embedding excluded: cold cache p50 {:.1} ms p99 {:.1} ms (SQL view p50 {:.1} ms); warm p50 {:.1} ms p99 {:.1} ms (SQL view p50 {:.1} ms); embedding included (warm) p50 {:.1} ms p99 {:.1} ms",
-        percentile(cold, 0.5),
-        percentile(cold, 0.99),
-        percentile(cold_view, 0.5),
-        percentile(warm, 0.5),
-        percentile(warm, 0.99),
-        percentile(warm_view, 0.5),
-        percentile(embedded, 0.5),
-        percentile(embedded, 0.99)
+        "ask on PostgreSQL, embedding excluded: cold cache {}; warm {}; embedding included (warm) {}",
+        cold.summary(),
+        warm.summary(),
+        embedded.summary()
     );
     if sentences > MEMORY_ASKS_UP_TO {
         println!(
@@ -503,6 +601,7 @@ async fn measure(tier: &Tier, base: &Base, engine: &Engine, model: &ModelId) {
             documents(base, sentences).flatten().unzip();
         let index = Index::from_vectors(documents, vectors, dim);
         let built = t.elapsed();
+        let options = AskOptions::default();
         let (mut mem_total, mut mem_embedded) = (Vec::new(), Vec::new());
         let asking = Instant::now();
         for (q, v) in base.questions.iter().zip(&question_vectors) {
