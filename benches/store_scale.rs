@@ -183,7 +183,7 @@ fn rss_mib(pid: u32) -> f64 {
 }
 
 /// The sentences (document, paragraph, position) `query` returns for the vector `v`.
-async fn top10(
+async fn sentences_found(
     client: &tokio_postgres::Client,
     query: &str,
     v: &pgvector::Vector,
@@ -423,13 +423,15 @@ impl AskTimes {
 }
 
 /// Every question asked once in process, as a replica asks: the view (SQL), its index, the
-/// answer; with the question embedded first when `embedding` is given.
+/// answer; with the question embedded first when `embedding` is given, and `hnsw.ef_search` at
+/// `ef_search` (0: the service's default).
 async fn ask_round(
     store: &PostgresStore,
     base: &Base,
     vectors: &[Vec<f32>],
     embedding: Option<&Engine>,
     dim: usize,
+    ef_search: usize,
 ) -> AskTimes {
     let options = AskOptions::default();
     let mut times = AskTimes::default();
@@ -444,7 +446,13 @@ async fn ask_round(
         let near = [vector.clone()];
         let step = Instant::now();
         let view = store
-            .view(&Need::question(&terms, &near, CANDIDATES), dim)
+            .view(
+                &Need {
+                    ef_search,
+                    ..Need::question(&terms, &near, CANDIDATES)
+                },
+                dim,
+            )
             .await
             .unwrap();
         times.view.push(ms(step.elapsed()));
@@ -462,7 +470,8 @@ async fn ask_round(
 
 /// Only the in-process asks on PostgreSQL, with where their time goes: a cold round, then
 /// `STORE_SCALE_ROUNDS` (default 3) warm rounds together, with a document cache of
-/// `STORE_SCALE_CACHE_MIB` (default the service's, 256).
+/// `STORE_SCALE_CACHE_MIB` (default the service's, 256), searching with `hnsw.ef_search` at
+/// `STORE_SCALE_EF_SEARCH` (default the service's).
 async fn ask_only(tier: &Tier, base: &Base, engine: &Engine) {
     let dim = engine.embedder.dim();
     let store = PostgresStore::open(&tier.url)
@@ -478,11 +487,12 @@ async fn ask_only(tier: &Tier, base: &Base, engine: &Engine) {
     };
     let rounds = setting("STORE_SCALE_ROUNDS", 3);
     let cache_mib = setting("STORE_SCALE_CACHE_MIB", CACHE_BYTES >> 20);
+    let ef_search = setting("STORE_SCALE_EF_SEARCH", 0);
     store.set_cache_bytes(cache_mib << 20);
-    let mut cold = ask_round(&store, base, &vectors, None, dim).await;
+    let mut cold = ask_round(&store, base, &vectors, None, dim, ef_search).await;
     let mut warm = AskTimes::default();
     for _ in 0..rounds {
-        let round = ask_round(&store, base, &vectors, None, dim).await;
+        let round = ask_round(&store, base, &vectors, None, dim, ef_search).await;
         warm.embed.extend(round.embed);
         warm.view.extend(round.view);
         warm.assemble.extend(round.assemble);
@@ -491,7 +501,7 @@ async fn ask_only(tier: &Tier, base: &Base, engine: &Engine) {
         warm.answers = round.answers;
     }
     println!(
-        "ask on PostgreSQL ({cache_mib} MiB document cache), embedding excluded: cold cache {}; warm ({rounds} rounds) {}",
+        "ask on PostgreSQL ({cache_mib} MiB document cache, ef_search {ef_search}, 0: the service's default), embedding excluded: cold cache {}; warm ({rounds} rounds) {}",
         cold.summary(),
         warm.summary()
     );
@@ -545,13 +555,18 @@ async fn measure(tier: &Tier, base: &Base, engine: &Engine, model: &ModelId) {
     let sqlite_path = &tier.sqlite;
     // Recall of the HNSW top-10 sentences against exact search, with the service's settings.
     let client = admin_of(url).await;
-    let query = format!(
-        "SELECT doc, paragraph, position FROM sentences WHERE embedding IS NOT NULL
-         ORDER BY embedding::vector({dim}) <=> $1::vector({dim}) LIMIT 10"
-    );
-    // The service's ef_search first (200: twice `--candidates`), then higher ones.
+    let nearest = |limit: usize| {
+        format!(
+            "SELECT doc, paragraph, position FROM sentences WHERE embedding IS NOT NULL
+             ORDER BY embedding::vector({dim}) <=> $1::vector({dim}) LIMIT {limit}"
+        )
+    };
+    let (query, service_query) = (nearest(10), nearest(CANDIDATES));
+    // The service's ef_search first (200: twice `--candidates`), then higher ones. Besides the
+    // top 10's recall, how many of the exact top 10 the service's own search finds (its top
+    // `CANDIDATES` sentences, whose documents it answers from).
     for ef_search in [200, 400, 1000] {
-        let (mut hits, mut total) = (0, 0);
+        let (mut hits, mut total, mut found) = (0, 0, 0);
         let mut hnsw_ms = Vec::new();
         for v in &question_vectors {
             let v = pgvector::Vector::from(v.clone());
@@ -560,30 +575,33 @@ async fn measure(tier: &Tier, base: &Base, engine: &Engine, model: &ModelId) {
                 .await
                 .unwrap();
             let t = Instant::now();
-            let approximate = top10(&client, &query, &v).await;
+            let approximate = sentences_found(&client, &query, &v).await;
             hnsw_ms.push(ms(t.elapsed()));
+            let service = sentences_found(&client, &service_query, &v).await;
             client
                 .batch_execute("SET LOCAL enable_indexscan = off")
                 .await
                 .unwrap();
-            let exact = top10(&client, &query, &v).await;
+            let exact = sentences_found(&client, &query, &v).await;
             client.batch_execute("COMMIT").await.unwrap();
             hits += exact.iter().filter(|e| approximate.contains(e)).count();
+            found += exact.iter().filter(|e| service.contains(e)).count();
             total += exact.len();
         }
         println!(
-            "HNSW recall@10 at ef_search {ef_search}: {:.3} ({hits}/{total}); top-10 query p50 {:.2} ms",
+            "HNSW recall@10 at ef_search {ef_search}: {:.3} ({hits}/{total}); top-10 query p50 {:.2} ms; exact top 10 within the top {CANDIDATES}: {:.3}",
             hits as f64 / total as f64,
-            percentile(&mut hnsw_ms, 0.5)
+            percentile(&mut hnsw_ms, 0.5),
+            found as f64 / total as f64
         );
     }
 
     // Ask in process, as a replica does: view (SQL) + scoring; then the in-memory index.
     // Three rounds of every question: with the replica's cache empty, then warm, then warm with
     // the question embedded as part of the ask.
-    let mut cold = ask_round(&store, base, &question_vectors, None, dim).await;
-    let mut warm = ask_round(&store, base, &question_vectors, None, dim).await;
-    let mut embedded = ask_round(&store, base, &question_vectors, Some(engine), dim).await;
+    let mut cold = ask_round(&store, base, &question_vectors, None, dim, 0).await;
+    let mut warm = ask_round(&store, base, &question_vectors, None, dim, 0).await;
+    let mut embedded = ask_round(&store, base, &question_vectors, Some(engine), dim, 0).await;
     println!(
         "ask on PostgreSQL, embedding excluded: cold cache {}; warm {}; embedding included (warm) {}",
         cold.summary(),

@@ -285,34 +285,8 @@ async fn postgres_views_find_documents_by_vector_and_by_rare_terms() {
         return;
     };
     let store = PostgresStore::open(&url).await.unwrap();
-    store.index_vectors(2).await.unwrap();
-    // Twenty documents, each with its own direction; only document 7 names the Tagus.
-    let docs: Vec<Document> = (0..20)
-        .map(|i| {
-            let place = if i == 7 { "the Tagus" } else { "the river" };
-            article(
-                &format!("d{i}"),
-                &format!("Boats sailed on {place} in week {i}. Trade grew."),
-            )
-        })
-        .collect();
-    let vectors: Vec<DocumentVectors> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let angle = i as f32 * 0.15;
-            let n = DocumentVectors::texts(d).len();
-            let mut rows = (0..n).map(|_| vec![angle.cos(), angle.sin()]);
-            DocumentVectors::take(d, &mut rows)
-        })
-        .collect();
-    let rows: Vec<NewDocument> = docs
-        .iter()
-        .zip(&vectors)
-        .map(|(document, vectors)| NewDocument { document, vectors })
-        .collect();
-    store.insert(&rows, &model(2)).await.unwrap();
-    let near = [vec![(12.0f32 * 0.15).cos(), (12.0f32 * 0.15).sin()]];
+    twenty_directions(&store).await;
+    let near = [direction(12)];
     let by_sentence = Need {
         near: &near,
         limits: CandidateLimits {
@@ -352,6 +326,80 @@ async fn postgres_views_find_documents_by_vector_and_by_rare_terms() {
         ..by_text
     };
     assert_eq!(view_ids(&store, &whole).await.len(), 20);
+}
+
+/// A replica's cache never brings back a document deleted through another replica, and a
+/// replica keeping no documents at all (`--cache-mib 0`) reads the same views.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_views_never_return_a_document_deleted_elsewhere() {
+    let Some(url) = common::postgres::fresh_database("views_deleted").await else {
+        return;
+    };
+    let (replica, other) = (
+        PostgresStore::open(&url).await.unwrap(),
+        PostgresStore::open(&url).await.unwrap(),
+    );
+    twenty_directions(&replica).await;
+    let near = [direction(12)];
+    let need = Need {
+        near: &near,
+        limits: CandidateLimits {
+            sentences: 2,
+            ..CandidateLimits::default()
+        },
+        ..Need::default()
+    };
+    assert_eq!(view_ids(&replica, &need).await, ["d12"], "now in its cache");
+    assert!(other.delete("d12").await.unwrap());
+    let after = view_ids(&replica, &need).await;
+    // d11 and d13 are equally near: either, or one sentence of each.
+    assert!(
+        !after.is_empty() && after.iter().all(|id| id == "d11" || id == "d13"),
+        "the nearest left, not the cached deleted one: {after:?}"
+    );
+    replica.set_cache_bytes(0);
+    assert_eq!(view_ids(&replica, &need).await, after);
+    assert_eq!(
+        view_ids(&replica, &need).await,
+        after,
+        "read again, not kept"
+    );
+}
+
+/// Twenty documents stored in `store` (2-wide vectors, HNSW indexes built), document `i`'s
+/// vectors all pointing in [`direction`]`(i)`; only document 7 names the Tagus.
+async fn twenty_directions(store: &PostgresStore) {
+    store.index_vectors(2).await.unwrap();
+    let docs: Vec<Document> = (0..20)
+        .map(|i| {
+            let place = if i == 7 { "the Tagus" } else { "the river" };
+            article(
+                &format!("d{i}"),
+                &format!("Boats sailed on {place} in week {i}. Trade grew."),
+            )
+        })
+        .collect();
+    let vectors: Vec<DocumentVectors> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let n = DocumentVectors::texts(d).len();
+            let mut rows = (0..n).map(|_| direction(i));
+            DocumentVectors::take(d, &mut rows)
+        })
+        .collect();
+    let rows: Vec<NewDocument> = docs
+        .iter()
+        .zip(&vectors)
+        .map(|(document, vectors)| NewDocument { document, vectors })
+        .collect();
+    store.insert(&rows, &model(2)).await.unwrap();
+}
+
+/// Document `i`'s direction in [`twenty_directions`].
+fn direction(i: usize) -> Vec<f32> {
+    let angle = i as f32 * 0.15;
+    vec![angle.cos(), angle.sin()]
 }
 
 /// Replicas starting together on a new database: every one of them opens (a second application
