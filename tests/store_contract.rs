@@ -287,14 +287,7 @@ async fn postgres_views_find_documents_by_vector_and_by_rare_terms() {
     let store = PostgresStore::open(&url).await.unwrap();
     twenty_directions(&store).await;
     let near = [direction(12)];
-    let by_sentence = Need {
-        near: &near,
-        limits: CandidateLimits {
-            sentences: 2,
-            ..CandidateLimits::default()
-        },
-        ..Need::default()
-    };
+    let by_sentence = two_nearest_sentences(&near);
     assert_eq!(view_ids(&store, &by_sentence).await, ["d12"]);
     let searched_wider = Need {
         ef_search: 1000,
@@ -341,14 +334,7 @@ async fn postgres_views_never_return_a_document_deleted_elsewhere() {
     );
     twenty_directions(&replica).await;
     let near = [direction(12)];
-    let need = Need {
-        near: &near,
-        limits: CandidateLimits {
-            sentences: 2,
-            ..CandidateLimits::default()
-        },
-        ..Need::default()
-    };
+    let need = two_nearest_sentences(&near);
     assert_eq!(view_ids(&replica, &need).await, ["d12"], "now in its cache");
     assert!(other.delete("d12").await.unwrap());
     let after = view_ids(&replica, &need).await;
@@ -394,6 +380,19 @@ async fn twenty_directions(store: &PostgresStore) {
         .map(|(document, vectors)| NewDocument { document, vectors })
         .collect();
     store.insert(&rows, &model(2)).await.unwrap();
+}
+
+/// A view of the documents of the two sentences nearest `near` (in [`twenty_directions`]: both
+/// sentences of the nearest document).
+fn two_nearest_sentences(near: &[Vec<f32>]) -> Need<'_> {
+    Need {
+        near,
+        limits: CandidateLimits {
+            sentences: 2,
+            ..CandidateLimits::default()
+        },
+        ..Need::default()
+    }
 }
 
 /// Document `i`'s direction in [`twenty_directions`].
