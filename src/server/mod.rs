@@ -85,8 +85,9 @@ pub struct ServeArgs {
     pub ef_search: Option<usize>,
     /// On a PostgreSQL store, how many MiB of documents a replica keeps between requests, read
     /// and indexed once for every later question that needs them (stored documents never
-    /// change, so a larger cache costs memory, never freshness). The replica's memory grows
-    /// by about this much when the cache is full.
+    /// change, so a larger cache costs memory, never freshness). A full cache takes somewhat
+    /// more than this: its count covers each document's text, vectors and terms, not every
+    /// allocation of its indexed form.
     #[arg(long, env = "FOOTNOTE_CACHE_MIB", default_value_t = 256,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1 << 20))]
     pub cache_mib: usize,

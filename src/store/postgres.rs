@@ -358,8 +358,8 @@ impl PostgresStore {
     /// What a request needs: the documents wanted by id and those the searches find, each with
     /// its vectors (`dim` wide; a document without them is left out), in the order they were
     /// stored, and the corpus-wide counts of every term they hold and of `need.terms`, all read
-    /// in one snapshot of the database. Documents and counts this replica read before come from
-    /// its cache ([`ViewCache`]).
+    /// in one snapshot of the database (the searches run just before it). Documents and counts
+    /// this replica read before come from its cache ([`ViewCache`]).
     pub async fn view(&self, need: &Need<'_>, dim: usize) -> Result<View> {
         let searching = !need.near.is_empty() || !need.keywords.is_empty();
         // The searches run before the snapshot is taken, each on a connection of its own, so
@@ -412,7 +412,9 @@ impl PostgresStore {
         documents.extend(read.iter().cloned());
         documents.sort_by_key(|d| d.seq);
         // Fx, not SipHash: every term of every document goes through this set on each request
-        // (tens of thousands at a million sentences), and none of them is chosen by a client.
+        // (tens of thousands at a million sentences). Flooding it with colliding terms would
+        // take stored documents written for that, and writing needs the API key when one is set;
+        // a question adds only its own few terms.
         let wanted: FxHashSet<&str> = documents
             .iter()
             .flat_map(|d| d.terms.iter())
