@@ -422,12 +422,14 @@ impl PostgresStore {
             .map(String::as_str)
             .collect();
         let (mut term_df, unknown) = self.cache().term_counts(generation, &wanted);
-        let by_term = tx
-            .prepare_cached("SELECT term, df FROM term_df WHERE term = ANY($1)")
-            .await?;
         let mut found = HashMap::new();
-        for row in tx.query(&by_term, &[&unknown]).await? {
-            found.insert(row.get::<_, String>(0), count(row.get::<_, i32>(1)));
+        if !unknown.is_empty() {
+            let by_term = tx
+                .prepare_cached("SELECT term, df FROM term_df WHERE term = ANY($1)")
+                .await?;
+            for row in tx.query(&by_term, &[&unknown]).await? {
+                found.insert(row.get::<_, String>(0), count(row.get::<_, i32>(1)));
+            }
         }
         // BM25 scores the question's tokens; a token's count sums its terms' (terms colliding
         // on one 32-bit token, 4 pairs in 10,280 news terms, count twice in a sentence holding
