@@ -773,16 +773,15 @@ impl PostgresStore {
         }
         let mut client = self.client().await?;
         let tx = reading(&mut client).await?;
-        let sentences: i64 = tx
-            .query_one("SELECT sentences FROM corpus_stats", &[])
-            .await?
-            .get(0);
-        let max_df = (KEYWORD_MAX_DF * sentences as f64).floor() as i32;
+        // The terms in at most KEYWORD_MAX_DF of the sentences, the count read in the same query.
         let counted = tx
-            .prepare_cached("SELECT term, df FROM term_df WHERE term = ANY($1) AND df <= $2")
+            .prepare_cached(
+                "SELECT term, df FROM term_df, corpus_stats
+                 WHERE term = ANY($1) AND df <= floor($2::float8 * corpus_stats.sentences)",
+            )
             .await?;
         let mut counted: Vec<(i32, String)> = tx
-            .query(&counted, &[&keywords, &max_df])
+            .query(&counted, &[&keywords, &KEYWORD_MAX_DF])
             .await?
             .iter()
             .map(|r| (r.get(1), r.get(0)))
