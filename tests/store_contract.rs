@@ -321,6 +321,56 @@ async fn postgres_views_find_documents_by_vector_and_by_rare_terms() {
     assert_eq!(view_ids(&store, &whole).await.len(), 20);
 }
 
+/// A database at schema version 3 (content terms in `sentences.tsv`) is upgraded in place:
+/// migration 4 moves the stored sentences' terms into `sentence_terms`, where text search and
+/// deletes find them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migration_4_keeps_the_content_terms_of_stored_sentences() {
+    let Some(url) = common::postgres::fresh_database("migration_4").await else {
+        return;
+    };
+    let store = PostgresStore::open(&url).await.unwrap();
+    twenty_directions(&store).await;
+    // Back to version 3's layout, as that footnote left it.
+    let client = connect(&url).await;
+    client
+        .batch_execute(
+            "ALTER TABLE sentences ADD COLUMN tsv tsvector;
+             UPDATE sentences s SET tsv = t.tsv FROM sentence_terms t
+              WHERE (s.doc, s.paragraph, s.position) = (t.doc, t.paragraph, t.position);
+             DROP TABLE sentence_terms;
+             CREATE INDEX sentences_tsv ON sentences USING gin (tsv);
+             DELETE FROM footnote_migrations WHERE version = 4;",
+        )
+        .await
+        .unwrap();
+    let store = PostgresStore::open(&url).await.unwrap();
+    let moved: i64 = client
+        .query_one("SELECT count(*) FROM sentence_terms", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(moved, 40);
+    let keywords = content_terms("Tagus");
+    let by_text = Need {
+        keywords: &keywords,
+        limits: CandidateLimits {
+            keyword: 5,
+            ..CandidateLimits::default()
+        },
+        ..Need::default()
+    };
+    assert_eq!(view_ids(&store, &by_text).await, ["d7"]);
+    assert!(store.delete("d7").await.unwrap());
+    assert!(view_ids(&store, &by_text).await.is_empty());
+    let left: i64 = client
+        .query_one("SELECT count(*) FROM sentence_terms", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 38);
+}
+
 /// A replica's cache never brings back a document deleted through another replica, and a
 /// replica keeping no documents at all (`--cache-mib 0`) reads the same views.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -440,7 +490,7 @@ async fn postgres_replicas_starting_together_migrate_once() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4]);
 }
 
 /// A database footnote did not make, or made by a newer footnote, is refused and left as it was.

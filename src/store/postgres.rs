@@ -22,8 +22,10 @@ use deadpool_postgres::{
     GenericClient, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
     Transaction,
 };
+use futures_util::future::try_join_all;
 use pgvector::Vector;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls};
 
 use std::collections::{BTreeMap, HashMap};
@@ -105,6 +107,24 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
          terms bigint NOT NULL,
          generation bigint NOT NULL);
      INSERT INTO corpus_stats (documents, sentences, terms, generation) VALUES (0, 0, 0, 0);",
+    ),
+    (
+        4,
+        "content terms in a table of their own",
+        // Text search ranks every sentence it matches, reading each one's `tsv`: beside a
+        // sentence's text and 1.5 KB vector, each read was a page of its own; here ~60 fit a page.
+        "CREATE TABLE sentence_terms (
+         doc bigint NOT NULL,
+         paragraph int NOT NULL,
+         position int NOT NULL,
+         tsv tsvector NOT NULL,
+         PRIMARY KEY (doc, paragraph, position),
+         FOREIGN KEY (doc, paragraph, position)
+             REFERENCES sentences (doc, paragraph, position) ON DELETE CASCADE);
+     INSERT INTO sentence_terms SELECT doc, paragraph, position, tsv FROM sentences
+         WHERE tsv IS NOT NULL;
+     ALTER TABLE sentences DROP COLUMN tsv;
+     CREATE INDEX sentence_terms_tsv ON sentence_terms USING gin (tsv);",
     ),
 ];
 
@@ -373,18 +393,31 @@ impl PostgresStore {
         };
         let mut client = self.client().await?;
         let tx = reading(&mut client).await?;
-        let totals = tx
-            .query_one("SELECT sentences, terms, generation FROM corpus_stats", &[])
-            .await?;
+        // BM25 scores the question's tokens; a token's count sums its terms' (terms colliding
+        // on one 32-bit token, 4 pairs in 10,280 news terms, count twice in a sentence holding
+        // both, where the in-memory index counts once).
+        let tokens: Vec<i64> = need.terms.iter().map(|t| i64::from(token(t))).collect();
+        let (totals, by_id, by_token) = tokio::try_join!(
+            tx.prepare_cached("SELECT sentences, terms, generation FROM corpus_stats"),
+            tx.prepare_cached("SELECT seq FROM documents WHERE id = ANY($1) OR seq = ANY($2)"),
+            tx.prepare_cached(
+                "SELECT token, sum(df)::bigint FROM term_df WHERE token = ANY($1) GROUP BY token",
+            ),
+        )?;
+        // Independent reads, sent together: one round trip (tokio-postgres pipelines them).
+        let (id_params, token_params): ([&(dyn ToSql + Sync); 2], [&(dyn ToSql + Sync); 1]) =
+            ([&need.ids, &found], [&tokens]);
+        let (totals, by_id, by_token) = tokio::try_join!(
+            tx.query_one(&totals, &[]),
+            tx.query(&by_id, &id_params),
+            tx.query(&by_token, &token_params),
+        )?;
         let (sentences, terms, generation): (i64, i64, i64) =
             (totals.get(0), totals.get(1), totals.get(2));
         let mut seqs: Vec<i64> = if searching && sentences <= need.whole_up_to as i64 {
             tx.query("SELECT seq FROM documents", &[]).await?
         } else {
-            let by_id = tx
-                .prepare_cached("SELECT seq FROM documents WHERE id = ANY($1) OR seq = ANY($2)")
-                .await?;
-            tx.query(&by_id, &[&need.ids, &found]).await?
+            by_id
         }
         .iter()
         .map(|r| r.get(0))
@@ -431,21 +464,12 @@ impl PostgresStore {
                 found.insert(row.get::<_, String>(0), count(row.get::<_, i32>(1)));
             }
         }
-        // BM25 scores the question's tokens; a token's count sums its terms' (terms colliding
-        // on one 32-bit token, 4 pairs in 10,280 news terms, count twice in a sentence holding
-        // both, where the in-memory index counts once).
-        let tokens: Vec<i64> = need.terms.iter().map(|t| i64::from(token(t))).collect();
-        let by_token = tx
-            .prepare_cached(
-                "SELECT token, sum(df)::bigint FROM term_df WHERE token = ANY($1) GROUP BY token",
-            )
-            .await?;
         let mut token_df = HashMap::new();
-        for row in tx.query(&by_token, &[&tokens]).await? {
+        for row in by_token {
             let token = u32::try_from(row.get::<_, i64>(0)).unwrap_or_default();
             token_df.insert(token, count(row.get::<_, i64>(1)));
         }
-        tx.commit().await?;
+        end_reading(tx);
         {
             let mut cache = self.cache();
             cache.keep_documents(read);
@@ -747,23 +771,22 @@ impl PostgresStore {
         if limit == 0 || near.is_empty() {
             return Ok(Vec::new());
         }
-        let mut client = self.client().await?;
-        let tx = reading(&mut client).await?;
-        tx.batch_execute(&format!("SET LOCAL hnsw.ef_search = {ef_search}"))
-            .await?;
-        let statement = tx
+        // Each search is one statement, a snapshot of its own: no transaction (two round trips
+        // less). The setting is the session's, set again by every search on the connection.
+        let client = self.client().await?;
+        let statement = client
             .prepare_cached(&format!(
                 "SELECT doc FROM {table} WHERE embedding IS NOT NULL
                  ORDER BY embedding::vector({dim}) <=> $1::vector({dim}) LIMIT {limit}"
             ))
             .await?;
-        let mut seqs = Vec::new();
-        for v in near {
-            let rows = tx.query(&statement, &[&vector(v)]).await?;
-            seqs.extend(rows.iter().map(|r| r.get::<_, i64>(0)));
-        }
-        tx.commit().await?;
-        Ok(seqs)
+        let vectors: Vec<Vector> = near.iter().map(|v| vector(v)).collect();
+        let params: Vec<[&(dyn ToSql + Sync); 1]> = vectors.iter().map(|v| [v as _]).collect();
+        let searches = params.iter().map(|p| client.query(&statement, p));
+        let setting = format!("SET hnsw.ef_search = {ef_search}");
+        // Sent together, in order (tokio-postgres pipelines them): one round trip.
+        let (_, found) = tokio::try_join!(client.batch_execute(&setting), try_join_all(searches))?;
+        Ok(found.iter().flatten().map(|r| r.get::<_, i64>(0)).collect())
     }
 
     /// The documents of the `limit` sentences ranked best by text search for `keywords`.
@@ -771,16 +794,17 @@ impl PostgresStore {
         if limit == 0 || keywords.is_empty() {
             return Ok(Vec::new());
         }
-        let mut client = self.client().await?;
-        let tx = reading(&mut client).await?;
+        // Two statements, each a snapshot of its own (no transaction: the first only chooses
+        // which terms the second searches for).
+        let client = self.client().await?;
         // The terms in at most KEYWORD_MAX_DF of the sentences, the count read in the same query.
-        let counted = tx
+        let counted = client
             .prepare_cached(
                 "SELECT term, df FROM term_df, corpus_stats
                  WHERE term = ANY($1) AND df <= floor($2::float8 * corpus_stats.sentences)",
             )
             .await?;
-        let mut counted: Vec<(i32, String)> = tx
+        let mut counted: Vec<(i32, String)> = client
             .query(&counted, &[&keywords, &KEYWORD_MAX_DF])
             .await?
             .iter()
@@ -806,16 +830,15 @@ impl PostgresStore {
             // `ts_rank` (term frequency over 1 + log length), not `ts_rank_cd`: it only picks
             // which documents the index then scores with BM25, and cover density cost 2.5x as
             // much per matched row for the same answers (BENCHMARKS.md, the store at scale).
-            let by_text = tx
+            let by_text = client
                 .prepare_cached(&format!(
-                    "SELECT doc FROM sentences WHERE tsv @@ $1::text::tsquery
+                    "SELECT doc FROM sentence_terms WHERE tsv @@ $1::text::tsquery
                      ORDER BY ts_rank(tsv, $1::text::tsquery, 1) DESC LIMIT {limit}"
                 ))
                 .await?;
-            let rows = tx.query(&by_text, &[&rare.join(" | ")]).await?;
+            let rows = client.query(&by_text, &[&rare.join(" | ")]).await?;
             seqs.extend(rows.iter().map(|r| r.get::<_, i64>(0)));
         }
-        tx.commit().await?;
         Ok(seqs)
     }
 }
@@ -924,18 +947,29 @@ impl Store for PostgresStore {
         )
         .await?;
         tx.execute(
-            "INSERT INTO sentences (doc, paragraph, position, text, embedding, tsv, term_count)
-             SELECT d, p, n, t, e, v::tsvector, c
-             FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::vector[],
-                         $6::text[], $7::int[]) AS u (d, p, n, t, e, v, c)",
+            "INSERT INTO sentences (doc, paragraph, position, text, embedding, term_count)
+             SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::vector[],
+                                  $6::int[])",
             &[
                 &sentences.doc,
                 &sentences.paragraph,
                 &sentences.position,
                 &sentences.text,
                 &sentences.embedding,
-                &sentences.tsv,
                 &sentences.term_count,
+            ],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO sentence_terms (doc, paragraph, position, tsv)
+             SELECT d, p, n, v::tsvector
+             FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[]) AS u (d, p, n, v)
+             WHERE v IS NOT NULL",
+            &[
+                &sentences.doc,
+                &sentences.paragraph,
+                &sentences.position,
+                &sentences.tsv,
             ],
         )
         .await?;
@@ -959,7 +993,7 @@ impl Store for PostgresStore {
         let mut counts = TermCounts::default();
         let totals = tx
             .query_one(
-                "SELECT count(tsv), coalesce(sum(term_count), 0)::bigint FROM sentences
+                "SELECT count(term_count), coalesce(sum(term_count), 0)::bigint FROM sentences
                  WHERE doc = $1",
                 &[&seq],
             )
@@ -968,7 +1002,7 @@ impl Store for PostgresStore {
         counts.terms = -totals.get::<_, i64>(1);
         for row in tx
             .query(
-                "SELECT u.lexeme, count(*)::int FROM sentences s, unnest(s.tsv) u
+                "SELECT u.lexeme, count(*)::int FROM sentence_terms s, unnest(s.tsv) u
                  WHERE s.doc = $1 GROUP BY u.lexeme",
                 &[&seq],
             )
@@ -1238,6 +1272,13 @@ async fn reading(client: &mut Object) -> Result<Transaction<'_>> {
         .read_only(true)
         .start()
         .await?)
+}
+
+/// Ends a [`reading`] transaction without waiting for the database: a read-only transaction
+/// ends by rollback as well as by commit, and dropping it queues the ROLLBACK on the connection
+/// (whatever runs next on it runs after), one round trip less than a commit.
+fn end_reading(tx: Transaction<'_>) {
+    drop(tx);
 }
 
 /// A transaction for writing, READ COMMITTED whatever the database's default: statements after
