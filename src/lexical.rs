@@ -10,9 +10,11 @@
 
 use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
 
 use bm25::TokenEmbedder;
+use rustc_hash::FxHashMap;
 
 /// BM25's term-frequency saturation (the crate's default).
 const K1: f32 = 1.2;
@@ -78,20 +80,22 @@ pub struct Statistics {
     /// Number of sentences each token occurs in (BM25's document frequencies); tokens in no
     /// sentence are absent.
     sentences_with_token: HashMap<u32, u32>,
-    /// Number of sentences each content term occurs in ([`Statistics::idf`]); likewise.
-    sentences_with_term: HashMap<String, u32>,
+    /// Number of sentences each content term occurs in ([`Statistics::idf`]); likewise. Shared:
+    /// a replica's views of a database read one map of the counts it has read (see
+    /// [`Statistics::from_counts`]).
+    sentences_with_term: Arc<FxHashMap<String, u32>>,
 }
 
 impl Statistics {
     /// Statistics counted elsewhere (a database's running counts, see
     /// [`crate::store::postgres`]): `sentences` and `terms` of the whole corpus, and the
     /// sentences per token and per term for whichever tokens and terms the reader will ask about
-    /// (any other counts as in no sentence).
+    /// (any other counts as in no sentence; counts of other terms may be there too).
     pub fn from_counts(
         sentences: usize,
         terms: u64,
         sentences_with_token: HashMap<u32, u32>,
-        sentences_with_term: HashMap<String, u32>,
+        sentences_with_term: Arc<FxHashMap<String, u32>>,
     ) -> Self {
         Statistics {
             sentences,
@@ -108,11 +112,12 @@ impl Statistics {
             for &(token, _) in &tokens.counts {
                 *self.sentences_with_token.entry(token).or_default() += 1;
             }
+            let with_term = Arc::make_mut(&mut self.sentences_with_term);
             for term in distinct(terms) {
-                match self.sentences_with_term.get_mut(term) {
+                match with_term.get_mut(term) {
                     Some(n) => *n += 1,
                     None => {
-                        self.sentences_with_term.insert(term.clone(), 1);
+                        with_term.insert(term.clone(), 1);
                     }
                 }
             }
@@ -127,8 +132,9 @@ impl Statistics {
             for &(token, _) in &tokens.counts {
                 decrement(&mut self.sentences_with_token, &token);
             }
+            let with_term = Arc::make_mut(&mut self.sentences_with_term);
             for term in distinct(terms) {
-                decrement(&mut self.sentences_with_term, term.as_str());
+                decrement(with_term, term.as_str());
             }
         }
     }
@@ -173,10 +179,11 @@ fn distinct(terms: &[String]) -> HashSet<&String> {
 }
 
 /// Counts one sentence fewer for `key`, forgetting a key no sentence has any more.
-fn decrement<K, Q>(counts: &mut HashMap<K, u32>, key: &Q)
+fn decrement<K, Q, S>(counts: &mut HashMap<K, u32, S>, key: &Q)
 where
     K: Borrow<Q> + Eq + Hash,
     Q: Eq + Hash + ?Sized,
+    S: BuildHasher,
 {
     if let Some(n) = counts.get_mut(key) {
         *n -= 1;

@@ -265,6 +265,51 @@ async fn postgres_term_counts_follow_writes_exactly() {
     assert!(lexical(&rebuilt).iter().any(|(_, bits)| *bits != 0));
 }
 
+/// A replica's term counts, kept between views, follow a write made through another replica:
+/// the next view of the same (cached) document counts the new document's terms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_cached_term_counts_follow_a_write_elsewhere() {
+    let Some(url) = common::postgres::fresh_database("term_counts_cached").await else {
+        return;
+    };
+    let replica = PostgresStore::open(&url).await.unwrap();
+    let other = PostgresStore::open(&url).await.unwrap();
+    let docs = [
+        article("a", TEXT),
+        article("c", "A bridge in March, a bridge in May. Budget talks."),
+        article("d", "The bridge opened. Budget cuts came later."),
+    ];
+    let vectors: Vec<DocumentVectors> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| vectors_for(d, 2, i as f32))
+        .collect();
+    let rows: Vec<NewDocument> = docs
+        .iter()
+        .zip(&vectors)
+        .map(|(document, vectors)| NewDocument { document, vectors })
+        .collect();
+    let (ids, terms) = (["c".to_string()], content_terms("bridge budget talks"));
+    let need = Need {
+        ids: &ids,
+        terms: &terms,
+        ..Need::default()
+    };
+    let idf =
+        |index: &Index| -> Vec<u32> { terms.iter().map(|t| index.idf(t).to_bits()).collect() };
+    let rebuilt = |n: usize| Index::from_vectors(docs[..n].to_vec(), vectors[..n].to_vec(), 2);
+    replica.insert(&rows[..2], &model(2)).await.unwrap();
+    // Twice: the second view finds every count in the cache.
+    for _ in 0..2 {
+        let view = replica.view(&need, 2).await.unwrap().into_index(2);
+        assert_eq!(idf(&view), idf(&rebuilt(2)));
+    }
+    other.insert(&rows[2..], &model(2)).await.unwrap();
+    let view = replica.view(&need, 2).await.unwrap().into_index(2);
+    assert_eq!(idf(&view), idf(&rebuilt(3)));
+    assert_ne!(idf(&rebuilt(2)), idf(&rebuilt(3)));
+}
+
 /// The ids of the documents a view reads, sorted.
 async fn view_ids(store: &PostgresStore, need: &Need<'_>) -> Vec<String> {
     let view = store.view(need, 2).await.unwrap();

@@ -29,6 +29,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls};
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lru::LruCache;
@@ -444,17 +445,7 @@ impl PostgresStore {
         .await?;
         documents.extend(read.iter().cloned());
         documents.sort_by_key(|d| d.seq);
-        // Fx, not SipHash: every term of every document goes through this set on each request
-        // (tens of thousands at a million sentences). Flooding it with colliding terms would
-        // take stored documents written for that, and writing needs the API key when one is set;
-        // a question adds only its own few terms.
-        let wanted: FxHashSet<&str> = documents
-            .iter()
-            .flat_map(|d| d.terms.iter())
-            .chain(need.terms)
-            .map(String::as_str)
-            .collect();
-        let (mut term_df, unknown) = self.cache().term_counts(generation, &wanted);
+        let (known, epoch, unknown) = self.cache().term_counts(generation, &documents, need.terms);
         let mut found = HashMap::new();
         if !unknown.is_empty() {
             let by_term = tx
@@ -470,12 +461,18 @@ impl PostgresStore {
             token_df.insert(token, count(row.get::<_, i64>(1)));
         }
         end_reading(tx);
-        {
+        let term_df = {
             let mut cache = self.cache();
             cache.keep_documents(read);
-            cache.keep_term_counts(generation, &unknown, &found);
-        }
-        term_df.extend(found);
+            let read = TermsRead {
+                generation,
+                epoch,
+                known,
+                unknown: &unknown,
+                found: &found,
+            };
+            cache.keep_term_counts(read, &documents, need.terms)
+        };
         let statistics = Statistics::from_counts(
             usize::try_from(sentences).unwrap_or_default(),
             u64::try_from(terms).unwrap_or_default(),
@@ -599,6 +596,9 @@ pub struct CachedDocument {
     indexed: Indexed,
     terms: Vec<String>,
     bytes: usize,
+    /// The [`ViewCache::epoch`] at which all of `terms` were last found in the cache's counts
+    /// (a view of this document then looks none of them up).
+    known: AtomicU64,
 }
 
 impl CachedDocument {
@@ -625,6 +625,7 @@ impl CachedDocument {
             indexed,
             terms,
             bytes,
+            known: AtomicU64::new(0),
         }
     }
 
@@ -643,7 +644,22 @@ struct ViewCache {
     bytes: usize,
     limit: usize,
     generation: i64,
-    term_df: FxHashMap<String, u32>,
+    /// The counts read at `generation`, shared with the views that read them: a view's
+    /// statistics are this map (no copy per request), which holds more terms than it needs.
+    term_df: Arc<FxHashMap<String, u32>>,
+    /// Changes whenever `term_df` starts afresh (another generation, or full); within an epoch
+    /// `term_df` only grows, so a document found whole in it once stays so ([`CachedDocument`]).
+    epoch: u64,
+}
+
+/// Term counts a view read ([`ViewCache::keep_term_counts`]): at `generation`, in cache epoch
+/// `epoch`, `known` as the cache held them and `found` among the `unknown` ones.
+struct TermsRead<'a> {
+    generation: i64,
+    epoch: u64,
+    known: Arc<FxHashMap<String, u32>>,
+    unknown: &'a [String],
+    found: &'a HashMap<String, u32>,
 }
 
 impl Default for ViewCache {
@@ -653,7 +669,8 @@ impl Default for ViewCache {
             bytes: 0,
             limit: CACHE_BYTES,
             generation: 0,
-            term_df: FxHashMap::default(),
+            term_df: Arc::default(),
+            epoch: 1,
         }
     }
 }
@@ -692,46 +709,74 @@ impl ViewCache {
         }
     }
 
-    /// The counts held of `wanted` terms at `generation`, and the terms not held.
+    /// Starts the counts afresh.
+    fn forget_term_counts(&mut self) {
+        self.term_df = Arc::default();
+        self.epoch += 1;
+    }
+
+    /// The counts held at `generation`, the epoch they belong to, and those of the terms of
+    /// `documents` and `extra` not held.
     fn term_counts(
         &mut self,
         generation: i64,
-        wanted: &FxHashSet<&str>,
-    ) -> (HashMap<String, u32>, Vec<String>) {
+        documents: &[Arc<CachedDocument>],
+        extra: &[String],
+    ) -> (Arc<FxHashMap<String, u32>>, u64, Vec<String>) {
         if generation != self.generation {
-            self.term_df.clear();
+            self.forget_term_counts();
             self.generation = generation;
         }
-        let mut held = HashMap::new();
-        let mut unknown = Vec::new();
-        for &term in wanted {
-            match self.term_df.get(term) {
-                Some(&df) => {
-                    held.insert(term.to_string(), df);
-                }
-                None => unknown.push(term.to_string()),
-            }
-        }
-        (held, unknown)
+        // Fx, not SipHash: on a cold view every term of every document goes through this set
+        // (tens of thousands at a million sentences). Flooding it with colliding terms would
+        // take stored documents written for that, and writing needs the API key when one is
+        // set; a question adds only its own few terms.
+        let unknown: FxHashSet<&str> = documents
+            .iter()
+            .filter(|d| d.known.load(Ordering::Relaxed) != self.epoch)
+            .flat_map(|d| d.terms.iter())
+            .chain(extra)
+            .filter(|t| !self.term_df.contains_key(*t))
+            .map(String::as_str)
+            .collect();
+        let unknown = unknown.into_iter().map(String::from).collect();
+        (self.term_df.clone(), self.epoch, unknown)
     }
 
-    /// Keeps the counts read at `generation` (a term not found counts 0).
+    /// Keeps the counts a view read (a term not found counts 0) and returns the view's: the
+    /// cache's own when they are still of the view's generation and epoch, else the view's
+    /// terms' counts on their own.
     fn keep_term_counts(
         &mut self,
-        generation: i64,
-        asked: &[String],
-        found: &HashMap<String, u32>,
-    ) {
-        if generation != self.generation {
-            return;
+        read: TermsRead<'_>,
+        documents: &[Arc<CachedDocument>],
+        extra: &[String],
+    ) -> Arc<FxHashMap<String, u32>> {
+        let found = |term: &str| read.found.get(term).copied().unwrap_or(0);
+        let current = read.generation == self.generation && read.epoch == self.epoch;
+        if current && self.term_df.len() + read.unknown.len() > CACHE_TERMS {
+            self.forget_term_counts();
+        } else if current {
+            if !read.unknown.is_empty() {
+                // Copies the map only while another view still holds it.
+                let held = Arc::make_mut(&mut self.term_df);
+                for term in read.unknown {
+                    held.insert(term.clone(), found(term));
+                }
+            }
+            for d in documents {
+                d.known.store(self.epoch, Ordering::Relaxed);
+            }
+            return self.term_df.clone();
         }
-        if self.term_df.len() + asked.len() > CACHE_TERMS {
-            self.term_df.clear();
-        }
-        for term in asked {
-            let df = found.get(term).copied().unwrap_or(0);
-            self.term_df.insert(term.clone(), df);
-        }
+        let terms = documents.iter().flat_map(|d| d.terms.iter()).chain(extra);
+        let counts = terms
+            .map(|t| {
+                let df = read.known.get(t).copied().unwrap_or_else(|| found(t));
+                (t.clone(), df)
+            })
+            .collect();
+        Arc::new(counts)
     }
 }
 
@@ -777,7 +822,8 @@ impl PostgresStore {
         let statement = client
             .prepare_cached(&format!(
                 "SELECT doc FROM {table} WHERE embedding IS NOT NULL
-                 ORDER BY embedding::vector({dim}) <=> $1::vector({dim}) LIMIT {limit}"
+                 ORDER BY {} LIMIT {limit}",
+                nearest_first(dim)
             ))
             .await?;
         let vectors: Vec<Vector> = near.iter().map(|v| vector(v)).collect();
@@ -841,6 +887,12 @@ impl PostgresStore {
         }
         Ok(seqs)
     }
+}
+
+/// The order of the vector searches, nearest to `$1` first: cosine distance over the expression
+/// the HNSW indexes hold ([`PostgresStore::index_vectors`]), so that they serve it.
+pub fn nearest_first(dim: usize) -> String {
+    format!("embedding::vector({dim}) <=> $1::vector({dim})")
 }
 
 /// A count read from the database (never negative there).
