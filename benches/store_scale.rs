@@ -23,7 +23,7 @@ use footnote::answer::{answer_with_vector, AskOptions};
 use footnote::doc_vectors::DocumentVectors;
 use footnote::document::Document;
 use footnote::index::Index;
-use footnote::store::postgres::{Need, CACHE_BYTES};
+use footnote::store::postgres::{nearest_first, Need, CACHE_BYTES};
 use footnote::store::sqlite::Sqlite;
 use footnote::store::{ModelId, NewDocument, PostgresStore, Store};
 use footnote::text::content_terms;
@@ -53,7 +53,10 @@ fn repo(relative: &str) -> PathBuf {
 struct Base {
     documents: Vec<Document>,
     vectors: Vec<DocumentVectors>,
+    /// The questions asked and reported: the summaries of every eighth article.
     questions: Vec<String>,
+    /// The other articles' summaries, for choosing settings (`recall`) without the reported rows.
+    tuning: Vec<String>,
     sentences: usize,
 }
 
@@ -68,11 +71,16 @@ fn base(engine: &Engine) -> Base {
         .iter()
         .filter_map(|r| Document::new(r["id"].as_str()?, None, r["article"].as_str()?).ok())
         .collect();
-    let questions = rows
+    let first_line = |r: &serde_json::Value| {
+        let line = r["reference"].as_str()?.lines().next()?;
+        (!line.trim().is_empty()).then(|| line.to_string())
+    };
+    let questions = rows.iter().step_by(8).filter_map(first_line).collect();
+    let tuning = rows
         .iter()
-        .step_by(8)
-        .filter_map(|r| r["reference"].as_str()?.lines().next().map(String::from))
-        .filter(|q| !q.trim().is_empty())
+        .enumerate()
+        .filter(|(i, _)| i % 8 != 0)
+        .filter_map(|(_, r)| first_line(r))
         .collect();
     let refs: Vec<&Document> = documents.iter().collect();
     let vectors = engine
@@ -83,6 +91,7 @@ fn base(engine: &Engine) -> Base {
         documents,
         vectors,
         questions,
+        tuning,
         sentences,
     }
 }
@@ -316,6 +325,7 @@ async fn main() {
             "load" => load(&tier, server, &base, &model).await,
             "measure" => measure(&tier, &base, &engine, &model).await,
             "ask" => ask_only(&tier, &base, &engine).await,
+            "recall" => recall_only(&tier, &base, &engine).await,
             _ => {
                 eprintln!("{USAGE}");
                 std::process::exit(2);
@@ -324,7 +334,7 @@ async fn main() {
     }
 }
 
-const USAGE: &str = "usage: cargo bench --bench store_scale -- postgres://USER@HOST:PORT load|measure|ask [SENTENCES...]";
+const USAGE: &str = "usage: cargo bench --bench store_scale -- postgres://USER@HOST:PORT load|measure|ask|recall [SENTENCES...]";
 
 /// Where one tier's stores are.
 struct Tier {
@@ -333,6 +343,14 @@ struct Tier {
     url: String,
     /// Its SQLite file (`target/store_scale/<sentences>.sqlite3`).
     sqlite: PathBuf,
+}
+
+impl Tier {
+    /// Where the exact top 10 of a question set are kept between runs ([`recall`]).
+    fn exact_file(&self, questions: &str) -> PathBuf {
+        self.sqlite
+            .with_file_name(format!("{}.exact-{questions}.json", self.sentences))
+    }
 }
 
 /// Makes the tier's stores afresh: loads PostgreSQL (one transaction per batch, no vector index
@@ -349,6 +367,9 @@ async fn load(tier: &Tier, server: &str, base: &Base, model: &ModelId) {
         .await
         .expect("making the database");
     let _ = std::fs::remove_file(&tier.sqlite);
+    for questions in ["reported", "tuning"] {
+        let _ = std::fs::remove_file(tier.exact_file(questions));
+    }
     let store = PostgresStore::open(&tier.url)
         .await
         .expect("opening the store");
@@ -526,6 +547,97 @@ async fn ask_only(tier: &Tier, base: &Base, engine: &Engine) {
     }
 }
 
+/// Recall of the HNSW top-10 sentences against exact search, at each `ef_search`, for these
+/// questions. Besides the top 10's recall, how many of the exact top 10 the service's own
+/// search finds (its top `CANDIDATES` sentences, whose documents it answers from).
+async fn recall(
+    client: &tokio_postgres::Client,
+    question_vectors: &[Vec<f32>],
+    dim: usize,
+    ef_searches: &[usize],
+    exact_file: &std::path::Path,
+) {
+    let nearest = |order: &str, limit: usize| {
+        format!(
+            "SELECT doc, paragraph, position FROM sentences WHERE embedding IS NOT NULL
+             ORDER BY {order} LIMIT {limit}"
+        )
+    };
+    let (query, service_query) = (
+        nearest(&nearest_first(dim), 10),
+        nearest(&nearest_first(dim), CANDIDATES),
+    );
+    // The truth: full precision, whatever precision the index holds.
+    let exact_query = nearest(
+        &format!("embedding::vector({dim}) <=> $1::vector({dim})"),
+        10,
+    );
+    let vectors: Vec<pgvector::Vector> = question_vectors
+        .iter()
+        .map(|v| pgvector::Vector::from(v.clone()))
+        .collect();
+    // Exact search scans every sentence (seconds each at 1M): kept in `exact` (a file per tier
+    // and question set, removed by `load`) for the next run.
+    let exact: Vec<Vec<(i64, i32, i32)>> = match std::fs::read(exact_file) {
+        Ok(kept) => serde_json::from_slice(&kept).expect("kept exact results"),
+        Err(_) => {
+            let mut exact = Vec::new();
+            for v in &vectors {
+                client
+                    .batch_execute("BEGIN; SET LOCAL enable_indexscan = off")
+                    .await
+                    .unwrap();
+                exact.push(sentences_found(client, &exact_query, v).await);
+                client.batch_execute("COMMIT").await.unwrap();
+            }
+            std::fs::write(exact_file, serde_json::to_vec(&exact).unwrap()).expect("exact file");
+            exact
+        }
+    };
+    for &ef_search in ef_searches {
+        let (mut hits, mut total, mut found) = (0, 0, 0);
+        let mut hnsw_ms = Vec::new();
+        for (v, exact) in vectors.iter().zip(&exact) {
+            client
+                .batch_execute(&format!("BEGIN; SET LOCAL hnsw.ef_search = {ef_search}"))
+                .await
+                .unwrap();
+            let t = Instant::now();
+            let approximate = sentences_found(client, &query, v).await;
+            hnsw_ms.push(ms(t.elapsed()));
+            let service = sentences_found(client, &service_query, v).await;
+            client.batch_execute("COMMIT").await.unwrap();
+            hits += exact.iter().filter(|e| approximate.contains(e)).count();
+            found += exact.iter().filter(|e| service.contains(e)).count();
+            total += exact.len();
+        }
+        println!(
+            "HNSW recall@10 at ef_search {ef_search}: {:.3} ({hits}/{total}); top-10 query p50 {:.2} ms; exact top 10 within the top {CANDIDATES}: {:.3}",
+            hits as f64 / total as f64,
+            percentile(&mut hnsw_ms, 0.5),
+            found as f64 / total as f64
+        );
+    }
+}
+
+/// Only the recall of the HNSW index the tier has, at each `ef_search` of `STORE_SCALE_EF_LIST`
+/// (default 200,400,1000): for the tuning questions, then for the reported ones.
+async fn recall_only(tier: &Tier, base: &Base, engine: &Engine) {
+    let ef_searches: Vec<usize> = std::env::var("STORE_SCALE_EF_LIST")
+        .unwrap_or_else(|_| "200,400,1000".into())
+        .split(',')
+        .map(|e| e.trim().parse().expect("STORE_SCALE_EF_LIST: numbers"))
+        .collect();
+    let client = admin_of(&tier.url).await;
+    let dim = engine.embedder.dim();
+    for (what, questions) in [("tuning", &base.tuning), ("reported", &base.questions)] {
+        let texts: Vec<&str> = questions.iter().map(String::as_str).collect();
+        let vectors = engine.embedder.embed(&texts).expect("embed");
+        println!("{what} questions ({}):", questions.len());
+        recall(&client, &vectors, dim, &ef_searches, &tier.exact_file(what)).await;
+    }
+}
+
 /// A plain connection to `url`.
 async fn admin_of(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
@@ -553,48 +665,17 @@ async fn measure(tier: &Tier, base: &Base, engine: &Engine, model: &ModelId) {
         .expect("embed");
     let sentences = tier.sentences;
     let sqlite_path = &tier.sqlite;
-    // Recall of the HNSW top-10 sentences against exact search, with the service's settings.
     let client = admin_of(url).await;
-    let nearest = |limit: usize| {
-        format!(
-            "SELECT doc, paragraph, position FROM sentences WHERE embedding IS NOT NULL
-             ORDER BY embedding::vector({dim}) <=> $1::vector({dim}) LIMIT {limit}"
-        )
-    };
-    let (query, service_query) = (nearest(10), nearest(CANDIDATES));
-    // The service's ef_search first (200: twice `--candidates`), then higher ones. Besides the
-    // top 10's recall, how many of the exact top 10 the service's own search finds (its top
-    // `CANDIDATES` sentences, whose documents it answers from).
-    for ef_search in [200, 400, 1000] {
-        let (mut hits, mut total, mut found) = (0, 0, 0);
-        let mut hnsw_ms = Vec::new();
-        for v in &question_vectors {
-            let v = pgvector::Vector::from(v.clone());
-            client
-                .batch_execute(&format!("BEGIN; SET LOCAL hnsw.ef_search = {ef_search}"))
-                .await
-                .unwrap();
-            let t = Instant::now();
-            let approximate = sentences_found(&client, &query, &v).await;
-            hnsw_ms.push(ms(t.elapsed()));
-            let service = sentences_found(&client, &service_query, &v).await;
-            client
-                .batch_execute("SET LOCAL enable_indexscan = off")
-                .await
-                .unwrap();
-            let exact = sentences_found(&client, &query, &v).await;
-            client.batch_execute("COMMIT").await.unwrap();
-            hits += exact.iter().filter(|e| approximate.contains(e)).count();
-            found += exact.iter().filter(|e| service.contains(e)).count();
-            total += exact.len();
-        }
-        println!(
-            "HNSW recall@10 at ef_search {ef_search}: {:.3} ({hits}/{total}); top-10 query p50 {:.2} ms; exact top 10 within the top {CANDIDATES}: {:.3}",
-            hits as f64 / total as f64,
-            percentile(&mut hnsw_ms, 0.5),
-            found as f64 / total as f64
-        );
-    }
+    // The service's ef_search first (200: twice `--candidates`), then higher ones.
+    let exact_file = tier.exact_file("reported");
+    recall(
+        &client,
+        &question_vectors,
+        dim,
+        &[200, 400, 1000],
+        &exact_file,
+    )
+    .await;
 
     // Ask in process, as a replica does: view (SQL) + scoring; then the in-memory index.
     // Three rounds of every question: with the replica's cache empty, then warm, then warm with
@@ -681,7 +762,8 @@ async fn measure(tier: &Tier, base: &Base, engine: &Engine, model: &ModelId) {
     for r in client
         .query(
             "SELECT relname::text, pg_relation_size(oid) FROM pg_class
-             WHERE relname IN ('sentences', 'paragraphs', 'sentences_tsv', 'term_df')
+             WHERE relname IN ('sentences', 'paragraphs', 'sentence_terms', 'sentence_terms_tsv',
+                               'term_df')
                 OR relname LIKE '%embedding%' ORDER BY 2 DESC",
             &[],
         )

@@ -9,7 +9,7 @@ use footnote::doc_vectors::DocumentVectors;
 use footnote::document::Document;
 use footnote::error::Error;
 use footnote::index::{CandidateLimits, Index};
-use footnote::store::postgres::Need;
+use footnote::store::postgres::{nearest_first, Need};
 use footnote::store::{AnyStore, ModelId, NewDocument, PostgresStore, Store, StoreUrl};
 use footnote::text::content_terms;
 
@@ -414,6 +414,71 @@ async fn postgres_migration_4_keeps_the_content_terms_of_stored_sentences() {
         .unwrap()
         .get(0);
     assert_eq!(left, 38);
+}
+
+/// The vector searches' order is the expression the HNSW indexes hold, so that PostgreSQL
+/// serves them from the index (were the two to differ, every search would scan the table: seconds
+/// at a million sentences, and nothing else would notice); and a store indexed at full precision,
+/// as footnote did before, keeps only the half-precision indexes once reopened and indexed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_vector_searches_are_served_by_the_half_precision_indexes() {
+    let Some(url) = common::postgres::fresh_database("half_indexes").await else {
+        return;
+    };
+    let store = PostgresStore::open(&url).await.unwrap();
+    let client = connect(&url).await;
+    for table in ["sentences", "paragraphs"] {
+        client
+            .batch_execute(&format!(
+                "CREATE INDEX {table}_embedding_2 ON {table}
+                 USING hnsw ((embedding::vector(2)) vector_cosine_ops)"
+            ))
+            .await
+            .unwrap();
+    }
+    twenty_directions(&store).await;
+    let indexes: Vec<String> = client
+        .query(
+            "SELECT indexname::text FROM pg_indexes WHERE indexname LIKE '%embedding%'
+             ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        indexes,
+        ["paragraphs_embedding_half_2", "sentences_embedding_half_2"]
+    );
+    // Twenty rows: without this the planner rightly prefers reading them all.
+    client
+        .batch_execute("SET enable_seqscan = off")
+        .await
+        .unwrap();
+    let near = pgvector::Vector::from(direction(3));
+    for table in ["sentences", "paragraphs"] {
+        let plan: Vec<String> = client
+            .query(
+                &format!(
+                    "EXPLAIN SELECT doc FROM {table} WHERE embedding IS NOT NULL
+                     ORDER BY {} LIMIT 2",
+                    nearest_first(2)
+                ),
+                &[&near],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains(&format!("Index Scan using {table}_embedding_half_2")),
+            "{plan}"
+        );
+    }
 }
 
 /// A replica's cache never brings back a document deleted through another replica, and a

@@ -76,10 +76,9 @@ pub struct ServeArgs {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
     pub candidates: usize,
     /// On a PostgreSQL store, how many candidates pgvector's HNSW search keeps
-    /// (`hnsw.ef_search`, at most 1000): higher finds the true nearest sentences more often and
-    /// costs more per question (at 1M sentences here, two builds of the index: recall@10
-    /// 0.75-0.80 at 200, 0.84-0.86 at 400, 0.96-0.98 at 1000, which cost 8 ms more an ask than
-    /// 200; BENCHMARKS.md) [default: twice --candidates].
+    /// (`hnsw.ef_search`, at most 1000, never below --candidates): higher finds the true nearest
+    /// sentences more often and costs more per question (at 1M sentences here, recall@10 0.86 at
+    /// 200, 0.94 at 400, 0.96 at 600, 0.99 at 1000; BENCHMARKS.md) [default: 600].
     #[arg(long, env = "FOOTNOTE_EF_SEARCH",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
     pub ef_search: Option<usize>,
