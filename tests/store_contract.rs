@@ -28,6 +28,22 @@ fn vectors_for(doc: &Document, dim: usize, first: f32) -> DocumentVectors {
     DocumentVectors::take(doc, &mut values)
 }
 
+/// Document `i`'s vectors from [`vectors_for`] starting at `i`.
+fn numbered_vectors(docs: &[Document]) -> Vec<DocumentVectors> {
+    docs.iter()
+        .enumerate()
+        .map(|(i, d)| vectors_for(d, 2, i as f32))
+        .collect()
+}
+
+/// The rows that insert `docs` with their `vectors`.
+fn rows_of<'a>(docs: &'a [Document], vectors: &'a [DocumentVectors]) -> Vec<NewDocument<'a>> {
+    docs.iter()
+        .zip(vectors)
+        .map(|(document, vectors)| NewDocument { document, vectors })
+        .collect()
+}
+
 fn article(id: &str, text: &str) -> Document {
     Document::new(id, Some(format!("Title of {id}")), text).unwrap()
 }
@@ -206,16 +222,8 @@ async fn postgres_term_counts_follow_writes_exactly() {
             "Photo: Agency\n\nA bridge in March, a bridge in May. Budget talks.",
         ),
     ];
-    let vectors: Vec<DocumentVectors> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| vectors_for(d, 2, i as f32))
-        .collect();
-    let rows: Vec<NewDocument> = docs
-        .iter()
-        .zip(&vectors)
-        .map(|(document, vectors)| NewDocument { document, vectors })
-        .collect();
+    let vectors = numbered_vectors(&docs);
+    let rows = rows_of(&docs, &vectors);
     store.insert(&rows[..2], &model(2)).await.unwrap();
     store.insert(&rows[2..], &model(2)).await.unwrap();
     assert!(store.delete("b").await.unwrap());
@@ -279,16 +287,8 @@ async fn postgres_cached_term_counts_follow_a_write_elsewhere() {
         article("c", "A bridge in March, a bridge in May. Budget talks."),
         article("d", "The bridge opened. Budget cuts came later."),
     ];
-    let vectors: Vec<DocumentVectors> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| vectors_for(d, 2, i as f32))
-        .collect();
-    let rows: Vec<NewDocument> = docs
-        .iter()
-        .zip(&vectors)
-        .map(|(document, vectors)| NewDocument { document, vectors })
-        .collect();
+    let vectors = numbered_vectors(&docs);
+    let rows = rows_of(&docs, &vectors);
     let (ids, terms) = (["c".to_string()], content_terms("bridge budget talks"));
     let need = Need {
         ids: &ids,
@@ -350,14 +350,7 @@ async fn postgres_views_find_documents_by_vector_and_by_rare_terms() {
     assert_eq!(view_ids(&store, &by_paragraph).await, ["d12"]);
     // "tagus" is in 1 of 40 sentences; "trade" in 20 (over 10%): only the rare term searches.
     let keywords = content_terms("Tagus trade");
-    let by_text = Need {
-        keywords: &keywords,
-        limits: CandidateLimits {
-            keyword: 5,
-            ..CandidateLimits::default()
-        },
-        ..Need::default()
-    };
+    let by_text = five_by_text(&keywords);
     assert_eq!(view_ids(&store, &by_text).await, ["d7"]);
     let whole = Need {
         whole_up_to: 40,
@@ -397,14 +390,7 @@ async fn postgres_migration_4_keeps_the_content_terms_of_stored_sentences() {
         .get(0);
     assert_eq!(moved, 40);
     let keywords = content_terms("Tagus");
-    let by_text = Need {
-        keywords: &keywords,
-        limits: CandidateLimits {
-            keyword: 5,
-            ..CandidateLimits::default()
-        },
-        ..Need::default()
-    };
+    let by_text = five_by_text(&keywords);
     assert_eq!(view_ids(&store, &by_text).await, ["d7"]);
     assert!(store.delete("d7").await.unwrap());
     assert!(view_ids(&store, &by_text).await.is_empty());
@@ -534,12 +520,10 @@ async fn twenty_directions(store: &PostgresStore) {
             DocumentVectors::take(d, &mut rows)
         })
         .collect();
-    let rows: Vec<NewDocument> = docs
-        .iter()
-        .zip(&vectors)
-        .map(|(document, vectors)| NewDocument { document, vectors })
-        .collect();
-    store.insert(&rows, &model(2)).await.unwrap();
+    store
+        .insert(&rows_of(&docs, &vectors), &model(2))
+        .await
+        .unwrap();
 }
 
 /// A view of the documents of the two sentences nearest `near` (in [`twenty_directions`]: both
@@ -549,6 +533,18 @@ fn two_nearest_sentences(near: &[Vec<f32>]) -> Need<'_> {
         near,
         limits: CandidateLimits {
             sentences: 2,
+            ..CandidateLimits::default()
+        },
+        ..Need::default()
+    }
+}
+
+/// A view of the documents of the five sentences ranked best by text search for `keywords`.
+fn five_by_text(keywords: &[String]) -> Need<'_> {
+    Need {
+        keywords,
+        limits: CandidateLimits {
+            keyword: 5,
             ..CandidateLimits::default()
         },
         ..Need::default()
