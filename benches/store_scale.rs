@@ -45,6 +45,9 @@ const HTTP_QUESTIONS: usize = 5;
 const MEMORY_ASKS_UP_TO: usize = 100_000;
 /// Spread of the noise added to each copy's vectors, per component.
 const NOISE: f32 = 0.02;
+/// The `hnsw.ef_search` settings whose recall is measured unless `STORE_SCALE_EF_LIST` says
+/// otherwise: the old default, the service's default (600) and pgvector's highest among them.
+const EF_SEARCHES: [usize; 4] = [200, 400, 600, 1000];
 
 fn repo(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
@@ -563,10 +566,8 @@ async fn recall(
              ORDER BY {order} LIMIT {limit}"
         )
     };
-    let (query, service_query) = (
-        nearest(&nearest_first(dim), 10),
-        nearest(&nearest_first(dim), CANDIDATES),
-    );
+    let order = nearest_first(dim);
+    let (query, service_query) = (nearest(&order, 10), nearest(&order, CANDIDATES));
     // The truth: full precision, whatever precision the index holds.
     let exact_query = nearest(
         &format!("embedding::vector({dim}) <=> $1::vector({dim})"),
@@ -621,13 +622,15 @@ async fn recall(
 }
 
 /// Only the recall of the HNSW index the tier has, at each `ef_search` of `STORE_SCALE_EF_LIST`
-/// (default 200,400,1000): for the tuning questions, then for the reported ones.
+/// (default [`EF_SEARCHES`]): for the tuning questions, then for the reported ones.
 async fn recall_only(tier: &Tier, base: &Base, engine: &Engine) {
-    let ef_searches: Vec<usize> = std::env::var("STORE_SCALE_EF_LIST")
-        .unwrap_or_else(|_| "200,400,1000".into())
-        .split(',')
-        .map(|e| e.trim().parse().expect("STORE_SCALE_EF_LIST: numbers"))
-        .collect();
+    let ef_searches: Vec<usize> = match std::env::var("STORE_SCALE_EF_LIST") {
+        Ok(list) => list
+            .split(',')
+            .map(|e| e.trim().parse().expect("STORE_SCALE_EF_LIST: numbers"))
+            .collect(),
+        Err(_) => EF_SEARCHES.to_vec(),
+    };
     let client = admin_of(&tier.url).await;
     let dim = engine.embedder.dim();
     for (what, questions) in [("tuning", &base.tuning), ("reported", &base.questions)] {
@@ -666,16 +669,8 @@ async fn measure(tier: &Tier, base: &Base, engine: &Engine, model: &ModelId) {
     let sentences = tier.sentences;
     let sqlite_path = &tier.sqlite;
     let client = admin_of(url).await;
-    // The service's ef_search first (200: twice `--candidates`), then higher ones.
     let exact_file = tier.exact_file("reported");
-    recall(
-        &client,
-        &question_vectors,
-        dim,
-        &[200, 400, 1000],
-        &exact_file,
-    )
-    .await;
+    recall(&client, &question_vectors, dim, &EF_SEARCHES, &exact_file).await;
 
     // Ask in process, as a replica does: view (SQL) + scoring; then the in-memory index.
     // Three rounds of every question: with the replica's cache empty, then warm, then warm with

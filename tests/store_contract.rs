@@ -423,17 +423,12 @@ async fn postgres_vector_searches_are_served_by_the_half_precision_indexes() {
             .unwrap();
     }
     twenty_directions(&store).await;
-    let indexes: Vec<String> = client
-        .query(
-            "SELECT indexname::text FROM pg_indexes WHERE indexname LIKE '%embedding%'
-             ORDER BY 1",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let indexes: Vec<String> = first_column(
+        &client,
+        "SELECT indexname::text FROM pg_indexes WHERE indexname LIKE '%embedding%' ORDER BY 1",
+        &[],
+    )
+    .await;
     assert_eq!(
         indexes,
         ["paragraphs_embedding_half_2", "sentences_embedding_half_2"]
@@ -445,20 +440,12 @@ async fn postgres_vector_searches_are_served_by_the_half_precision_indexes() {
         .unwrap();
     let near = pgvector::Vector::from(direction(3));
     for table in ["sentences", "paragraphs"] {
-        let plan: Vec<String> = client
-            .query(
-                &format!(
-                    "EXPLAIN SELECT doc FROM {table} WHERE embedding IS NOT NULL
-                     ORDER BY {} LIMIT 2",
-                    nearest_first(2)
-                ),
-                &[&near],
-            )
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+        let explain = format!(
+            "EXPLAIN SELECT doc FROM {table} WHERE embedding IS NOT NULL
+             ORDER BY {} LIMIT 2",
+            nearest_first(2)
+        );
+        let plan: Vec<String> = first_column(&client, &explain, &[&near]).await;
         let plan = plan.join("\n");
         assert!(
             plan.contains(&format!("Index Scan using {table}_embedding_half_2")),
@@ -586,16 +573,12 @@ async fn postgres_replicas_starting_together_migrate_once() {
     let client = connect(&postgres_url(&url)).await;
     // Every migration recorded (a replica that skipped one, or failed on one another had
     // applied, would not have opened above).
-    let versions: Vec<i32> = client
-        .query(
-            "SELECT version FROM footnote_migrations ORDER BY version",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let versions: Vec<i32> = first_column(
+        &client,
+        "SELECT version FROM footnote_migrations ORDER BY version",
+        &[],
+    )
+    .await;
     assert_eq!(versions, [1, 2, 3, 4]);
 }
 
@@ -672,6 +655,16 @@ async fn connect(url: &str) -> tokio_postgres::Client {
         .unwrap();
     tokio::spawn(connection);
     client
+}
+
+/// The first column of every row `sql` returns.
+async fn first_column<T: tokio_postgres::types::FromSqlOwned>(
+    client: &tokio_postgres::Client,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Vec<T> {
+    let rows = client.query(sql, params).await.unwrap();
+    rows.iter().map(|r| r.get(0)).collect()
 }
 
 fn postgres_url(url: &StoreUrl) -> String {
